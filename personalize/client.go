@@ -1,0 +1,416 @@
+package personalize
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/sony/gobreaker/v2"
+)
+
+// Client calls Sitecore Personalize. It is safe for concurrent use; make one per site and
+// share it.
+type Client struct {
+	clientKey string
+	cfg       config
+	hc        *http.Client
+	ownsHC    bool
+	logger    *slog.Logger
+	breaker   *gobreaker.CircuitBreaker[struct{}]
+
+	callFlowsURL string
+	createURL    string
+}
+
+// New makes a client for the tenant with the given public client key. Invalid options are
+// reported here, not on the first call.
+func New(clientKey string, opts ...Option) (*Client, error) {
+	if strings.TrimSpace(clientKey) == "" {
+		return nil, fmt.Errorf("%w: empty client key", ErrInvalidConfig)
+	}
+	if strings.ContainsAny(clientKey, " \t\r\n;,/?#&=") {
+		return nil, fmt.Errorf("%w: client key contains characters a client key never has", ErrInvalidConfig)
+	}
+	cfg := defaultConfig()
+	for _, opt := range opts {
+		if opt == nil {
+			continue
+		}
+		if err := opt(&cfg); err != nil {
+			return nil, err
+		}
+	}
+	c := &Client{clientKey: clientKey, cfg: cfg, hc: cfg.httpClient, logger: cfg.logger}
+	if c.hc == nil {
+		c.hc = &http.Client{Transport: newTransport()}
+		c.ownsHC = true
+	}
+	if c.logger == nil {
+		c.logger = slog.New(slog.DiscardHandler)
+	}
+	if !cfg.breaker.Disabled {
+		c.breaker = newBreaker(cfg.breaker)
+	}
+	c.callFlowsURL = cfg.baseURL + "/v2/callFlows"
+	c.createURL = cfg.baseURL + "/v1.2/browser/create.json?client_key=" + url.QueryEscape(clientKey) + "&message=%7B%7D"
+	return c, nil
+}
+
+// newTransport is tuned for many concurrent pages calling one API host: enough idle
+// connections per host that bursts reuse connections instead of dialling.
+func newTransport() *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConns = 512
+	t.MaxIdleConnsPerHost = 256
+	t.IdleConnTimeout = 90 * time.Second
+	t.DialContext = (&net.Dialer{Timeout: 2 * time.Second, KeepAlive: 30 * time.Second}).DialContext
+	t.TLSHandshakeTimeout = 3 * time.Second
+	t.ExpectContinueTimeout = 0
+	return t
+}
+
+// ClientKey is the tenant's public client key.
+func (c *Client) ClientKey() string { return c.clientKey }
+
+// BaseURL is the API base URL the client calls.
+func (c *Client) BaseURL() string { return c.cfg.baseURL }
+
+// Budget is the time budget of a page's flow calls.
+func (c *Client) Budget() time.Duration { return c.cfg.budget }
+
+// Logger is the client's logger (never nil).
+func (c *Client) Logger() *slog.Logger { return c.logger }
+
+// CloseIdleConnections closes kept-alive connections to the API, e.g. at shutdown.
+func (c *Client) CloseIdleConnections() { c.hc.CloseIdleConnections() }
+
+// CallFlow runs one flow. On any failure it returns a nil result and an error that says why:
+// errors.Is with the package's sentinels, or *APIError. Invalid requests fail before any
+// network call.
+func (c *Client) CallFlow(ctx context.Context, req FlowRequest) (*Result, error) {
+	res, info := c.call(ctx, &req)
+	return res, info.Err
+}
+
+// call runs one flow and reports it to the hook and the logger.
+func (c *Client) call(ctx context.Context, req *FlowRequest) (*Result, CallInfo) {
+	start := time.Now()
+	res, status, attempts, err := c.callFlow(ctx, req)
+	info := CallInfo{
+		FriendlyID: req.FriendlyID,
+		Outcome:    OutcomeOf(err),
+		Identity:   req.Identity.kind,
+		Start:      start,
+		Duration:   time.Since(start),
+		StatusCode: status,
+		Attempts:   attempts,
+		Err:        err,
+	}
+	if res != nil {
+		res.Duration = info.Duration
+	}
+	c.report(ctx, info)
+	return res, info
+}
+
+func (c *Client) callFlow(ctx context.Context, req *FlowRequest) (res *Result, status, attempts int, err error) {
+	body, err := c.body(req)
+	if err != nil {
+		return nil, 0, 0, err
+	}
+	payload, err := json.Marshal(body)
+	if err != nil {
+		return nil, 0, 0, invalidf("params cannot be encoded as JSON: %v", err)
+	}
+	err = c.guard(func() error {
+		var raw []byte
+		raw, status, attempts, err = c.send(ctx, http.MethodPost, c.callFlowsURL, payload, req.UserAgent)
+		if err != nil {
+			return err
+		}
+		if err := checkFlowBody(status, raw); err != nil {
+			return err
+		}
+		res = &Result{FriendlyID: req.FriendlyID, StatusCode: status, Raw: raw}
+		return nil
+	})
+	if err != nil {
+		return nil, status, attempts, redact(err, req.Identity)
+	}
+	return res, status, attempts, nil
+}
+
+// CreateBrowser asks Sitecore for a new browser ID (GET /v1.2/browser/create.json) and returns
+// it. Browser IDs are Sitecore's to create: the API may not know a locally minted one.
+func (c *Client) CreateBrowser(ctx context.Context) (string, error) {
+	var ref string
+	err := c.guard(func() error {
+		raw, status, _, err := c.send(ctx, http.MethodGet, c.createURL, nil, "")
+		if err != nil {
+			return err
+		}
+		var body struct {
+			Ref string `json:"ref"`
+		}
+		if err := json.Unmarshal(raw, &body); err != nil {
+			return fmt.Errorf("%w: browser/create.json: %v", ErrMalformedResponse, err)
+		}
+		if apiErr := errorObject(status, raw); apiErr != nil {
+			return apiErr
+		}
+		if !ValidBrowserID(body.Ref) {
+			return fmt.Errorf("%w: browser/create.json returned no valid browser ID", ErrMalformedResponse)
+		}
+		ref = body.Ref
+		return nil
+	})
+	if err != nil {
+		c.logger.LogAttrs(ctx, slog.LevelWarn, "personalize: creating a browser ID failed", slog.Any("error", err))
+		return "", err
+	}
+	return ref, nil
+}
+
+// send makes the HTTP request, retrying once when the connection failed before the request
+// was sent or the API answered 503, and only while the deadline leaves room for it. It
+// returns the body of a 2xx answer.
+func (c *Client) send(ctx context.Context, method, url string, payload []byte, visitorUA string) (raw []byte, status, attempts int, err error) {
+	callCtx, cancel := context.WithTimeout(ctx, c.cfg.timeout)
+	defer cancel()
+	for {
+		attempts++
+		began := time.Now()
+		raw, status, err = c.once(ctx, callCtx, method, url, payload, visitorUA)
+		if err == nil || attempts > 1 || !retryable(err, status) || !roomFor(callCtx, time.Since(began)) {
+			return raw, status, attempts, err
+		}
+	}
+}
+
+func (c *Client) once(ctx, callCtx context.Context, method, url string, payload []byte, visitorUA string) ([]byte, int, error) {
+	var body io.Reader
+	if payload != nil {
+		body = bytes.NewReader(payload)
+	}
+	req, err := http.NewRequestWithContext(callCtx, method, url, body)
+	if err != nil {
+		return nil, 0, fmt.Errorf("%w: %v", ErrInvalidConfig, err)
+	}
+	h := req.Header
+	if payload != nil {
+		h["Content-Type"] = jsonHeader
+	}
+	h["Accept"] = jsonHeader
+	h["X-Library-Version"] = libraryHeader
+	if visitorUA != "" {
+		// The visitor's agent first so Sitecore's device detection sees it; the library's
+		// product token after it, as User-Agent lists products.
+		h["User-Agent"] = []string{visitorUA + " " + UserAgent}
+	} else {
+		h["User-Agent"] = libraryUAHeader
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return nil, 0, transportError(ctx, callCtx, err)
+	}
+	defer closeBody(resp.Body)
+	if resp.ContentLength > c.cfg.maxResponseSize {
+		return nil, resp.StatusCode, fmt.Errorf("%w: %d bytes, cap %d", ErrResponseTooLarge, resp.ContentLength, c.cfg.maxResponseSize)
+	}
+	raw, err := readLimited(resp.Body, resp.ContentLength, c.cfg.maxResponseSize)
+	if err != nil {
+		if errors.Is(err, ErrResponseTooLarge) {
+			return nil, resp.StatusCode, err
+		}
+		return nil, resp.StatusCode, transportError(ctx, callCtx, err)
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return nil, resp.StatusCode, newAPIError(resp.StatusCode, raw)
+	}
+	return raw, resp.StatusCode, nil
+}
+
+var (
+	jsonHeader      = []string{"application/json"}
+	libraryHeader   = []string{"go-personalize/" + Version}
+	libraryUAHeader = []string{UserAgent}
+)
+
+func readLimited(r io.Reader, length, max int64) ([]byte, error) {
+	if length >= 0 {
+		buf := make([]byte, length)
+		if _, err := io.ReadFull(r, buf); err != nil {
+			return nil, err
+		}
+		return buf, nil
+	}
+	buf, err := io.ReadAll(io.LimitReader(r, max+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(buf)) > max {
+		return nil, fmt.Errorf("%w: over %d bytes", ErrResponseTooLarge, max)
+	}
+	return buf, nil
+}
+
+// closeBody drains a little of what is left so the connection can be reused, then closes.
+func closeBody(b io.ReadCloser) {
+	_, _ = io.CopyN(io.Discard, b, 4<<10)
+	_ = b.Close()
+}
+
+// checkFlowBody rejects 2xx answers that are no flow response: empty, not JSON, or Sitecore's
+// error object.
+func checkFlowBody(status int, raw []byte) error {
+	trimmed := bytes.TrimSpace(raw)
+	if len(trimmed) == 0 {
+		return fmt.Errorf("%w: empty body", ErrMalformedResponse)
+	}
+	if !json.Valid(trimmed) {
+		return fmt.Errorf("%w: body is not JSON: %s", ErrMalformedResponse, excerpt(trimmed))
+	}
+	if apiErr := errorObject(status, trimmed); apiErr != nil {
+		return apiErr
+	}
+	return nil
+}
+
+// errorBody is Sitecore's error object. Status and code are numbers or strings depending on
+// the service, so they are decoded loosely.
+type errorBody struct {
+	Status           json.RawMessage `json:"status"`
+	Code             json.RawMessage `json:"code"`
+	Message          string          `json:"message"`
+	DeveloperMessage string          `json:"developerMessage"`
+	MoreInfoURL      string          `json:"moreInfoUrl"`
+}
+
+// errorObject returns an *APIError when raw is Sitecore's error object, else nil.
+func errorObject(status int, raw []byte) *APIError {
+	if len(raw) == 0 || raw[0] != '{' || !bytes.Contains(raw, []byte(`"status"`)) {
+		return nil
+	}
+	var m map[string]any
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	if dec.Decode(&m) != nil || !isErrorObject(m) {
+		return nil
+	}
+	return newAPIError(status, raw)
+}
+
+func newAPIError(status int, raw []byte) *APIError {
+	e := &APIError{StatusCode: status}
+	var b errorBody
+	if len(raw) > 0 && raw[0] == '{' && json.Unmarshal(raw, &b) == nil &&
+		(b.Message != "" || b.DeveloperMessage != "" || len(b.Code) > 0) {
+		e.Status = statusNumber(looseString(b.Status))
+		e.Code = looseString(b.Code)
+		e.Message = b.Message
+		e.DeveloperMessage = b.DeveloperMessage
+		e.MoreInfoURL = b.MoreInfoURL
+		return e
+	}
+	e.Excerpt = excerpt(raw)
+	return e
+}
+
+func looseString(raw json.RawMessage) string {
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return s
+	}
+	return strings.TrimSpace(string(raw))
+}
+
+func excerpt(raw []byte) string {
+	const max = 120
+	s := strings.ToValidUTF8(string(bytes.TrimSpace(raw)), "?")
+	if len(s) > max {
+		s = strings.ToValidUTF8(s[:max], "") + "..."
+	}
+	return s
+}
+
+func transportError(ctx, callCtx context.Context, err error) error {
+	switch {
+	case errors.Is(ctx.Err(), context.Canceled):
+		return fmt.Errorf("%w: %v", ErrCanceled, context.Cause(ctx))
+	case ctx.Err() != nil, errors.Is(callCtx.Err(), context.DeadlineExceeded):
+		return fmt.Errorf("%w: no answer within the deadline", ErrTimeout)
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return fmt.Errorf("%w: %v", ErrTimeout, err)
+	}
+	return fmt.Errorf("%w: %w", ErrUnavailable, err)
+}
+
+// retryable: the connection failed before the request was sent (so the API never saw it), or
+// the API said 503 ("try again immediately as servers are clustered").
+func retryable(err error, status int) bool {
+	var apiErr *APIError
+	if errors.As(err, &apiErr) {
+		return apiErr.StatusCode == http.StatusServiceUnavailable
+	}
+	var opErr *net.OpError
+	return errors.As(err, &opErr) && opErr.Op == "dial" && errors.Is(err, ErrUnavailable)
+}
+
+// roomFor reports whether the deadline leaves time for another attempt as long as the last.
+func roomFor(ctx context.Context, last time.Duration) bool {
+	if ctx.Err() != nil {
+		return false
+	}
+	deadline, ok := ctx.Deadline()
+	return !ok || time.Until(deadline) > last+5*time.Millisecond
+}
+
+// redact removes an email address or identifier value from an error the API may have echoed
+// it in.
+func redact(err error, id Identity) error {
+	var apiErr *APIError
+	if id.kind == BrowserIDIdentity || id.value == "" || !errors.As(err, &apiErr) {
+		return err
+	}
+	r := strings.NewReplacer(id.value, "[redacted]")
+	apiErr.Message = r.Replace(apiErr.Message)
+	apiErr.DeveloperMessage = r.Replace(apiErr.DeveloperMessage)
+	apiErr.Excerpt = r.Replace(apiErr.Excerpt)
+	return err
+}
+
+func (c *Client) report(ctx context.Context, info CallInfo) {
+	if c.cfg.hook != nil {
+		c.cfg.hook(info)
+	}
+	level := slog.LevelDebug
+	msg := "personalize: flow decision"
+	if info.Outcome != OutcomeDecision {
+		level, msg = slog.LevelWarn, "personalize: flow call failed"
+	}
+	if !c.logger.Enabled(ctx, level) {
+		return
+	}
+	attrs := []slog.Attr{
+		slog.String("friendly_id", info.FriendlyID),
+		slog.String("outcome", info.Outcome.String()),
+		slog.Duration("duration", info.Duration),
+		slog.Int("status", info.StatusCode),
+		slog.String("identity", info.Identity.String()),
+	}
+	if info.Err != nil {
+		attrs = append(attrs, slog.String("error", info.Err.Error()))
+	}
+	c.logger.LogAttrs(ctx, level, msg, attrs...)
+}

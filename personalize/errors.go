@@ -1,0 +1,73 @@
+package personalize
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Sentinel errors, usable with errors.Is. Every error this package returns wraps one of them or is
+// an *APIError.
+var (
+	// ErrInvalidRequest: the request would be rejected by the API (no or several identities, an
+	// empty friendly ID, an invalid option); it is returned before any network call.
+	ErrInvalidRequest = errors.New("personalize: invalid request")
+	// ErrInvalidConfig: an option given to New is invalid.
+	ErrInvalidConfig = errors.New("personalize: invalid configuration")
+	// ErrTimeout: the call did not answer within its deadline (per-call timeout, page budget or
+	// the caller's context).
+	ErrTimeout = errors.New("personalize: timeout")
+	// ErrResponseTooLarge: the answer was larger than the configured cap.
+	ErrResponseTooLarge = errors.New("personalize: response too large")
+	// ErrMalformedResponse: the answer was not the JSON it should be.
+	ErrMalformedResponse = errors.New("personalize: malformed response")
+	// ErrUnavailable: the API could not be reached (connection refused, reset, DNS...).
+	ErrUnavailable = errors.New("personalize: api unavailable")
+	// ErrBreakerOpen: recent calls kept failing, so this one failed fast without a network call.
+	ErrBreakerOpen = errors.New("personalize: circuit breaker open")
+	// ErrNoVisitor: the page has no visitor to personalize for (no consent, a bot, a prefetch,
+	// or no identity could be had), so no call was made.
+	ErrNoVisitor = errors.New("personalize: no visitor")
+	// ErrNoPage: Flow or Prefetch was called with a context that carries no page.
+	ErrNoPage = errors.New("personalize: no page in context")
+	// ErrCanceled: the caller's context was canceled before the call ended.
+	ErrCanceled = errors.New("personalize: canceled")
+)
+
+// APIError is a non-2xx answer, or a 2xx answer whose body is Sitecore's error object
+// {status, code, message, developerMessage, moreInfoUrl}.
+type APIError struct {
+	// StatusCode is the HTTP status of the answer; for an error object sent with a 2xx status it
+	// is that 2xx status, and Status holds the object's own status field.
+	StatusCode       int
+	Status           int
+	Code             string
+	Message          string
+	DeveloperMessage string
+	MoreInfoURL      string
+	// Excerpt is the start of a body that was not an error object, for logs.
+	Excerpt string
+}
+
+func (e *APIError) Error() string {
+	msg := fmt.Sprintf("personalize: api error: http %d", e.StatusCode)
+	if e.Code != "" {
+		msg += " code " + e.Code
+	}
+	switch {
+	case e.Message != "":
+		msg += ": " + e.Message
+	case e.Excerpt != "":
+		msg += ": " + e.Excerpt
+	}
+	return msg
+}
+
+// Temporary reports whether the failure is on the API's side (5xx, 429) rather than caused by
+// the request: the circuit breaker counts only these.
+func (e *APIError) Temporary() bool {
+	return e.StatusCode >= 500 || e.StatusCode == 429 || e.Status >= 500 || e.Status == 429
+}
+
+func invalidf(format string, args ...any) error {
+	return fmt.Errorf("%w: "+format, append([]any{ErrInvalidRequest}, args...)...)
+}

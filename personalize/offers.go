@@ -1,0 +1,213 @@
+package personalize
+
+import (
+	"bytes"
+	"encoding/json"
+	"sort"
+	"strings"
+)
+
+// Offer is one offer of a decision: a JSON object whose fields are kept as sent. Well-known
+// fields are read without regard to key case and with their common spellings.
+type Offer struct {
+	fields map[string]any
+}
+
+// Well-known keys, lower-cased, in order of preference.
+var (
+	trackingURLKeys = []string{"trackingurl", "tracking_url", "trackingurlfortesting"}
+	nameKeys        = []string{"name", "title", "offername"}
+	imageKeys       = []string{"imageurl", "image", "imageurlfortesting", "image_url", "imagesrc"}
+	descKeys        = []string{"description", "desc", "text", "body"}
+	linkKeys        = []string{"url", "link", "href", "destination", "destinationurl"}
+)
+
+// NewOffer makes an offer of the given fields (for tests and for offers built in code).
+func NewOffer(fields map[string]any) Offer { return Offer{fields: fields} }
+
+// TrackingURL is the offer's tracking link (trackingUrl).
+func (o Offer) TrackingURL() string { return o.first(trackingURLKeys) }
+
+// Name is the offer's name (name, Name, title).
+func (o Offer) Name() string { return o.first(nameKeys) }
+
+// ImageURL is the offer's image (imageUrl, image, imageURLForTesting).
+func (o Offer) ImageURL() string { return o.first(imageKeys) }
+
+// Description is the offer's text (description, text).
+func (o Offer) Description() string { return o.first(descKeys) }
+
+// URL is the offer's own destination (url, link), for offers without a tracking link.
+func (o Offer) URL() string { return o.first(linkKeys) }
+
+// Get returns a field by name: the exact key first, then any key equal without regard to case.
+// Strings stay strings ("false" is not false) and numbers are json.Number.
+func (o Offer) Get(key string) (any, bool) {
+	if v, ok := o.fields[key]; ok {
+		return v, true
+	}
+	for k, v := range o.fields {
+		if strings.EqualFold(k, key) {
+			return v, true
+		}
+	}
+	return nil, false
+}
+
+// String returns a field as a string: strings as they are, numbers and booleans in their JSON
+// form, anything else "".
+func (o Offer) String(key string) string {
+	v, _ := o.Get(key)
+	return scalarString(v)
+}
+
+// Keys returns the offer's field names, sorted.
+func (o Offer) Keys() []string {
+	keys := make([]string, 0, len(o.fields))
+	for k := range o.fields {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// Fields returns a copy of the offer's fields.
+func (o Offer) Fields() map[string]any {
+	m := make(map[string]any, len(o.fields))
+	for k, v := range o.fields {
+		m[k] = v
+	}
+	return m
+}
+
+func (o Offer) first(keys []string) string {
+	for _, want := range keys {
+		for k, v := range o.fields {
+			if len(k) == len(want) && strings.EqualFold(k, want) {
+				if s := scalarString(v); s != "" {
+					return s
+				}
+			}
+		}
+	}
+	return ""
+}
+
+func scalarString(v any) string {
+	switch v := v.(type) {
+	case string:
+		return v
+	case json.Number:
+		return v.String()
+	case bool:
+		if v {
+			return "true"
+		}
+		return "false"
+	}
+	return ""
+}
+
+// ParseOffers finds the offers in a flow's answer. It understands the common shapes: a
+// top-level array of offer objects (as in Sitecore's documentation), an object holding such an
+// array (under any key, e.g. "offers" or "decisions"), and a single offer object. Anything else
+// (junk, scalars, arrays of scalars) has no offers. It never panics.
+func ParseOffers(raw []byte) []Offer {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 {
+		return nil
+	}
+	var v any
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	if err := dec.Decode(&v); err != nil || dec.More() {
+		return nil
+	}
+	switch v := v.(type) {
+	case []any:
+		return offersOf(v)
+	case map[string]any:
+		if isErrorObject(v) {
+			return nil
+		}
+		// An object holding an array of offers: prefer the well-known keys, then any array of
+		// objects in key order so the choice is stable.
+		for _, k := range []string{"offers", "decisions", "items", "results", "data"} {
+			for key, val := range v {
+				if strings.EqualFold(key, k) {
+					if arr, ok := val.([]any); ok {
+						if offers := offersOf(arr); len(offers) > 0 {
+							return offers
+						}
+					}
+				}
+			}
+		}
+		keys := make([]string, 0, len(v))
+		for k := range v {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			if arr, ok := v[k].([]any); ok {
+				if offers := offersOf(arr); len(offers) > 0 {
+					return offers
+				}
+			}
+		}
+		if len(v) > 0 {
+			return []Offer{{fields: v}}
+		}
+	}
+	return nil
+}
+
+func offersOf(arr []any) []Offer {
+	var offers []Offer
+	for _, el := range arr {
+		if m, ok := el.(map[string]any); ok && len(m) > 0 {
+			offers = append(offers, Offer{fields: m})
+		}
+	}
+	return offers
+}
+
+// isErrorObject reports whether a decoded object is Sitecore's error object: a status of 400 or
+// more and a message, code or developerMessage.
+func isErrorObject(m map[string]any) bool {
+	st, ok := m["status"]
+	if !ok {
+		return false
+	}
+	if statusNumber(st) < 400 {
+		return false
+	}
+	for _, k := range []string{"message", "code", "developerMessage"} {
+		if _, ok := m[k]; ok {
+			return true
+		}
+	}
+	return false
+}
+
+func statusNumber(v any) int {
+	var s string
+	switch v := v.(type) {
+	case json.Number:
+		s = v.String()
+	case float64:
+		return int(v)
+	case string:
+		s = v
+	default:
+		return 0
+	}
+	n := 0
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' || n > 1000 {
+			return 0
+		}
+		n = n*10 + int(s[i]-'0')
+	}
+	return n
+}

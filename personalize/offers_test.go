@@ -1,0 +1,138 @@
+package personalize_test
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/go-personalize/personalize/personalize"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestParseOffersShapes(t *testing.T) {
+	seed, err := os.ReadFile(filepath.Join("testdata", "seed", "response_offers.json"))
+	require.NoError(t, err)
+	tests := []struct {
+		name  string
+		raw   string
+		names []string
+	}{
+		{"top-level array (the seed)", string(seed), []string{"Ancillary bundle", "Ancillary seat", "Ancillary bag", "Ancillary insurance"}},
+		{"object holding offers", `{"title":"t","offers":[{"name":"a"},{"name":"b"}]}`, []string{"a", "b"}},
+		{"object holding decisions, key case ignored", `{"Decisions":[{"NAME":"a"}]}`, []string{"a"}},
+		{"object holding an array under another key", `{"meta":{"x":1},"zzz":[{"name":"z"}]}`, []string{"z"}},
+		{"single offer object", `{"name":"Solo","trackingUrl":"https://t/1"}`, []string{"Solo"}},
+		{"array skipping non-objects", `[1,"x",{"name":"ok"},null,{}]`, []string{"ok"}},
+		{"title instead of name", `[{"title":"T"}]`, []string{"T"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			offers := personalize.ParseOffers([]byte(tt.raw))
+			var names []string
+			for _, o := range offers {
+				names = append(names, o.Name())
+			}
+			assert.Equal(t, tt.names, names)
+		})
+	}
+}
+
+func TestParseOffersJunk(t *testing.T) {
+	for _, raw := range []string{
+		``, `   `, `null`, `true`, `42`, `"offer"`, `[]`, `{}`, `[1,2,3]`, `[[{"name":"nested too deep"}]]`,
+		`{"status":500,"code":"E","message":"boom"}`, `not json`, `[{"name":"a"}] trailing`, `{"name":`,
+	} {
+		t.Run(raw, func(t *testing.T) {
+			assert.Empty(t, personalize.ParseOffers([]byte(raw)))
+		})
+	}
+}
+
+func TestOfferWellKnownFields(t *testing.T) {
+	offers := personalize.ParseOffers([]byte(`[{
+		"TrackingURL": "https://api/v3/trackers/abc",
+		"Name": "Seat",
+		"imageURLForTesting": "https://img/seat.png",
+		"Description": "Extra legroom",
+		"price": 12.50,
+		"nonDependent": "false",
+		"available": true,
+		"tags": ["a"]
+	}]`))
+	require.Len(t, offers, 1)
+	o := offers[0]
+	assert.Equal(t, "https://api/v3/trackers/abc", o.TrackingURL())
+	assert.Equal(t, "Seat", o.Name())
+	assert.Equal(t, "https://img/seat.png", o.ImageURL())
+	assert.Equal(t, "Extra legroom", o.Description())
+	assert.Equal(t, "12.50", o.String("price"), "numbers keep their JSON text")
+	price, _ := o.Get("price")
+	assert.Equal(t, json.Number("12.50"), price)
+	assert.Equal(t, "false", o.String("nondependent"))
+	assert.Equal(t, "true", o.String("available"))
+	assert.Equal(t, "", o.String("tags"), "non-scalars have no string form")
+	assert.Equal(t, "", o.String("missing"))
+	assert.Equal(t, []string{"Description", "Name", "TrackingURL", "available", "imageURLForTesting", "nonDependent", "price", "tags"}, o.Keys())
+
+	fields := o.Fields()
+	fields["Name"] = "changed"
+	assert.Equal(t, "Seat", o.Name(), "Fields returns a copy")
+}
+
+func TestOfferPrefersImageURLOverTestingImage(t *testing.T) {
+	o := personalize.NewOffer(map[string]any{"imageURLForTesting": "test.png", "imageUrl": "real.png"})
+	assert.Equal(t, "real.png", o.ImageURL())
+}
+
+func TestResultDecoding(t *testing.T) {
+	res := &personalize.Result{Raw: json.RawMessage(`{"variantId":"v1","score":3}`)}
+	type decision struct {
+		VariantID string `json:"variantId"`
+		Score     int    `json:"score"`
+	}
+	var d decision
+	require.NoError(t, res.Decode(&d))
+	assert.Equal(t, decision{"v1", 3}, d)
+
+	d2, err := personalize.DecodeAs[decision](res)
+	require.NoError(t, err)
+	assert.Equal(t, d, d2)
+
+	_, err = personalize.DecodeAs[[]string](res)
+	assert.ErrorIs(t, err, personalize.ErrMalformedResponse)
+
+	var nilRes *personalize.Result
+	assert.ErrorIs(t, nilRes.Decode(&d), personalize.ErrMalformedResponse)
+	assert.True(t, nilRes.Empty())
+	assert.Nil(t, nilRes.Offers())
+	_, ok := nilRes.Offer()
+	assert.False(t, ok)
+}
+
+func TestResultEmpty(t *testing.T) {
+	for raw, want := range map[string]bool{`null`: true, `{}`: true, ` [] `: true, `""`: true, `[{}]`: false, `{"a":1}`: false} {
+		assert.Equal(t, want, (&personalize.Result{Raw: json.RawMessage(raw)}).Empty(), raw)
+	}
+}
+
+// FuzzParseOffers: no input makes offer parsing or reading panic.
+func FuzzParseOffers(f *testing.F) {
+	seed, _ := os.ReadFile(filepath.Join("testdata", "seed", "response_offers.json"))
+	for _, s := range []string{string(seed), `{"offers":[{"name":1}]}`, `{"status":"500","message":1}`, `[{"trackingUrl":null}]`, `{`, "\xff"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		res := &personalize.Result{Raw: raw}
+		for _, o := range res.Offers() {
+			_ = o.TrackingURL() + o.Name() + o.ImageURL() + o.Description() + o.URL()
+			for _, k := range o.Keys() {
+				_ = o.String(k)
+			}
+		}
+		_ = res.Empty()
+		var v any
+		_ = res.Decode(&v)
+	})
+}

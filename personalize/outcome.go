@@ -1,0 +1,86 @@
+package personalize
+
+import (
+	"errors"
+	"time"
+)
+
+// Outcome is how a flow call ended.
+type Outcome uint8
+
+const (
+	// OutcomeDecision: the API answered with a flow response.
+	OutcomeDecision Outcome = iota + 1
+	// OutcomeTimeout: no answer within the deadline; the call was cancelled.
+	OutcomeTimeout
+	// OutcomeBreakerOpen: the circuit breaker was open, no call was made.
+	OutcomeBreakerOpen
+	// OutcomeAPIError: the API answered with an error (non-2xx or an error object).
+	OutcomeAPIError
+	// OutcomeInvalidRequest: the request was invalid, no call was made.
+	OutcomeInvalidRequest
+	// OutcomeNoVisitor: no consent, a bot or prefetch, or no identity: no call was made.
+	OutcomeNoVisitor
+	// OutcomeError: the API could not be reached, or its answer was malformed or too large.
+	OutcomeError
+	// OutcomeCanceled: the caller's context was canceled (the visitor went away).
+	OutcomeCanceled
+)
+
+var outcomeNames = [...]string{
+	OutcomeDecision:       "decision",
+	OutcomeTimeout:        "timeout",
+	OutcomeBreakerOpen:    "breaker_open",
+	OutcomeAPIError:       "api_error",
+	OutcomeInvalidRequest: "invalid_request",
+	OutcomeNoVisitor:      "no_visitor",
+	OutcomeError:          "error",
+	OutcomeCanceled:       "canceled",
+}
+
+func (o Outcome) String() string {
+	if int(o) < len(outcomeNames) && outcomeNames[o] != "" {
+		return outcomeNames[o]
+	}
+	return "unknown"
+}
+
+// OutcomeOf classifies an error returned by this package; nil is OutcomeDecision.
+func OutcomeOf(err error) Outcome {
+	var apiErr *APIError
+	switch {
+	case err == nil:
+		return OutcomeDecision
+	case errors.Is(err, ErrTimeout):
+		return OutcomeTimeout
+	case errors.Is(err, ErrBreakerOpen):
+		return OutcomeBreakerOpen
+	case errors.As(err, &apiErr):
+		return OutcomeAPIError
+	case errors.Is(err, ErrInvalidRequest):
+		return OutcomeInvalidRequest
+	case errors.Is(err, ErrNoVisitor):
+		return OutcomeNoVisitor
+	case errors.Is(err, ErrCanceled):
+		return OutcomeCanceled
+	}
+	return OutcomeError
+}
+
+// CallInfo describes one flow call, for hooks, logs and debug pages. It never holds an email
+// address or identifier value.
+type CallInfo struct {
+	FriendlyID string
+	Outcome    Outcome
+	// Identity is the kind of identity used (browserId, email, identifiers).
+	Identity IdentityKind
+	// Start is when the call began; Duration how long it took, retries included.
+	Start    time.Time
+	Duration time.Duration
+	// StatusCode is the HTTP status of the last answer, 0 when there was none.
+	StatusCode int
+	// Attempts is how many HTTP requests were sent (0, 1 or 2).
+	Attempts int
+	// Err is why the call failed, nil for a decision.
+	Err error
+}

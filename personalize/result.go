@@ -1,0 +1,73 @@
+package personalize
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// Result is a flow's answer: the JSON the experience's API response template composed, kept
+// raw. A nil *Result is valid and holds nothing.
+type Result struct {
+	// FriendlyID is the flow that answered.
+	FriendlyID string
+	// StatusCode is the HTTP status of the answer.
+	StatusCode int
+	// Duration is how long the call took, retries included.
+	Duration time.Duration
+	// Raw is the body as received (valid JSON).
+	Raw json.RawMessage
+
+	offersOnce sync.Once
+	offers     []Offer
+}
+
+// Decode unmarshals the answer into v.
+func (r *Result) Decode(v any) error {
+	if r == nil || len(r.Raw) == 0 {
+		return fmt.Errorf("%w: empty result", ErrMalformedResponse)
+	}
+	if err := json.Unmarshal(r.Raw, v); err != nil {
+		return fmt.Errorf("%w: %v", ErrMalformedResponse, err)
+	}
+	return nil
+}
+
+// DecodeAs unmarshals a result into a new T.
+func DecodeAs[T any](r *Result) (T, error) {
+	var v T
+	err := r.Decode(&v)
+	return v, err
+}
+
+// Empty reports whether the answer holds nothing to show: no result, null, {}, [] or "".
+func (r *Result) Empty() bool {
+	if r == nil {
+		return true
+	}
+	switch string(bytes.TrimSpace(r.Raw)) {
+	case "", "null", "{}", "[]", `""`:
+		return true
+	}
+	return false
+}
+
+// Offers returns the offers in the answer (see ParseOffers); safe for concurrent use.
+func (r *Result) Offers() []Offer {
+	if r == nil {
+		return nil
+	}
+	r.offersOnce.Do(func() { r.offers = ParseOffers(r.Raw) })
+	return r.offers
+}
+
+// Offer returns the first offer, for slots that show a single decision (a banner).
+func (r *Result) Offer() (Offer, bool) {
+	offers := r.Offers()
+	if len(offers) == 0 {
+		return Offer{}, false
+	}
+	return offers[0], true
+}
