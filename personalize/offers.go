@@ -11,34 +11,76 @@ import (
 // fields are read without regard to key case and with their common spellings.
 type Offer struct {
 	fields map[string]any
+	known  *[knownCount]string // well-known fields, found once when the offer is made
 }
 
-// Well-known keys, lower-cased, in order of preference.
-var (
-	trackingURLKeys = []string{"trackingurl", "tracking_url", "trackingurlfortesting"}
-	nameKeys        = []string{"name", "title", "offername"}
-	imageKeys       = []string{"imageurl", "image", "imageurlfortesting", "image_url", "imagesrc"}
-	descKeys        = []string{"description", "desc", "text", "body"}
-	linkKeys        = []string{"url", "link", "href", "destination", "destinationurl"}
+// Indexes of the well-known fields.
+const (
+	knownTracking = iota
+	knownName
+	knownImage
+	knownDesc
+	knownLink
+	knownCount
 )
 
+// Well-known keys, lower-cased, in order of preference.
+var knownKeys = [knownCount][]string{
+	knownTracking: {"trackingurl", "tracking_url", "trackingurlfortesting"},
+	knownName:     {"name", "title", "offername"},
+	knownImage:    {"imageurl", "image", "imageurlfortesting", "image_url", "imagesrc"},
+	knownDesc:     {"description", "desc", "text", "body"},
+	knownLink:     {"url", "link", "href", "destination", "destinationurl"},
+}
+
 // NewOffer makes an offer of the given fields (for tests and for offers built in code).
-func NewOffer(fields map[string]any) Offer { return Offer{fields: fields} }
+func NewOffer(fields map[string]any) Offer { return newOffer(fields) }
+
+func newOffer(fields map[string]any) Offer {
+	o := Offer{fields: fields, known: new([knownCount]string)}
+	var rank [knownCount]int // 0: not found yet; else 1 + position in the preference list
+	var chosen [knownCount]string
+	for k, v := range fields {
+		s := scalarString(v)
+		if s == "" {
+			continue
+		}
+		for i, keys := range knownKeys {
+			for r, want := range keys {
+				if len(k) != len(want) || !strings.EqualFold(k, want) {
+					continue
+				}
+				// Keys differing only in case tie; the smaller one wins so the choice is stable.
+				if rank[i] == 0 || r+1 < rank[i] || (r+1 == rank[i] && k < chosen[i]) {
+					rank[i], chosen[i], o.known[i] = r+1, k, s
+				}
+			}
+		}
+	}
+	return o
+}
+
+func (o Offer) get(i int) string {
+	if o.known == nil {
+		return ""
+	}
+	return o.known[i]
+}
 
 // TrackingURL is the offer's tracking link (trackingUrl).
-func (o Offer) TrackingURL() string { return o.first(trackingURLKeys) }
+func (o Offer) TrackingURL() string { return o.get(knownTracking) }
 
 // Name is the offer's name (name, Name, title).
-func (o Offer) Name() string { return o.first(nameKeys) }
+func (o Offer) Name() string { return o.get(knownName) }
 
 // ImageURL is the offer's image (imageUrl, image, imageURLForTesting).
-func (o Offer) ImageURL() string { return o.first(imageKeys) }
+func (o Offer) ImageURL() string { return o.get(knownImage) }
 
 // Description is the offer's text (description, text).
-func (o Offer) Description() string { return o.first(descKeys) }
+func (o Offer) Description() string { return o.get(knownDesc) }
 
 // URL is the offer's own destination (url, link), for offers without a tracking link.
-func (o Offer) URL() string { return o.first(linkKeys) }
+func (o Offer) URL() string { return o.get(knownLink) }
 
 // Get returns a field by name: the exact key first, then any key equal without regard to case.
 // Strings stay strings ("false" is not false) and numbers are json.Number.
@@ -78,19 +120,6 @@ func (o Offer) Fields() map[string]any {
 		m[k] = v
 	}
 	return m
-}
-
-func (o Offer) first(keys []string) string {
-	for _, want := range keys {
-		for k, v := range o.fields {
-			if len(k) == len(want) && strings.EqualFold(k, want) {
-				if s := scalarString(v); s != "" {
-					return s
-				}
-			}
-		}
-	}
-	return ""
 }
 
 func scalarString(v any) string {
@@ -156,7 +185,7 @@ func ParseOffers(raw []byte) []Offer {
 			}
 		}
 		if len(v) > 0 {
-			return []Offer{{fields: v}}
+			return []Offer{newOffer(v)}
 		}
 	}
 	return nil
@@ -166,7 +195,7 @@ func offersOf(arr []any) []Offer {
 	var offers []Offer
 	for _, el := range arr {
 		if m, ok := el.(map[string]any); ok && len(m) > 0 {
-			offers = append(offers, Offer{fields: m})
+			offers = append(offers, newOffer(m))
 		}
 	}
 	return offers

@@ -1,0 +1,62 @@
+package components
+
+import (
+	"context"
+
+	"github.com/a-h/templ"
+
+	"github.com/go-personalize/personalize/personalize"
+)
+
+// BannerProps are the props of Banner, a hero for a single decision.
+type BannerProps struct {
+	// Offer is the decision to show.
+	Offer personalize.Offer
+	// Title and Text, when set, replace the offer's name and description.
+	Title string
+	Text  string
+	// CTA is the text of the call to action (DefaultCTA when empty).
+	CTA string
+	// Links says which links may reach the page (the zero value allows any safe link).
+	Links LinkPolicy
+	// Extra, when set, is rendered after the call to action.
+	Extra templ.Component
+	// ID, Class and Attributes go on the root <section>; Class adds to "personalize-banner".
+	ID         string
+	Class      string
+	Attributes templ.Attributes
+	// TestID is the root's data-testid (TestIDBanner when empty).
+	TestID string
+}
+
+// bannerView is what the banner template shows, built from the props in Go.
+type bannerView struct {
+	ID, Class, TestID string
+	Attributes        templ.Attributes
+	Title, Text       string
+	TitleID           string
+	Image             string
+	Link              link
+	CTA               string
+	Extra             templ.Component
+}
+
+func newBannerView(ctx context.Context, p BannerProps) bannerView {
+	o := p.Offer
+	v := bannerView{
+		ID:         p.ID,
+		Class:      classes("personalize-banner", p.Class),
+		TestID:     orDefault(p.TestID, TestIDBanner),
+		Attributes: p.Attributes,
+		Title:      orDefault(p.Title, o.Name()),
+		Text:       orDefault(p.Text, o.Description()),
+		Image:      safeImage(o.ImageURL()),
+		Link:       p.Links.resolveLink(ctx, o.TrackingURL(), o.URL()),
+		CTA:        orDefault(p.CTA, DefaultCTA),
+		Extra:      p.Extra,
+	}
+	if v.ID != "" && v.Title != "" {
+		v.TitleID = v.ID + "-title"
+	}
+	return v
+}

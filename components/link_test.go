@@ -1,0 +1,212 @@
+package components_test
+
+import (
+	"context"
+	"io"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/PuerkitoBio/goquery"
+	"github.com/a-h/templ"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/go-personalize/personalize/components"
+	"github.com/go-personalize/personalize/personalize"
+)
+
+// apiBase is the API of the pages in the link tests; no call is made to it.
+const apiBase = "https://api-engage-eu.sitecorecloud.io"
+
+// offlinePage returns a context with a page whose client points at apiBase. The tests using it
+// render links only and never call a flow.
+func offlinePage(t *testing.T) context.Context {
+	t.Helper()
+	client, err := personalize.New("key", personalize.WithBaseURL(apiBase), personalize.WithPointOfSale("test"))
+	require.NoError(t, err)
+	page := personalize.NewPage(context.Background(), client, personalize.Visitor{BrowserID: testBrowserID})
+	t.Cleanup(page.Close)
+	return personalize.WithPage(context.Background(), page)
+}
+
+// linkOf renders a TrackingLink around "go" and returns its href and rel, ok=false when no
+// <a> was rendered. The children are always rendered.
+func linkOf(t *testing.T, ctx context.Context, p components.LinkProps) (href, rel string, ok bool) {
+	t.Helper()
+	c := templ.ComponentFunc(func(ctx context.Context, w io.Writer) error {
+		return components.TrackingLink(p).Render(templ.WithChildren(ctx, templ.Raw("<span>go</span>")), w)
+	})
+	doc := renderDoc(t, ctx, c)
+	require.Equal(t, 1, doc.Find("span").Length(), "children are rendered")
+	a := doc.Find("a")
+	if a.Length() == 0 {
+		return "", "", false
+	}
+	require.Equal(t, 1, a.Length())
+	require.Equal(t, 1, a.Find("span").Length(), "children are inside the link")
+	return attr(a, "href"), attr(a, "rel"), true
+}
+
+func TestTrackingLinkSchemes(t *testing.T) {
+	ctx := context.Background()
+	tests := []struct {
+		name     string
+		tracking string
+		plain    string
+		wantHref string // "" means no link
+		tracked  bool
+	}{
+		{name: "https", tracking: "https://api.example.com/v3/trackers/a", wantHref: "https://api.example.com/v3/trackers/a", tracked: true},
+		{name: "relative", tracking: "/v3/trackers/a", wantHref: "/v3/trackers/a", tracked: true},
+		{name: "javascript", tracking: "javascript:alert(1)"},
+		{name: "javascript mixed case", tracking: "JaVaScRiPt:alert(1)"},
+		{name: "javascript leading space", tracking: "  javascript:alert(1)"},
+		{name: "javascript with tab", tracking: "java\tscript:alert(1)"},
+		{name: "javascript with control character", tracking: "\x01javascript:alert(1)"},
+		{name: "data", tracking: "data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg=="},
+		{name: "vbscript", tracking: "vbscript:msgbox(1)"},
+		{name: "unsafe tracking falls back to the offer's URL", tracking: "javascript:alert(1)", plain: "/booking/seat", wantHref: "/booking/seat"},
+		{name: "unsafe own URL too", tracking: "data:text/html,x", plain: "javascript:alert(1)"},
+		{name: "own URL only", plain: "https://shop.example.com/seat", wantHref: "https://shop.example.com/seat"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			o := offer(map[string]any{"trackingUrl": tt.tracking, "url": tt.plain})
+			href, rel, ok := linkOf(t, ctx, components.LinkProps{Offer: o})
+			if tt.wantHref == "" {
+				assert.False(t, ok, "no link, got href %q", href)
+				return
+			}
+			require.True(t, ok)
+			assert.Equal(t, tt.wantHref, href)
+			assert.Equal(t, tt.tracked, rel == "nofollow")
+		})
+	}
+}
+
+func TestTrackingLinkPolicy(t *testing.T) {
+	tests := []struct {
+		name     string
+		policy   components.LinkPolicy
+		noPage   bool
+		tracking string
+		plain    string
+		wantHref string
+	}{
+		{name: "API host allowed", policy: components.LinkPolicy{RestrictToAPIHost: true}, tracking: apiBase + "/v3/trackers/a", wantHref: apiBase + "/v3/trackers/a"},
+		{name: "API host, any case and default port", policy: components.LinkPolicy{RestrictToAPIHost: true}, tracking: "https://API-ENGAGE-EU.sitecorecloud.io:443/v3/trackers/a", wantHref: "https://API-ENGAGE-EU.sitecorecloud.io:443/v3/trackers/a"},
+		{name: "other host refused", policy: components.LinkPolicy{RestrictToAPIHost: true}, tracking: "https://evil.example.com/v3/trackers/a"},
+		{name: "other host refused, own site path used", policy: components.LinkPolicy{RestrictToAPIHost: true}, tracking: "https://evil.example.com/x", plain: "/booking/seat", wantHref: "/booking/seat"},
+		{name: "suffix host refused", policy: components.LinkPolicy{RestrictToAPIHost: true}, tracking: apiBase + ".evil.com/x"},
+		{name: "userinfo trick refused", policy: components.LinkPolicy{RestrictToAPIHost: true}, tracking: "https://api-engage-eu.sitecorecloud.io@evil.com/x"},
+		{name: "backslash trick refused", policy: components.LinkPolicy{RestrictToAPIHost: true}, tracking: `https://evil.com\@api-engage-eu.sitecorecloud.io/x`},
+		{name: "other port refused", policy: components.LinkPolicy{RestrictToAPIHost: true}, tracking: "https://api-engage-eu.sitecorecloud.io:8443/x"},
+		{name: "protocol-relative refused", policy: components.LinkPolicy{RestrictToAPIHost: true}, tracking: "//evil.com/x"},
+		{name: "relative tracking refused", policy: components.LinkPolicy{RestrictToAPIHost: true}, tracking: "/v3/trackers/a"},
+		{name: "javascript refused", policy: components.LinkPolicy{RestrictToAPIHost: true}, tracking: "javascript:alert(1)"},
+		{name: "own URL on another host refused", policy: components.LinkPolicy{RestrictToAPIHost: true}, plain: "https://evil.com/"},
+		{name: "own URL protocol-relative refused", policy: components.LinkPolicy{RestrictToAPIHost: true}, plain: "//evil.com/"},
+		{name: "own URL backslash refused", policy: components.LinkPolicy{RestrictToAPIHost: true}, plain: `/\evil.com/`},
+		{name: "no page: no API host", policy: components.LinkPolicy{RestrictToAPIHost: true}, noPage: true, tracking: apiBase + "/v3/trackers/a"},
+		{name: "allow-list host on any port", policy: components.LinkPolicy{AllowedHosts: []string{"Track.Example.com"}}, tracking: "https://track.example.com:8443/t/1", wantHref: "https://track.example.com:8443/t/1"},
+		{name: "allow-list host with port", policy: components.LinkPolicy{AllowedHosts: []string{"track.example.com:8443"}}, tracking: "https://track.example.com/t/1"},
+		{name: "allow-list alone does not allow the API host", policy: components.LinkPolicy{AllowedHosts: []string{"track.example.com"}}, tracking: apiBase + "/v3/trackers/a"},
+		{name: "allow-list and API host", policy: components.LinkPolicy{RestrictToAPIHost: true, AllowedHosts: []string{"track.example.com"}}, tracking: "http://track.example.com/t/1", wantHref: "http://track.example.com/t/1"},
+		{name: "allow-list refuses other schemes", policy: components.LinkPolicy{AllowedHosts: []string{"track.example.com"}}, tracking: "ftp://track.example.com/t/1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := context.Background()
+			if !tt.noPage {
+				ctx = offlinePage(t)
+			}
+			o := offer(map[string]any{"trackingUrl": tt.tracking, "destination": tt.plain})
+			href, _, ok := linkOf(t, ctx, components.LinkProps{Offer: o, Links: tt.policy})
+			if tt.wantHref == "" {
+				assert.False(t, ok, "no link, got href %q", href)
+				return
+			}
+			require.True(t, ok)
+			assert.Equal(t, tt.wantHref, href)
+
+			// The card applies the same policy.
+			doc := renderDoc(t, ctx, components.Offer(components.OfferProps{Offer: o, Links: tt.policy}))
+			assert.Equal(t, tt.wantHref, attr(doc.Find("a"), "href"))
+		})
+	}
+}
+
+func TestTrackingLinkURLOverride(t *testing.T) {
+	href, rel, ok := linkOf(t, context.Background(), components.LinkProps{URL: "https://api.example.com/t/9", Offer: offer(map[string]any{"trackingUrl": "https://other.example.com/"})})
+	require.True(t, ok)
+	assert.Equal(t, "https://api.example.com/t/9", href)
+	assert.Equal(t, "nofollow", rel)
+}
+
+// FuzzOfferLinks renders offers with arbitrary links and fields: no link may carry a script
+// scheme, no element may be injected, and a restricted policy only lets through the API host
+// or a path on the site.
+func FuzzOfferLinks(f *testing.F) {
+	for _, s := range []struct{ tracking, plain, name string }{
+		{"https://api-engage-eu.sitecorecloud.io/v3/trackers/x", "/booking/seat", "Seat"},
+		{"javascript:alert(1)", "JAVASCRIPT:alert(1)", "<script>alert(1)</script>"},
+		{" \x00data:text/html,x", "vbscript:x", `"><img src=x onerror=alert(1)>`},
+		{"//evil.com", `/\evil.com`, "&lt;b&gt;"},
+		{"https://evil.com\\@api-engage-eu.sitecorecloud.io/", "java\nscript:x", "x"},
+	} {
+		f.Add(s.tracking, s.plain, s.name, true)
+		f.Add(s.tracking, s.plain, s.name, false)
+	}
+	f.Fuzz(func(t *testing.T, tracking, plain, name string, restrict bool) {
+		ctx := offlinePage(t)
+		o := offer(map[string]any{"trackingUrl": tracking, "url": plain, "name": name, "imageUrl": tracking})
+		policy := components.LinkPolicy{RestrictToAPIHost: restrict}
+		for _, c := range []templ.Component{
+			components.Offer(components.OfferProps{Offer: o, Links: policy}),
+			components.Banner(components.BannerProps{Offer: o, Links: policy}),
+		} {
+			doc := renderDoc(t, ctx, c)
+			if doc.Find("script, iframe, object, embed, [onerror], [onclick], [onload]").Length() > 0 {
+				t.Fatalf("injected markup for %q / %q / %q", tracking, plain, name)
+			}
+			doc.Find("[href], [src]").Each(func(_ int, s *goquery.Selection) {
+				for _, a := range []string{"href", "src"} {
+					v, ok := s.Attr(a)
+					if !ok {
+						continue
+					}
+					if scheme := browserScheme(v); scheme != "" && scheme != "http" && scheme != "https" && scheme != "mailto" && scheme != "tel" && scheme != "ftp" && scheme != "ftps" && v != string(templ.FailedSanitizationURL) {
+						t.Fatalf("%s=%q has scheme %q", a, v, scheme)
+					}
+					if restrict && a == "href" && !strings.HasPrefix(v, "/") {
+						u, err := url.Parse(v)
+						if err != nil || !strings.EqualFold(u.Hostname(), "api-engage-eu.sitecorecloud.io") {
+							t.Fatalf("restricted href %q is not on the API host", v)
+						}
+					}
+					if restrict && a == "href" && strings.HasPrefix(v, "/") && (strings.HasPrefix(v, "//") || strings.HasPrefix(v, `/\`)) {
+						t.Fatalf("restricted href %q leaves the site", v)
+					}
+				}
+			})
+		}
+	})
+}
+
+// browserScheme returns the scheme a browser would read in a URL, lower-cased: it drops
+// leading and trailing spaces and control characters and any tab or newline first.
+func browserScheme(v string) string {
+	v = strings.TrimFunc(v, func(r rune) bool { return r <= ' ' })
+	v = strings.Map(func(r rune) rune {
+		if r == '\t' || r == '\n' || r == '\r' {
+			return -1
+		}
+		return r
+	}, v)
+	i := strings.IndexAny(v, ":/?#")
+	if i <= 0 || v[i] != ':' {
+		return ""
+	}
+	return strings.ToLower(v[:i])
+}

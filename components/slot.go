@@ -1,0 +1,172 @@
+package components
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+
+	"github.com/a-h/templ"
+
+	"github.com/go-personalize/personalize/personalize"
+)
+
+// Slot states, the values of a slot's data-personalize-state attribute.
+const (
+	// StateDecision: the slot rendered the flow's decision.
+	StateDecision = "decision"
+	// StateFallback: the slot rendered its fallback (no decision, a failure, or nothing to show).
+	StateFallback = "fallback"
+)
+
+// SlotProps are the props of Slot.
+type SlotProps struct {
+	// FriendlyID is the flow to ask for.
+	FriendlyID string
+	// Decision makes the component that shows the flow's result; it may return nil when the
+	// result holds nothing it can show, and the slot renders the fallback. It is called only
+	// with a non-empty result. When nil, the result's offers are rendered with Offers.
+	Decision func(res *personalize.Result) templ.Component
+	// Fallback is the default content, rendered when there is no decision. When nil, the
+	// slot's children are the fallback: @components.Slot(p) { <p>Default</p> }.
+	Fallback templ.Component
+	// Options change the flow call (identity, params, language...).
+	Options []personalize.FlowOption
+	// ID, Class and Attributes go on the root <div>; Class adds to "personalize-slot".
+	ID         string
+	Class      string
+	Attributes templ.Attributes
+	// TestID is the root's data-testid (TestIDSlot when empty).
+	TestID string
+}
+
+// slotView is what the slot's root element shows.
+type slotView struct {
+	ID, Class, TestID string
+	Attributes        templ.Attributes
+	FriendlyID, State string
+}
+
+// errNothingToShow: the flow answered, but with nothing the decision can show.
+var errNothingToShow = errors.New("components: nothing to show")
+
+// Slot renders a personalized slot: it gets the flow's result from the page in the context
+// (awaiting a prefetched call or starting one; one call per friendly ID per page) and renders
+// the decision, or the fallback on any failure or when the result holds nothing to show.
+//
+// It never panics and never shows an error: a Decision that panics or fails to render yields
+// the fallback (logged with the page's client logger). The decision is rendered into a buffer
+// before anything is written, so a decision failing half-way leaves no partial markup. The
+// root <div> carries data-personalize-slot (the friendly ID) and data-personalize-state
+// (StateDecision or StateFallback). Slot returns an error only when writing to w fails.
+func Slot(p SlotProps) templ.Component {
+	return templ.ComponentFunc(p.render)
+}
+
+func (p SlotProps) render(ctx context.Context, w io.Writer) error {
+	fallback := p.Fallback
+	if fallback == nil {
+		fallback = templ.GetChildren(ctx)
+	}
+	// The children belong to the slot: the decision and fallback must not see them as theirs.
+	ctx = templ.ClearChildren(ctx)
+
+	buf := templ.GetBuffer()
+	defer templ.ReleaseBuffer(buf)
+
+	state := StateFallback
+	c, err := p.decision(ctx)
+	var pe *panicErr
+	siteFault := errors.As(err, &pe)
+	if err == nil {
+		if err = renderSafely(ctx, c, buf); err == nil {
+			state = StateDecision
+		} else {
+			siteFault = true
+			buf.Reset()
+		}
+	}
+	if err != nil {
+		p.log(ctx, err, siteFault)
+		if ferr := renderSafely(ctx, fallback, buf); ferr != nil {
+			buf.Reset()
+			p.log(ctx, fmt.Errorf("components: fallback: %w", ferr), true)
+		}
+	}
+	v := slotView{
+		ID:         p.ID,
+		Class:      classes("personalize-slot", p.Class),
+		TestID:     orDefault(p.TestID, TestIDSlot),
+		Attributes: p.Attributes,
+		FriendlyID: p.FriendlyID,
+		State:      state,
+	}
+	return slotRoot(v, rawBytes(buf.Bytes())).Render(ctx, w)
+}
+
+// decision returns the component for the flow's decision, or an error that says why there is
+// none.
+func (p SlotProps) decision(ctx context.Context) (c templ.Component, err error) {
+	res, err := personalize.Flow(ctx, p.FriendlyID, p.Options...)
+	if err != nil {
+		return nil, err
+	}
+	if res.Empty() {
+		return nil, errNothingToShow
+	}
+	decide := p.Decision
+	if decide == nil {
+		decide = OffersDecision(OffersProps{})
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			c, err = nil, panicError(r)
+		}
+	}()
+	if c = decide(res); c == nil {
+		return nil, errNothingToShow
+	}
+	return c, nil
+}
+
+// log reports why the slot fell back: at debug level when the flow simply had no decision
+// (the client reports its calls itself), as an error when the site's own code failed (a
+// Decision or fallback that panicked or failed to render).
+func (p SlotProps) log(ctx context.Context, err error, siteFault bool) {
+	client := personalize.FromContext(ctx).Client()
+	if client == nil {
+		return
+	}
+	level := slog.LevelDebug
+	if siteFault {
+		level = slog.LevelError
+	}
+	client.Logger().Log(ctx, level, "personalize slot rendered its fallback",
+		slog.String("friendly_id", p.FriendlyID), slog.Any("error", err))
+}
+
+// renderSafely renders c into buf, turning a panic into an error.
+func renderSafely(ctx context.Context, c templ.Component, buf *bytes.Buffer) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = panicError(r)
+		}
+	}()
+	return c.Render(ctx, buf)
+}
+
+type panicErr struct{ value any }
+
+func (e *panicErr) Error() string { return fmt.Sprintf("components: panic: %v", e.value) }
+
+func panicError(r any) error { return &panicErr{value: r} }
+
+// rawBytes writes already rendered, already escaped markup.
+func rawBytes(b []byte) templ.Component {
+	return templ.ComponentFunc(func(_ context.Context, w io.Writer) error {
+		_, err := w.Write(b)
+		return err
+	})
+}
