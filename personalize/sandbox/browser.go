@@ -1,0 +1,63 @@
+package sandbox
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/google/uuid"
+)
+
+// browserCreated is the answer of browser/create.json.
+type browserCreated struct {
+	Status      string `json:"status"`
+	Version     string `json:"version"`
+	ClientKey   string `json:"client_key"`
+	Ref         string `json:"ref"`
+	CustomerRef string `json:"customer_ref"`
+}
+
+// serveBrowserCreate answers GET /v1.2/browser/create.json?client_key=K&message={}: a new
+// browser ID (ref) and guest reference (customer_ref), both UUID v4. An unknown or missing
+// client key answers 401, as the real API does.
+func (s *Sandbox) serveBrowserCreate(w http.ResponseWriter, r *http.Request) {
+	s.cfgMu.RLock()
+	fault := s.global
+	s.cfgMu.RUnlock()
+
+	var (
+		status = http.StatusOK
+		body   []byte
+		id     string
+	)
+	key := r.URL.Query().Get("client_key")
+	switch {
+	case r.Method != http.MethodGet:
+		w.Header().Set("Allow", http.MethodGet)
+		e := newAPIError(http.StatusMethodNotAllowed, CodeMethodNotAllowed, "Method Not Allowed",
+			"sandbox: "+PathBrowserCreate+" accepts GET only")
+		status, body = e.status, e.json()
+	case !s.knownClientKey(key):
+		e := newAPIError(http.StatusUnauthorized, CodeInvalidClientKey, "Unauthorized",
+			fmt.Sprintf("sandbox: unknown client_key %q", truncate(key, 80)))
+		status, body = e.status, e.json()
+	case fault.needsAnswer():
+		id = uuid.NewString()
+		body, _ = json.Marshal(browserCreated{
+			Status:      "OK",
+			Version:     "1.2",
+			ClientKey:   key,
+			Ref:         id,
+			CustomerRef: uuid.NewString(),
+		})
+	}
+	if id != "" {
+		s.mu.Lock()
+		s.browsers.set(strings.ToLower(id), &browserState{})
+		s.browserList.push(id)
+		s.mu.Unlock()
+	}
+	status, body = fault.outcome(status, body)
+	s.answer(w, r, fault, status, body)
+}

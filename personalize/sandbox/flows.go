@@ -1,0 +1,145 @@
+package sandbox
+
+import (
+	"encoding/json"
+	"fmt"
+)
+
+// FlowDef defines a flow: its friendly ID, a default response, responses chosen by rules and
+// an optional fault. Build one with Flow; the sandbox takes a snapshot when it is added, so
+// changing a FlowDef afterwards does not change a running sandbox (add it again instead).
+type FlowDef struct {
+	id       string
+	response json.RawMessage
+	rules    []flowRule
+	fault    Fault
+}
+
+type flowRule struct {
+	rule     Rule
+	response json.RawMessage
+}
+
+// emptyResponse is the answer of a flow defined without a response.
+var emptyResponse = json.RawMessage(`{}`)
+
+// Flow starts the definition of the flow with this friendly ID. Until Returns is called its
+// response is {}.
+func Flow(friendlyID string) *FlowDef {
+	return &FlowDef{id: friendlyID}
+}
+
+// FriendlyID is the flow's friendly ID.
+func (f *FlowDef) FriendlyID() string { return f.id }
+
+// Returns sets the default response: any value encoding/json can marshal, or a
+// json.RawMessage / []byte holding JSON as it should be sent. Offers in it may ask for a
+// tracking link (see the package documentation). It panics when the value is not JSON.
+func (f *FlowDef) Returns(response any) *FlowDef {
+	f.response = mustJSON(f.id, response)
+	return f
+}
+
+// When adds a rule: the first rule (in the order added) that matches the request chooses
+// response; when none matches, the default response is sent. It panics on a nil rule or a
+// response that is not JSON.
+func (f *FlowDef) When(rule Rule, response any) *FlowDef {
+	if rule == nil {
+		panic(fmt.Sprintf("sandbox: flow %q: nil rule", f.id))
+	}
+	f.rules = append(f.rules, flowRule{rule: rule, response: mustJSON(f.id, response)})
+	return f
+}
+
+// WithFault makes every call of this flow fail as the fault says (SetFlowFault overrides it
+// at run time).
+func (f *FlowDef) WithFault(fault Fault) *FlowDef {
+	f.fault = fault
+	return f
+}
+
+func mustJSON(id string, v any) json.RawMessage {
+	var raw []byte
+	switch v := v.(type) {
+	case json.RawMessage:
+		raw = v
+	case []byte:
+		raw = v
+	default:
+		b, err := json.Marshal(v)
+		if err != nil {
+			panic(fmt.Sprintf("sandbox: flow %q: response cannot be encoded as JSON: %v", id, err))
+		}
+		raw = b
+	}
+	if !json.Valid(raw) {
+		panic(fmt.Sprintf("sandbox: flow %q: response is not valid JSON", id))
+	}
+	return append(json.RawMessage(nil), raw...)
+}
+
+// flow is a FlowDef as the sandbox runs it: responses compiled for offer minting.
+type flow struct {
+	id       string
+	response *template
+	rules    []compiledRule
+	fault    Fault
+}
+
+type compiledRule struct {
+	rule     Rule
+	response *template
+}
+
+func compile(f *FlowDef) *flow {
+	resp := f.response
+	if resp == nil {
+		resp = emptyResponse
+	}
+	c := &flow{id: f.id, response: newTemplate(resp), fault: f.fault}
+	for _, r := range f.rules {
+		c.rules = append(c.rules, compiledRule{rule: r.rule, response: newTemplate(r.response)})
+	}
+	return c
+}
+
+// choose returns the response of the first matching rule, or the default. A panicking rule
+// is reported as an error rather than crashing the handler.
+func (f *flow) choose(r *Request) (t *template, err error) {
+	for i, cr := range f.rules {
+		ok, perr := safeMatch(cr.rule, r)
+		if perr != nil {
+			return nil, fmt.Errorf("sandbox: flow %q: rule %d panicked: %v", f.id, i+1, perr)
+		}
+		if ok {
+			return cr.response, nil
+		}
+	}
+	return f.response, nil
+}
+
+func safeMatch(rule Rule, r *Request) (ok bool, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("%v", p)
+		}
+	}()
+	return rule(r), nil
+}
+
+// destinations lists the destinations the flow's offers name.
+func (f *flow) destinations() []string {
+	var out []string
+	add := func(t *template) {
+		for _, h := range t.holes {
+			if h.destination != "" {
+				out = append(out, h.destination)
+			}
+		}
+	}
+	add(f.response)
+	for _, r := range f.rules {
+		add(r.response)
+	}
+	return out
+}

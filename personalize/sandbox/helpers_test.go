@@ -1,0 +1,119 @@
+package sandbox
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+const testBrowserID = "a38b230c-11eb-4cf9-8d5d-274e9f344925"
+
+// body builds a callFlows body: the seed's browserId example with fields changed by kv pairs
+// (a nil value removes the field).
+func body(t *testing.T, kv ...any) string {
+	t.Helper()
+	m := map[string]any{
+		"clientKey":    DefaultClientKey,
+		"channel":      "WEB",
+		"language":     "en",
+		"currencyCode": "EUR",
+		"pointOfSale":  "myretailsite/ireland",
+		"browserId":    testBrowserID,
+		"friendlyId":   "home_page_banner",
+	}
+	require.Zero(t, len(kv)%2, "key/value pairs")
+	for i := 0; i < len(kv); i += 2 {
+		k := kv[i].(string)
+		if kv[i+1] == nil {
+			delete(m, k)
+			continue
+		}
+		m[k] = kv[i+1]
+	}
+	b, err := json.Marshal(m)
+	require.NoError(t, err)
+	return string(b)
+}
+
+// do sends a request to the server and returns the response with its body read.
+func do(t *testing.T, srv *Server, method, path, contentType, reqBody string) (*http.Response, []byte) {
+	t.Helper()
+	req, err := http.NewRequest(method, srv.URL+path, strings.NewReader(reqBody))
+	require.NoError(t, err)
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	resp, err := srv.Client().Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	return resp, b
+}
+
+// callFlows posts a JSON body to /v2/callFlows.
+func callFlows(t *testing.T, srv *Server, reqBody string) (*http.Response, []byte) {
+	t.Helper()
+	return do(t, srv, http.MethodPost, PathCallFlows, "application/json", reqBody)
+}
+
+// errorBody decodes an error object.
+func errorBody(t *testing.T, b []byte) ErrorBody {
+	t.Helper()
+	var e ErrorBody
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	require.NoError(t, dec.Decode(&e), "error object: %s", b)
+	return e
+}
+
+// createBrowser creates a browser through the API and returns its ID.
+func createBrowser(t *testing.T, srv *Server) string {
+	t.Helper()
+	resp, b := do(t, srv, http.MethodGet, PathBrowserCreate+"?client_key="+DefaultClientKey+"&message=%7B%7D", "", "")
+	require.Equal(t, http.StatusOK, resp.StatusCode, "%s", b)
+	var created struct {
+		Ref string `json:"ref"`
+	}
+	require.NoError(t, json.Unmarshal(b, &created))
+	return created.Ref
+}
+
+// event builds an events body for browser id with fields changed by kv pairs.
+func event(t *testing.T, id string, kv ...any) string {
+	t.Helper()
+	m := map[string]any{
+		"type":       "VIEW",
+		"browser_id": id,
+		"client_key": DefaultClientKey,
+		"channel":    "WEB",
+		"pos":        "myretailsite/ireland",
+		"language":   "EN",
+		"currency":   "EUR",
+		"page":       "/",
+	}
+	for i := 0; i < len(kv); i += 2 {
+		k := kv[i].(string)
+		if kv[i+1] == nil {
+			delete(m, k)
+			continue
+		}
+		m[k] = kv[i+1]
+	}
+	b, err := json.Marshal(m)
+	require.NoError(t, err)
+	return string(b)
+}
+
+// decode unmarshals b into a new T.
+func decode[T any](t *testing.T, b []byte) T {
+	t.Helper()
+	var v T
+	require.NoError(t, json.Unmarshal(b, &v), "%s", b)
+	return v
+}

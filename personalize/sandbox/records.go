@@ -1,0 +1,97 @@
+package sandbox
+
+import (
+	"encoding/json"
+	"net/http"
+	"time"
+)
+
+// Record limits. The sandbox keeps the most recent records only, so a long soak test or a
+// long-running example site cannot grow its memory without bound.
+const (
+	// MaxRecords is how many calls, events, clicks and created browser IDs are kept (each).
+	MaxRecords = 10_000
+	// MaxBrowsers is how many created browser IDs the sandbox knows; beyond it the oldest is
+	// forgotten (events for it then answer 404, as for a browser it never created).
+	MaxBrowsers = 100_000
+	// MaxBrowserEvents is how many events per browser rules can see (Request.Events).
+	MaxBrowserEvents = 100
+	// MaxRecordedBody is how many bytes of a request or response body a record keeps; a
+	// longer body is recorded as nil (its size is still recorded).
+	MaxRecordedBody = 64 << 10
+	// maxIdentities bounds the per-identity call counters.
+	maxIdentities = 100_000
+)
+
+// Call is one POST /v2/callFlows request as the sandbox received and answered it. Rejected
+// requests are recorded too, with their status and error code.
+type Call struct {
+	// Time is when the request arrived.
+	Time time.Time
+	// FriendlyID is the body's friendlyId ("" when it had none).
+	FriendlyID string
+	// Request is the decoded body, as far as it could be decoded, with CallCount and Events
+	// as the flow's rules saw them.
+	Request Request
+	// Body is the raw request body as received (nil when over MaxRecordedBody).
+	Body json.RawMessage
+	// BodySize is the length of the request body.
+	BodySize int
+	// Header is a copy of the request's headers (e.g. User-Agent, X-Library-Version).
+	Header http.Header
+	// Status is the HTTP status answered; 0 when no answer was sent (a hang or a reset).
+	Status int
+	// Code is the error code of a rejected request ("" for a flow's answer).
+	Code string
+	// Response is the body answered (nil when none, or over MaxRecordedBody).
+	Response json.RawMessage
+	// ResponseSize is the length of the body answered.
+	ResponseSize int
+	// KnownBrowser reports whether the browserId was created by this sandbox (whether the
+	// real API accepts others is an open question, so the sandbox accepts any UUID).
+	KnownBrowser bool
+	// Fault describes the fault applied, e.g. "latency=100ms status=503" ("" for none).
+	Fault string
+}
+
+// Event is one POST /v1.2/events request the sandbox accepted.
+type Event struct {
+	// Time is when the event arrived.
+	Time time.Time
+	// Type is the event's type (VIEW, IDENTITY, a custom type...).
+	Type string
+	// BrowserID is the event's browser_id.
+	BrowserID string
+	// Ref is the reference the sandbox answered.
+	Ref string
+	// Body is the decoded event (numbers as json.Number).
+	Body map[string]any
+	// Raw is the event as received.
+	Raw json.RawMessage
+}
+
+// Click is one visit of a tracking link (GET /v3/trackers/{token}).
+type Click struct {
+	// Time is when the link was followed.
+	Time time.Time
+	// Token is the link's token.
+	Token string
+	// BrowserID, FriendlyID and OfferName come from the token.
+	BrowserID  string
+	FriendlyID string
+	OfferName  string
+	// Destination is where the visitor was sent ("/" when the offer's destination was
+	// missing or unsafe).
+	Destination string
+	// Offer is the offer as the flow defined it, when the sandbox minted the link and still
+	// remembers it (nil otherwise).
+	Offer map[string]any
+}
+
+// capped returns a copy of b when it fits a record, else nil.
+func capped(b []byte) json.RawMessage {
+	if b == nil || len(b) > MaxRecordedBody {
+		return nil
+	}
+	return append(json.RawMessage{}, b...)
+}

@@ -1,0 +1,91 @@
+package sandbox
+
+import "strings"
+
+// Rule picks a flow's response from the request. Rules must not modify the request.
+type Rule func(r *Request) bool
+
+// UTM matches when the request's UTM parameter key (nested params.utm.<key> or flat
+// params.utm_<key>) equals value without regard to case.
+func UTM(key, value string) Rule {
+	return func(r *Request) bool {
+		v := r.UTM(key)
+		return v != "" && strings.EqualFold(v, value)
+	}
+}
+
+// Language matches the request's language without regard to case ("en" matches "EN").
+func Language(lang string) Rule {
+	return func(r *Request) bool { return r != nil && r.Language != "" && strings.EqualFold(r.Language, lang) }
+}
+
+// PointOfSale matches the request's point of sale without regard to case.
+func PointOfSale(pos string) Rule {
+	return func(r *Request) bool {
+		return r != nil && r.PointOfSale != "" && strings.EqualFold(r.PointOfSale, pos)
+	}
+}
+
+// Param matches when the top-level param key is a scalar whose text equals value exactly.
+func Param(key, value string) Rule {
+	return func(r *Request) bool {
+		if r == nil {
+			return false
+		}
+		v, ok := r.Params[key]
+		return ok && scalarString(v) == value && (value != "" || v == "")
+	}
+}
+
+// Returning matches an identity that called this flow before (CallCount > 1).
+func Returning() Rule { return CallCountAtLeast(2) }
+
+// CallCountAtLeast matches from the identity's n-th call of this flow on.
+func CallCountAtLeast(n int) Rule {
+	return func(r *Request) bool { return r != nil && r.CallCount >= n }
+}
+
+// HasEvent matches when the request's browser has sent an event of this type (without regard
+// to case), e.g. "IDENTITY" once the guest signed in, or "VIEW".
+func HasEvent(eventType string) Rule {
+	return func(r *Request) bool {
+		if r == nil {
+			return false
+		}
+		for _, e := range r.Events {
+			if strings.EqualFold(e.Type, eventType) {
+				return true
+			}
+		}
+		return false
+	}
+}
+
+// All matches when every rule matches (and when there are none).
+func All(rules ...Rule) Rule {
+	return func(r *Request) bool {
+		for _, rule := range rules {
+			if rule != nil && !rule(r) {
+				return false
+			}
+		}
+		return true
+	}
+}
+
+// Any matches when at least one rule matches (never when there are none).
+func Any(rules ...Rule) Rule {
+	return func(r *Request) bool {
+		for _, rule := range rules {
+			if rule != nil && rule(r) {
+				return true
+			}
+		}
+		return false
+	}
+}
+
+// Not matches when rule does not.
+func Not(rule Rule) Rule {
+	return func(r *Request) bool { return rule == nil || !rule(r) }
+}

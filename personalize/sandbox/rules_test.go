@@ -1,0 +1,130 @@
+package sandbox
+
+import (
+	"encoding/json"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestRules(t *testing.T) {
+	nested := &Request{Params: map[string]any{"utm": map[string]any{"campaign": "Summer_Sale", "Source": "newsletter"}}}
+	flat := &Request{Params: map[string]any{"utm_campaign": "summer_sale", "UTM_SOURCE": "newsletter"}}
+	odd := &Request{Params: map[string]any{"utm": "campaign=summer_sale", "utm_campaign": map[string]any{"x": 1}, "k": []any{"v"}}}
+	numeric := &Request{Params: map[string]any{"utm": map[string]any{"content": json.Number("42")}, "n": json.Number("7"), "b": true}}
+	fr := &Request{Language: "FR", PointOfSale: "Site/FR", Params: map[string]any{"loggedInState": "loggedIn"}}
+	returning := &Request{CallCount: 3}
+	identified := &Request{Events: []Event{{Type: "VIEW"}, {Type: "IDENTITY"}}}
+
+	tests := []struct {
+		name string
+		rule Rule
+		req  *Request
+		want bool
+	}{
+		{"utm nested", UTM("campaign", "summer_sale"), nested, true},
+		{"utm nested key case", UTM("SOURCE", "NEWSLETTER"), nested, true},
+		{"utm prefixed key", UTM("utm_campaign", "summer_sale"), nested, true},
+		{"utm flat", UTM("campaign", "SUMMER_SALE"), flat, true},
+		{"utm flat key case", UTM("source", "newsletter"), flat, true},
+		{"utm other value", UTM("campaign", "winter"), nested, false},
+		{"utm absent", UTM("medium", "email"), nested, false},
+		{"utm not a map", UTM("campaign", "summer_sale"), odd, false},
+		{"utm number", UTM("content", "42"), numeric, true},
+		{"utm empty value never matches", UTM("medium", ""), nested, false},
+		{"utm nil request", UTM("campaign", "x"), nil, false},
+		{"utm no params", UTM("campaign", "x"), &Request{}, false},
+		{"language case", Language("fr"), fr, true},
+		{"language other", Language("en"), fr, false},
+		{"language empty", Language(""), &Request{}, false},
+		{"pos", PointOfSale("site/fr"), fr, true},
+		{"pos other", PointOfSale("site/de"), fr, false},
+		{"param", Param("loggedInState", "loggedIn"), fr, true},
+		{"param case matters", Param("loggedInState", "loggedin"), fr, false},
+		{"param number", Param("n", "7"), numeric, true},
+		{"param bool", Param("b", "true"), numeric, true},
+		{"param array", Param("k", ""), odd, false},
+		{"param absent", Param("nope", ""), fr, false},
+		{"param nil request", Param("k", "v"), nil, false},
+		{"returning", Returning(), returning, true},
+		{"first call", Returning(), &Request{CallCount: 1}, false},
+		{"call count at least", CallCountAtLeast(3), returning, true},
+		{"call count below", CallCountAtLeast(4), returning, false},
+		{"has event", HasEvent("identity"), identified, true},
+		{"has no event", HasEvent("ORDER_CHECKOUT"), identified, false},
+		{"has event nil", HasEvent("VIEW"), nil, false},
+		{"all", All(Language("fr"), PointOfSale("site/fr")), fr, true},
+		{"all one fails", All(Language("fr"), PointOfSale("x")), fr, false},
+		{"all empty", All(), fr, true},
+		{"all nil rule skipped", All(nil, Language("fr")), fr, true},
+		{"any", Any(Language("en"), PointOfSale("site/fr")), fr, true},
+		{"any none", Any(Language("en"), PointOfSale("x")), fr, false},
+		{"any empty", Any(), fr, false},
+		{"not", Not(Returning()), &Request{CallCount: 1}, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			assert.Equal(t, tc.want, tc.rule(tc.req))
+		})
+	}
+}
+
+// TestRulesOverHTTP checks that rules see what the sandbox knows: UTM in both shapes, call
+// counts per identity and flow, and the browser's events.
+func TestRulesOverHTTP(t *testing.T) {
+	srv := Start(t, WithFlows(
+		Flow("home_page_banner").
+			Returns("default").
+			When(UTM("campaign", "summer_sale"), "summer").
+			When(HasEvent("IDENTITY"), "member").
+			When(Returning(), "welcome back"),
+		Flow("other").Returns("other"),
+	))
+	utmNested := map[string]any{"utm": map[string]any{"campaign": "summer_sale"}}
+	utmFlat := map[string]any{"utm_campaign": "summer_sale"}
+	id := createBrowser(t, srv)
+	email := "jane@example.com"
+
+	steps := []struct {
+		name string
+		body string
+		want string
+	}{
+		{"first call", body(t, "browserId", id), "default"},
+		{"other flow does not count", body(t, "browserId", id, "friendlyId", "other"), "other"},
+		{"second call", body(t, "browserId", id), "welcome back"},
+		{"utm nested wins", body(t, "browserId", id, "params", utmNested), "summer"},
+		{"utm flat", body(t, "browserId", id, "params", utmFlat), "summer"},
+		{"email is another identity", body(t, "browserId", nil, "email", email), "default"},
+		{"email returns", body(t, "browserId", nil, "email", "JANE@example.com"), "welcome back"},
+	}
+	for _, st := range steps {
+		resp, b := callFlows(t, srv, st.body)
+		require.Equal(t, 200, resp.StatusCode, "%s: %s", st.name, b)
+		assert.Equal(t, `"`+st.want+`"`, string(b), st.name)
+	}
+
+	resp, b := do(t, srv, "POST", PathEvents, "application/json", event(t, id, "type", "IDENTITY"))
+	require.Equal(t, 201, resp.StatusCode, "%s", b)
+	_, b = callFlows(t, srv, body(t, "browserId", id))
+	assert.Equal(t, `"member"`, string(b))
+	calls := srv.Sandbox.Calls()
+	last := calls[len(calls)-1]
+	require.Len(t, last.Request.Events, 1)
+	assert.Equal(t, "IDENTITY", last.Request.Events[0].Type)
+	assert.Equal(t, 5, last.Request.CallCount)
+
+	srv.Sandbox.Reset()
+	_, b = callFlows(t, srv, body(t, "browserId", id))
+	assert.Equal(t, `"default"`, string(b), "Reset forgets call counts and events")
+}
+
+func TestRulePanicIsAnError(t *testing.T) {
+	srv := Start(t, WithFlows(Flow("home_page_banner").When(func(*Request) bool { panic("boom") }, 1)))
+	resp, b := callFlows(t, srv, body(t))
+	require.Equal(t, 500, resp.StatusCode)
+	e := errorBody(t, b)
+	assert.Equal(t, CodeRulePanic, e.Code)
+	assert.Contains(t, e.DeveloperMessage, "boom")
+}
