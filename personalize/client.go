@@ -26,6 +26,7 @@ type Client struct {
 	ownsHC    bool
 	logger    *slog.Logger
 	breaker   *gobreaker.CircuitBreaker[struct{}]
+	sender    *Sender
 
 	callFlowsURL string
 	createURL    string
@@ -394,9 +395,13 @@ func (c *Client) report(ctx context.Context, info CallInfo) {
 	if c.cfg.hook != nil {
 		c.cfg.hook(info)
 	}
-	level := slog.LevelDebug
-	msg := "personalize: flow decision"
-	if info.Outcome != OutcomeDecision {
+	level, msg := slog.LevelDebug, "personalize: flow decision"
+	switch info.Outcome {
+	case OutcomeDecision:
+	case OutcomeNoVisitor, OutcomeCanceled:
+		// Not failures: a visitor without consent, a bot, or one who went away.
+		msg = "personalize: flow not called"
+	default:
 		level, msg = slog.LevelWarn, "personalize: flow call failed"
 	}
 	if !c.logger.Enabled(ctx, level) {

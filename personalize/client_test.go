@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -486,4 +487,28 @@ func TestCreateBrowser(t *testing.T) {
 			assert.True(t, errors.As(err, &apiErr) || errors.Is(err, personalize.ErrMalformedResponse), err.Error())
 		})
 	}
+}
+
+func TestConnectionsAreReused(t *testing.T) {
+	var conns, hits atomic.Int64
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if hits.Add(1)%2 == 0 {
+			answerJSON(500, `{"status":500,"message":"`+strings.Repeat("x", 1000)+`"}`)(w, r)
+			return
+		}
+		answerJSON(200, `[{"name":"a"}]`)(w, r)
+	}))
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	srv.Start()
+	t.Cleanup(srv.Close)
+	c := newClient(t, srv.URL, personalize.WithBreaker(personalize.BreakerSettings{Disabled: true}))
+	for i := 0; i < 20; i++ {
+		_, _ = c.CallFlow(context.Background(), personalize.FlowRequest{FriendlyID: "f", Identity: personalize.BrowserID(seedBrowserID)})
+	}
+	assert.Equal(t, int64(20), hits.Load())
+	assert.Equal(t, int64(1), conns.Load(), "answers, errors included, are read to the end so the connection is kept")
 }
