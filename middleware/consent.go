@@ -1,0 +1,136 @@
+package middleware
+
+import (
+	"net/http"
+	"strings"
+	"sync"
+
+	"github.com/x-way/crawlerdetect"
+)
+
+// Why a visitor gets no personalization; the page's flows report these as ErrNoVisitor.
+const (
+	ReasonNoConsent = "no consent"
+	ReasonBot       = "bot"
+	ReasonPrefetch  = "prefetch"
+)
+
+// blockReason says why the request must not be personalized, or "" when it may be. It is
+// evaluated only when a request asks for personalization: crawler detection runs regular
+// expressions over the User-Agent.
+func (m *Middleware) blockReason(r *http.Request) string {
+	if m.cfg.consent != nil && !m.cfg.consent(r) {
+		return ReasonNoConsent
+	}
+	if !m.cfg.bots && m.isBot(r) {
+		return ReasonBot
+	}
+	if !m.cfg.prefetch && isPrefetch(r.Header) {
+		return ReasonPrefetch
+	}
+	return ""
+}
+
+func (m *Middleware) isBot(r *http.Request) bool {
+	if m.cfg.isBot != nil {
+		return m.cfg.isBot(r)
+	}
+	ua := strings.TrimSpace(r.UserAgent())
+	// Every browser sends a User-Agent; a request without one is a script.
+	return ua == "" || m.crawlers.isCrawler(ua)
+}
+
+// Bounds of the crawler detection cache.
+const (
+	maxCachedAgents = 4096
+	maxCachedAgent  = 512
+)
+
+// crawlerCache remembers crawlerdetect's verdicts: its regular expressions take a few hundred
+// microseconds per User-Agent, and a site sees the same few hundred agents all day. When full
+// it starts over, so hostile agents cost what they would without it.
+type crawlerCache struct {
+	mu sync.RWMutex
+	m  map[string]bool
+}
+
+func (c *crawlerCache) isCrawler(ua string) bool {
+	c.mu.RLock()
+	v, ok := c.m[ua]
+	c.mu.RUnlock()
+	if ok {
+		return v
+	}
+	v = crawlerdetect.IsCrawler(ua)
+	if len(ua) <= maxCachedAgent {
+		c.mu.Lock()
+		if c.m == nil || len(c.m) >= maxCachedAgents {
+			c.m = make(map[string]bool)
+		}
+		c.m[ua] = v
+		c.mu.Unlock()
+	}
+	return v
+}
+
+// isPrefetch reports whether the request is a speculative prefetch, whose response the
+// visitor may never see:
+//
+//   - Sec-Purpose: prefetch (the standard header; Chrome's speculation rules, Firefox). A
+//     prefetch;prerender is not counted: a prerendered page is shown to the visitor as soon as
+//     they navigate, without another request, so it must be personalized like a navigation.
+//   - The older Purpose: prefetch (Chrome), X-Moz: prefetch (Firefox) and X-Purpose: preview or
+//     prefetch (Safari), except on mobile browsers (Sec-CH-UA-Mobile: ?1), which send
+//     Purpose: prefetch on real navigations too (Sitecore/jss#2102 skipped personalization
+//     for real mobile visitors that way).
+func isPrefetch(h http.Header) bool {
+	if v := h["Sec-Purpose"]; len(v) > 0 {
+		return secPurposePrefetch(v)
+	}
+	if strings.TrimSpace(headerValue(h, "Sec-Ch-Ua-Mobile")) == "?1" {
+		return false
+	}
+	if tokenIs(headerValue(h, "Purpose"), "prefetch") || tokenIs(headerValue(h, "X-Moz"), "prefetch") {
+		return true
+	}
+	xp := headerValue(h, "X-Purpose")
+	return tokenIs(xp, "preview") || tokenIs(xp, "prefetch")
+}
+
+// secPurposePrefetch parses Sec-Purpose, a structured-field list such as "prefetch",
+// "prefetch;anonymous-client-ip" or "prefetch;prerender": a prefetch item without the
+// prerender parameter is a prefetch.
+func secPurposePrefetch(lines []string) bool {
+	prefetch := false
+	for _, line := range lines {
+		for line != "" {
+			var item string
+			item, line, _ = strings.Cut(line, ",")
+			token, params, _ := strings.Cut(item, ";")
+			if !tokenIs(token, "prefetch") {
+				continue
+			}
+			for params != "" {
+				var p string
+				p, params, _ = strings.Cut(params, ";")
+				name, _, _ := strings.Cut(p, "=")
+				if tokenIs(name, "prerender") {
+					return false
+				}
+			}
+			prefetch = true
+		}
+	}
+	return prefetch
+}
+
+func headerValue(h http.Header, key string) string {
+	if v := h[key]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
+}
+
+func tokenIs(s, want string) bool {
+	return strings.EqualFold(strings.TrimSpace(s), want)
+}

@@ -1,0 +1,142 @@
+package middleware
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/go-personalize/personalize/personalize"
+)
+
+// cookieValues calls yield with the value of every cookie called name in the request's Cookie
+// headers, in order, until yield returns false.
+func cookieValues(h http.Header, name string, yield func(string) bool) {
+	for _, line := range h["Cookie"] {
+		for line != "" {
+			var part string
+			part, line, _ = strings.Cut(line, ";")
+			part = strings.TrimSpace(part)
+			k, v, ok := strings.Cut(part, "=")
+			if !ok || strings.TrimSpace(k) != name {
+				continue
+			}
+			v = strings.TrimSpace(v)
+			if len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"' {
+				v = v[1 : len(v)-1]
+			}
+			if !yield(v) {
+				return
+			}
+		}
+	}
+}
+
+// cookieBrowserID returns the first well-formed browser ID in a cookie called name, or "".
+// Malformed, overlong, empty and foreign values are ignored. It runs on every request, so it
+// looks for the name directly instead of splitting the header into pairs, and allocates
+// nothing.
+func cookieBrowserID(h http.Header, name string) string {
+	for _, line := range h["Cookie"] {
+		for i := 0; i < len(line); {
+			j := strings.Index(line[i:], name)
+			if j < 0 {
+				break
+			}
+			j += i
+			i = j + len(name)
+			// The name must start a pair: at the start of the line or after "; ". Inside a
+			// value it is preceded by something else, since values hold no ';'.
+			k := j
+			for k > 0 && (line[k-1] == ' ' || line[k-1] == '\t') {
+				k--
+			}
+			if k > 0 && line[k-1] != ';' {
+				continue
+			}
+			v := strings.TrimLeft(line[i:], " \t")
+			if v == "" || v[0] != '=' {
+				continue
+			}
+			v = v[1:]
+			if end := strings.IndexByte(v, ';'); end >= 0 {
+				v = v[:end]
+			}
+			v = strings.TrimSpace(v)
+			if len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"' {
+				v = v[1 : len(v)-1]
+			}
+			if personalize.ValidBrowserID(v) {
+				return v
+			}
+		}
+	}
+	return ""
+}
+
+// hasCookie reports whether the request carries a cookie called name, whatever its value.
+func hasCookie(h http.Header, name string) bool {
+	found := false
+	cookieValues(h, name, func(string) bool {
+		found = true
+		return false
+	})
+	return found
+}
+
+// readBrowserID returns the visitor's browser ID from the cookie, or from the first legacy
+// cookie that holds a valid one.
+func (m *Middleware) readBrowserID(h http.Header) string {
+	if len(h["Cookie"]) == 0 {
+		return ""
+	}
+	if id := cookieBrowserID(h, m.cfg.cookieName); id != "" {
+		return id
+	}
+	for _, name := range m.cfg.legacy {
+		if id := cookieBrowserID(h, name); id != "" {
+			return id
+		}
+	}
+	return ""
+}
+
+// secure reports whether cookies set on the response to r are marked Secure.
+func (m *Middleware) secure(r *http.Request) bool {
+	switch m.cfg.secure {
+	case SecureAlways:
+		return true
+	case SecureNever:
+		return false
+	}
+	if r.TLS != nil {
+		return true
+	}
+	if m.cfg.trustProto {
+		proto, _, _ := strings.Cut(r.Header.Get("X-Forwarded-Proto"), ",")
+		return strings.EqualFold(strings.TrimSpace(proto), "https")
+	}
+	return false
+}
+
+// setBrowserCookie sets (or renews) the browser ID cookie and deletes the legacy cookies the
+// request carried, so the visitor ends up with one cookie under the configured name.
+func (m *Middleware) setBrowserCookie(h http.Header, r *http.Request, id string) {
+	secure := m.secure(r)
+	c := http.Cookie{
+		Name:     m.cfg.cookieName,
+		Value:    id,
+		Path:     "/",
+		Domain:   m.cfg.domain,
+		MaxAge:   m.cfg.maxAge,
+		Secure:   secure,
+		HttpOnly: m.cfg.httpOnly,
+		SameSite: m.cfg.sameSite,
+	}
+	h.Add("Set-Cookie", c.String())
+	for _, name := range m.cfg.legacy {
+		if !hasCookie(r.Header, name) {
+			continue
+		}
+		old := http.Cookie{Name: name, Path: "/", Domain: m.cfg.domain, MaxAge: -1, Secure: secure, SameSite: m.cfg.sameSite}
+		h.Add("Set-Cookie", old.String())
+	}
+}

@@ -1,0 +1,106 @@
+// Package middleware is the net/http middleware a site puts in front of its pages to
+// personalize them with Sitecore Personalize: it identifies the visitor the way Sitecore
+// expects, remembers where the visit came from, and never creates guests or cookies it should
+// not. It is a plain func(http.Handler) http.Handler, so it works with net/http, chi and any
+// other router; it imports none.
+//
+// For every request it puts a personalization page into the context, so handlers and
+// components call personalize.Flow(ctx, "home_page_banner") and personalize.Prefetch. All of it
+// is lazy: a request that asks for no flow reads one cookie and pays for nothing else.
+//
+// # Browser ID
+//
+// The visitor's Sitecore browser ID lives in the cookie bid_<clientKey>, the name the Sitecore
+// Engage browser SDK uses, so both share one visitor (Options.CookieName changes it;
+// Options.LegacyCookieNames are read and migrated). Only well-formed IDs are accepted. When a
+// flow is called and there is no valid ID, one is created through Sitecore
+// (CreateWithSitecore, the default) or locally (MintLocally), at most once per request, and
+// the cookie is set on the same response: Path=/, Max-Age 730 days renewed whenever a flow
+// runs, SameSite=Lax, Secure on HTTPS requests, HttpOnly and Domain as configured. The new ID is
+// visible at once through BrowserID and the page. An ID created for an event
+// (personalize.Track on a page that calls no flow) gets its cookie too. If the response's headers were already sent
+// (a handler that flushed early while a prefetched flow was still creating the ID), the cookie
+// is skipped with a warning; the header writer otherwise waits for an ID being created, within
+// the page's budget, so flush after personalize.Prefetch, not before it.
+//
+// # Campaign and sessions
+//
+// Every utm_* query parameter is collected (UTM): names without regard to case, values decoded
+// once, bad values dropped, at most MaxUTMKeys keys of MaxUTMValueBytes bytes. The visit's
+// campaign (VisitCampaign) is kept in a gorilla/sessions session: the last non-empty UTM set of
+// the visit and the landing referrer, so a visitor who landed from ?utm_campaign=summer_sale is
+// still in that campaign on the next page, and flows receive it as params.utm. The session is
+// decoded only when a flow is called or UTM parameters arrive, and saved before the response's
+// headers go out; a session that cannot be decoded starts a new visit. Visits end after
+// Options.VisitTimeout (30 minutes, sliding) without a personalized request; an unchanged
+// session is saved again at most 30 times per timeout (once a minute by default), so a visit
+// may end up to a minute early.
+//
+// The default store is a cookie store (HttpOnly, SameSite=Lax) with Options.SessionKeys; it
+// signs and encrypts the values, which are kept as a short query string rather than gob. Every
+// instance of a site must share the keys; without keys, random ones are made at start and a
+// warning logged. To keep sessions server-side, pass any sessions.Store, for example one backed
+// by Redis (github.com/rbcervilla/redisstore or github.com/boj/redistore), shared by all
+// instances:
+//
+//	store, err := redisstore.NewRedisStore(ctx, redisClient)
+//	// handle err
+//	mw, err := middleware.New(client, middleware.Options{SessionStore: store})
+//
+// The middleware sets the session's cookie options (Path, Domain, MaxAge = visit timeout,
+// HttpOnly, SameSite, Secure) on every save; server-side stores use MaxAge as the entry's
+// lifetime.
+//
+// # Consent, bots and prefetch
+//
+// With Options.Consent returning false, no cookie is set, no browser created and no session
+// read or written; flows report "no consent" (personalize.ErrNoVisitor) so slots render their
+// defaults. Options.AllowKnownIdentitiesWithoutConsent still lets flows called with an email or
+// identifiers identity run. Crawlers (github.com/x-way/crawlerdetect, or Options.IsBot) and
+// speculative prefetches (Sec-Purpose: prefetch; the older Purpose, X-Moz and X-Purpose headers
+// except on mobile browsers, which send them on real navigations) are treated the same way
+// unless Options.PersonalizeBots or Options.PersonalizePrefetch say otherwise. A prerender
+// (Sec-Purpose: prefetch;prerender) is personalized: the visitor sees it without a new request.
+//
+// # Caching
+//
+// A response for which a flow was called gets Cache-Control: private, no-store (or
+// Options.CacheControl) unless the handler set its own, and Vary: Cookie, so no shared cache
+// serves one visitor's page to another.
+//
+// # Setup with net/http
+//
+//	client, err := personalize.New(clientKey, personalize.WithRegion(personalize.RegionEU),
+//		personalize.WithPointOfSale("my-site"))
+//	if err != nil { ... }
+//	mw, err := middleware.New(client, middleware.Options{
+//		SessionKeys: [][]byte{hashKey64, blockKey32},
+//		Consent:     func(r *http.Request) bool { return hasConsentCookie(r) },
+//	})
+//	if err != nil { ... }
+//	mux := http.NewServeMux()
+//	mux.HandleFunc("GET /{$}", home) // calls personalize.Flow(r.Context(), "home_page_banner")
+//	mux.Handle("GET /static/", http.FileServerFS(static))
+//	log.Fatal(http.ListenAndServe(addr, mw.Handler(mux)))
+//
+// # Setup with chi
+//
+// chi's own middleware package is also called middleware, so import this one under another
+// name:
+//
+//	import (
+//		"github.com/go-chi/chi/v5"
+//		chimw "github.com/go-chi/chi/v5/middleware"
+//		"github.com/go-personalize/personalize/middleware"
+//	)
+//
+//	r := chi.NewRouter()
+//	r.Use(chimw.RealIP, chimw.Recoverer)
+//	r.Use(mw.Handler)
+//	r.Get("/", home)
+//	r.Handle("/static/*", http.StripPrefix("/static/", http.FileServerFS(static)))
+//
+// Mount it in a chi group (r.Group(func(r chi.Router) { r.Use(mw.Handler); ... })) to keep it
+// off routes that never personalize, though it costs those routes little either way (well
+// under a microsecond and four allocations).
+package middleware

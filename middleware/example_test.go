@@ -1,0 +1,165 @@
+package middleware_test
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"log"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+
+	"github.com/go-personalize/personalize/middleware"
+	"github.com/go-personalize/personalize/personalize"
+	"github.com/go-personalize/personalize/personalize/sandbox"
+)
+
+// exampleKeys would come from configuration (e.g. SESSION_KEYS), the same on every instance.
+var exampleKeys = [][]byte{bytes.Repeat([]byte("a"), 64), bytes.Repeat([]byte("b"), 32)}
+
+// startSandbox runs a local Personalize emulator with a "home_page_banner" flow and returns a
+// client for it.
+func startSandbox() (*sandbox.Server, *personalize.Client) {
+	srv := sandbox.NewServer(sandbox.New(sandbox.WithFlows(
+		sandbox.Flow("home_page_banner").Returns(map[string]any{"name": "Summer in Lisbon"}),
+	)))
+	client, err := personalize.New(sandbox.DefaultClientKey,
+		personalize.WithBaseURL(srv.URL),
+		personalize.WithPointOfSale("example"),
+		personalize.WithHTTPClient(srv.Client()))
+	if err != nil {
+		log.Fatal(err)
+	}
+	return srv, client
+}
+
+// home renders the banner's offer, or a default when there is no decision.
+func home(w http.ResponseWriter, r *http.Request) {
+	title := "Welcome"
+	if res, err := personalize.Flow(r.Context(), "home_page_banner"); err == nil {
+		if offer, ok := res.Offer(); ok {
+			title = offer.Name()
+		}
+	}
+	fmt.Fprintln(w, title)
+}
+
+// The middleware in front of a net/http mux: the first visit to a personalized page gets a
+// browser ID cookie (and the visit's session) and a response no shared cache may keep.
+func Example() {
+	srv, client := startSandbox()
+	defer srv.Close()
+
+	mw, err := middleware.New(client, middleware.Options{SessionKeys: exampleKeys})
+	if err != nil {
+		log.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /{$}", home)
+	handler := mw.Handler(mux)
+
+	req := httptest.NewRequest(http.MethodGet, "/", nil)
+	req.Header.Set("User-Agent", "Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0")
+	rec := httptest.NewRecorder()
+	handler.ServeHTTP(rec, req)
+
+	for _, c := range rec.Result().Cookies() {
+		fmt.Println("cookie:", c.Name, "max age:", c.MaxAge, "http only:", c.HttpOnly)
+	}
+	fmt.Println("Cache-Control:", rec.Header().Get("Cache-Control"))
+	fmt.Println("Vary:", rec.Header().Get("Vary"))
+	fmt.Print(rec.Body.String())
+	// Output:
+	// cookie: bid_sandbox-client-key max age: 63072000 http only: false
+	// cookie: personalize_visit max age: 1800 http only: true
+	// Cache-Control: private, no-store
+	// Vary: Cookie
+	// Summer in Lisbon
+}
+
+// A route that asks for no flow costs almost nothing, sets no cookie and creates no browser.
+func ExampleMiddleware_Handler() {
+	srv, client := startSandbox()
+	defer srv.Close()
+
+	mw, err := middleware.New(client, middleware.Options{SessionKeys: exampleKeys})
+	if err != nil {
+		log.Fatal(err)
+	}
+	static := mw.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintln(w, "body { color: teal }")
+	}))
+
+	rec := httptest.NewRecorder()
+	static.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/style.css", nil))
+	fmt.Println("cookies:", len(rec.Result().Cookies()))
+	fmt.Println("browsers created:", len(srv.Sandbox.Browsers()))
+	// Output:
+	// cookies: 0
+	// browsers created: 0
+}
+
+// The visit's campaign outlives the landing page: the next page, without a query, still has it.
+func ExampleVisitCampaign() {
+	srv, client := startSandbox()
+	defer srv.Close()
+
+	mw, err := middleware.New(client, middleware.Options{SessionKeys: exampleKeys})
+	if err != nil {
+		log.Fatal(err)
+	}
+	handler := mw.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c := middleware.VisitCampaign(r.Context())
+		fmt.Fprintf(w, "request: %v, visit: %v, from: %s\n", middleware.UTM(r.Context()), c.UTM, c.LandingReferrer)
+	}))
+
+	landing := httptest.NewRequest(http.MethodGet, "/?utm_campaign=summer_sale&utm_source=newsletter", nil)
+	landing.Header.Set("User-Agent", "Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0")
+	landing.Header.Set("Referer", "https://mail.example.org/")
+	rec := httptest.NewRecorder()
+	handler.ServeHTTP(rec, landing)
+	fmt.Print(rec.Body.String())
+
+	next := httptest.NewRequest(http.MethodGet, "/offers", nil)
+	next.Header.Set("User-Agent", "Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0")
+	for _, c := range rec.Result().Cookies() {
+		next.AddCookie(c)
+	}
+	rec = httptest.NewRecorder()
+	handler.ServeHTTP(rec, next)
+	fmt.Print(rec.Body.String())
+	// Output:
+	// request: map[campaign:summer_sale source:newsletter], visit: map[campaign:summer_sale source:newsletter], from: https://mail.example.org/
+	// request: map[], visit: map[campaign:summer_sale source:newsletter], from: https://mail.example.org/
+}
+
+// Without consent the page renders its defaults: no cookie, no browser, no call.
+func ExampleOptions_consent() {
+	srv, client := startSandbox()
+	defer srv.Close()
+
+	mw, err := middleware.New(client, middleware.Options{
+		SessionKeys: exampleKeys,
+		Consent: func(r *http.Request) bool {
+			c, err := r.Cookie("consent")
+			return err == nil && strings.Contains(c.Value, "personalization")
+		},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	handler := mw.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, err := personalize.Flow(r.Context(), "home_page_banner")
+		fmt.Fprintln(w, "no visitor:", errors.Is(err, personalize.ErrNoVisitor), "-", middleware.Blocked(r.Context()))
+	}))
+
+	req := httptest.NewRequest(http.MethodGet, "/", nil)
+	req.Header.Set("User-Agent", "Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0")
+	rec := httptest.NewRecorder()
+	handler.ServeHTTP(rec, req)
+	fmt.Print(rec.Body.String())
+	fmt.Println("cookies:", len(rec.Result().Cookies()), "calls:", len(srv.Sandbox.Calls()))
+	// Output:
+	// no visitor: true - no consent
+	// cookies: 0 calls: 0
+}

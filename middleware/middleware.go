@@ -1,0 +1,200 @@
+package middleware
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"sync"
+
+	"github.com/gorilla/sessions"
+
+	"github.com/go-personalize/personalize/personalize"
+)
+
+// Middleware gives each visitor a persistent browser ID, keeps the visit's campaign and puts a
+// personalization page into every request's context. Make one with New; it is safe for
+// concurrent use.
+type Middleware struct {
+	client   *personalize.Client
+	cfg      config
+	crawlers crawlerCache
+}
+
+// New checks the options and makes a Middleware for the client. Invalid options are reported
+// here, not per request.
+func New(client *personalize.Client, opts Options) (*Middleware, error) {
+	if client == nil {
+		return nil, errorf("nil personalize client")
+	}
+	cfg, err := newConfig(client.ClientKey(), opts, client.Logger())
+	if err != nil {
+		return nil, err
+	}
+	if cfg.generatedKey {
+		cfg.logger.Warn("middleware: no SessionKeys or SessionStore given; using random session keys, so visits neither survive a restart nor work across instances")
+	}
+	return &Middleware{client: client, cfg: cfg}, nil
+}
+
+// Handler wraps next: requests reach it with a page in their context (personalize.Flow,
+// personalize.Prefetch, personalize.FromContext) and a response writer that adds the browser
+// ID cookie, the session and the cache headers before the response's headers go out.
+//
+// Nothing is decoded, checked or created until the request asks for personalization: the
+// first look-up of the page builds it (consent, bot and prefetch checks, the session), and a
+// browser ID is created only when a flow needs one.
+func (m *Middleware) Handler(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		st := &request{Context: r.Context(), m: m, r: r}
+		st.w = responseWriter{ResponseWriter: w, st: st}
+		st.cookieID = m.readBrowserID(r.Header)
+		if r.URL != nil {
+			st.reqUTM = parseUTM(r.URL.RawQuery)
+		}
+		if len(st.reqUTM) > 0 && st.blocked() == "" {
+			// A landing with a campaign: remember it even if this page personalizes nothing.
+			st.mu.Lock()
+			st.loadSession()
+			st.mu.Unlock()
+		}
+		ctx := personalize.WithLazyPage(st, st.newPage)
+		completed := false
+		defer func() {
+			if !completed {
+				st.closePage()
+			}
+		}()
+		next.ServeHTTP(&st.w, r.WithContext(ctx))
+		completed = true
+		st.closePage()
+		if !st.w.wrote {
+			st.w.wrote = true
+			st.beforeHeaders()
+		}
+	})
+}
+
+// request is the middleware's state for one request. It is also the context layer that
+// carries it (Value answers ctxKey with it), which saves an allocation per request over
+// context.WithValue; its parent is the request's original context.
+type request struct {
+	context.Context
+	m *Middleware
+	r *http.Request
+	w responseWriter
+
+	cookieID string            // valid browser ID from a cookie, or ""
+	reqUTM   map[string]string // this request's UTM parameters
+
+	blockOnce sync.Once
+	reason    string
+
+	idOnce sync.Once
+	newID  string
+	idErr  error
+
+	mu         sync.Mutex
+	page       *personalize.Page
+	done       bool // the handler returned
+	headersOut bool
+	sessLoaded bool
+	sess       *sessions.Session
+	sessDirty  bool // changed, or due for a save that slides the visit's expiry
+	sessReq    *http.Request
+	campaign   Campaign
+}
+
+// blocked returns why the request gets no personalization, or "", deciding once.
+func (st *request) blocked() string {
+	st.blockOnce.Do(func() { st.reason = st.m.blockReason(st.r) })
+	return st.reason
+}
+
+// newPage builds the request's page the first time it is looked up.
+func (st *request) newPage() *personalize.Page {
+	v := personalize.Visitor{Referrer: st.r.Referer(), UserAgent: st.r.UserAgent()}
+	if reason := st.blocked(); reason != "" {
+		v.Blocked = reason
+		v.AllowKnownIdentities = reason == ReasonNoConsent && st.m.cfg.knownIDs
+		v.UTM = st.reqUTM
+	} else {
+		v.BrowserID = st.cookieID
+		v.EnsureBrowserID = st.ensureBrowserID
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.done {
+		return nil
+	}
+	if v.Blocked == "" {
+		st.loadSession()
+		v.UTM = st.campaign.UTM
+	}
+	st.page = personalize.NewPage(st.Context, st.m.client, v)
+	return st.page
+}
+
+// closePage cancels the page's calls still running and waits for them.
+func (st *request) closePage() {
+	st.mu.Lock()
+	st.done = true
+	p := st.page
+	st.mu.Unlock()
+	p.Close()
+}
+
+// beforeHeaders runs once, just before the response's headers go out: it sets the browser ID
+// cookie when a flow ran (renewing it, or carrying a new ID) or an ID was created for an
+// event, saves the session and marks a personalized response as not cacheable by shared
+// caches.
+func (st *request) beforeHeaders() {
+	st.mu.Lock()
+	if st.headersOut {
+		st.mu.Unlock()
+		return
+	}
+	p := st.page
+	st.mu.Unlock()
+
+	personalized := p != nil && p.Called()
+	id := ""
+	if p != nil && st.blocked() == "" {
+		switch {
+		case personalized && st.cookieID != "":
+			id = st.cookieID // renewed
+		case personalized:
+			// A flow may still be creating the ID (a prefetch running beside the handler): wait
+			// for it, so the cookie goes out with these headers.
+			id, _ = st.browserIDForHeaders()
+		default:
+			// No flow, but an event may have needed an ID (Page.Enqueue).
+			id = st.createdID()
+		}
+	}
+
+	st.mu.Lock()
+	st.headersOut = true
+	save := st.sess != nil && st.sessDirty
+	st.mu.Unlock()
+
+	h := st.w.ResponseWriter.Header()
+	if id != "" {
+		st.m.setBrowserCookie(h, st.r, id)
+	}
+	if save {
+		st.saveSession(st.w.ResponseWriter)
+	}
+	if personalized {
+		st.m.cacheHeaders(h)
+	}
+}
+
+// lateCookie logs that a cookie could not be set because the headers were already sent.
+func (st *request) lateCookie(what string) {
+	path := ""
+	if st.r.URL != nil {
+		path = st.r.URL.Path
+	}
+	st.m.cfg.logger.LogAttrs(st.Context, slog.LevelWarn, "middleware: response headers already sent, "+what+" not set",
+		slog.String("path", path))
+}

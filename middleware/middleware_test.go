@@ -1,0 +1,561 @@
+package middleware
+
+import (
+	"crypto/tls"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/go-personalize/personalize/personalize"
+	"github.com/go-personalize/personalize/personalize/sandbox"
+)
+
+func TestFirstVisitThenReturning(t *testing.T) {
+	s := newSite(t, Options{})
+	v := newVisitor(t)
+
+	resp, rep := v.get(s.ts.URL + "/flow")
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	bids := setCookies(t, resp, bidName())
+	require.Len(t, bids, 1, "exactly one browser ID cookie")
+	c := bids[0]
+	assert.True(t, personalize.ValidBrowserID(c.Value))
+	assert.Equal(t, "/", c.Path)
+	assert.Equal(t, 730*24*3600, c.MaxAge)
+	assert.Equal(t, http.SameSiteLaxMode, c.SameSite)
+	assert.False(t, c.Secure, "plain HTTP request")
+	assert.False(t, c.HttpOnly, "the browser SDK must read it")
+	assert.Empty(t, c.Domain)
+	require.Equal(t, []string{c.Value}, s.sb.Sandbox.Browsers(), "one browser created")
+	assert.Equal(t, c.Value, rep.BrowserID, "the new ID is visible in the same request")
+	assert.Contains(t, rep.Results, "home")
+	assert.Equal(t, "private, no-store", resp.Header.Get("Cache-Control"))
+	assert.Equal(t, []string{"Cookie"}, resp.Header.Values("Vary"))
+
+	for i := range 10 {
+		resp, rep := v.get(s.ts.URL + "/flow")
+		require.Equal(t, http.StatusOK, resp.StatusCode)
+		assert.Equal(t, c.Value, rep.BrowserID, "visit %d", i)
+		renewed := setCookies(t, resp, bidName())
+		require.Len(t, renewed, 1, "the cookie is renewed when a flow runs")
+		assert.Equal(t, c.Value, renewed[0].Value)
+	}
+	assert.Len(t, s.sb.Sandbox.Browsers(), 1, "returning visits create no browser")
+	cs := calls(s)
+	require.Len(t, cs, 11)
+	for _, call := range cs {
+		assert.Equal(t, c.Value, call.Request.BrowserID)
+		assert.Contains(t, string(call.Body), `"browserId":"`+c.Value+`"`)
+	}
+}
+
+func TestPageWithoutFlowCreatesNothing(t *testing.T) {
+	s := newSite(t, Options{})
+	v := newVisitor(t)
+	for range 3 {
+		resp, _ := v.get(s.ts.URL + "/static")
+		require.Equal(t, http.StatusOK, resp.StatusCode)
+		assert.Empty(t, resp.Header.Values("Set-Cookie"))
+		assert.Empty(t, resp.Header.Get("Cache-Control"))
+		assert.Empty(t, resp.Header.Get("Vary"))
+	}
+	assert.Empty(t, s.sb.Sandbox.Browsers())
+	assert.Empty(t, calls(s))
+}
+
+func TestBlockedVisitors(t *testing.T) {
+	noConsent := func(*http.Request) bool { return false }
+	tests := []struct {
+		name    string
+		opts    Options
+		ua      string
+		header  http.Header
+		reason  string
+		created bool // the switch is on: the visitor is personalized after all
+	}{
+		{name: "googlebot", ua: "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)", reason: ReasonBot},
+		{name: "no user agent", ua: "", reason: ReasonBot},
+		{name: "curl", ua: "curl/8.5.0", reason: ReasonBot},
+		{name: "custom bot detector", ua: browserUA, opts: Options{IsBot: func(r *http.Request) bool { return r.Header.Get("X-Bot") != "" }}, header: http.Header{"X-Bot": {"1"}}, reason: ReasonBot},
+		{name: "bots personalized", ua: "curl/8.5.0", opts: Options{PersonalizeBots: true}, created: true},
+		{name: "sec-purpose prefetch", ua: browserUA, header: http.Header{"Sec-Purpose": {"prefetch"}}, reason: ReasonPrefetch},
+		{name: "sec-purpose anonymous prefetch", ua: browserUA, header: http.Header{"Sec-Purpose": {"prefetch;anonymous-client-ip"}}, reason: ReasonPrefetch},
+		{name: "purpose prefetch", ua: browserUA, header: http.Header{"Purpose": {"prefetch"}}, reason: ReasonPrefetch},
+		{name: "x-moz prefetch", ua: browserUA, header: http.Header{"X-Moz": {"prefetch"}}, reason: ReasonPrefetch},
+		{name: "safari preview", ua: browserUA, header: http.Header{"X-Purpose": {"preview"}}, reason: ReasonPrefetch},
+		{name: "prefetch personalized", ua: browserUA, opts: Options{PersonalizePrefetch: true}, header: http.Header{"Sec-Purpose": {"prefetch"}}, created: true},
+		{name: "prerender is a navigation", ua: browserUA, header: http.Header{"Sec-Purpose": {"prefetch;prerender"}}, created: true},
+		{name: "mobile navigation with purpose prefetch", ua: browserUA, header: http.Header{"Purpose": {"prefetch"}, "Sec-Ch-Ua-Mobile": {"?1"}}, created: true},
+		{name: "no consent", ua: browserUA, opts: Options{Consent: noConsent}, reason: ReasonNoConsent},
+		{name: "consent given", ua: browserUA, opts: Options{Consent: func(r *http.Request) bool { return true }}, created: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newSite(t, tt.opts)
+			v := newVisitor(t)
+			v.ua = tt.ua
+			v.header = tt.header
+			resp, rep := v.get(s.ts.URL + "/flow?f=home&f=banner")
+			require.Equal(t, http.StatusOK, resp.StatusCode)
+			assert.Equal(t, tt.reason, rep.Blocked)
+			if tt.created {
+				assert.Len(t, setCookies(t, resp, bidName()), 1)
+				assert.Len(t, s.sb.Sandbox.Browsers(), 1)
+				assert.Len(t, calls(s), 2)
+				return
+			}
+			assert.Empty(t, resp.Header.Values("Set-Cookie"), "no cookie at all, session included")
+			assert.Empty(t, s.sb.Sandbox.Browsers())
+			assert.Empty(t, calls(s))
+			assert.Empty(t, rep.BrowserID)
+			require.Len(t, rep.Errors, 2)
+			for _, e := range rep.Errors {
+				assert.Contains(t, e, "no visitor")
+				assert.Contains(t, e, tt.reason)
+			}
+			assert.Equal(t, "private, no-store", resp.Header.Get("Cache-Control"), "the default content is not cached either")
+		})
+	}
+}
+
+func TestNoConsentKnownIdentity(t *testing.T) {
+	tests := []struct {
+		name  string
+		allow bool
+		calls int
+	}{
+		{name: "email flows allowed", allow: true, calls: 1},
+		{name: "email flows not allowed", allow: false, calls: 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newSite(t, Options{
+				Consent:                            func(*http.Request) bool { return false },
+				AllowKnownIdentitiesWithoutConsent: tt.allow,
+			})
+			v := newVisitor(t)
+			resp, rep := v.get(s.ts.URL + "/email?utm_campaign=spring")
+			require.Equal(t, http.StatusOK, resp.StatusCode)
+			assert.Empty(t, resp.Header.Values("Set-Cookie"))
+			assert.Empty(t, s.sb.Sandbox.Browsers())
+			cs := calls(s)
+			require.Len(t, cs, tt.calls)
+			if tt.calls > 0 {
+				assert.Equal(t, "guest@example.com", cs[0].Request.Email)
+				assert.Empty(t, cs[0].Request.BrowserID)
+				assert.Equal(t, "spring", utmOf(t, cs[0])["campaign"], "the request's own UTM still goes along")
+				assert.Contains(t, rep.Results, "home")
+			}
+		})
+	}
+}
+
+func TestCampaignKeptForTheVisit(t *testing.T) {
+	s := newSite(t, Options{})
+	v := newVisitor(t)
+	v.header = http.Header{"Referer": {"https://news.example.org/issue/42"}}
+
+	_, rep := v.get(s.ts.URL + "/flow?utm_campaign=summer_sale&utm_source=newsletter")
+	assert.Equal(t, map[string]string{"campaign": "summer_sale", "source": "newsletter"}, rep.UTM)
+	v.header = http.Header{"Referer": {s.ts.URL + "/flow"}}
+	_, rep2 := v.get(s.ts.URL + "/flow")
+	_, rep3 := v.get(s.ts.URL + "/flow")
+
+	for i, rep := range []pageReport{rep, rep2, rep3} {
+		assert.Equal(t, "summer_sale", rep.Campaign.UTM["campaign"], "page %d", i)
+		assert.Equal(t, "https://news.example.org/issue/42", rep.Campaign.LandingReferrer, "page %d", i)
+	}
+	assert.Empty(t, rep2.UTM, "the request's own UTM is its query's")
+
+	cs := calls(s)
+	require.Len(t, cs, 3)
+	for i, c := range cs {
+		utm := utmOf(t, c)
+		assert.Equal(t, "summer_sale", utm["campaign"], "call %d", i)
+		assert.Equal(t, "newsletter", utm["source"], "call %d", i)
+	}
+
+	// A new campaign replaces the whole set.
+	v.get(s.ts.URL + "/flow?utm_campaign=winter")
+	_, rep4 := v.get(s.ts.URL + "/flow")
+	assert.Equal(t, map[string]string{"campaign": "winter"}, rep4.Campaign.UTM)
+}
+
+func TestLandingWithoutFlowKeepsCampaign(t *testing.T) {
+	s := newSite(t, Options{})
+	v := newVisitor(t)
+	resp, _ := v.get(s.ts.URL + "/static?utm_campaign=summer_sale")
+	require.Len(t, setCookies(t, resp, DefaultSessionName), 1, "the session is saved before the body")
+	assert.Empty(t, setCookies(t, resp, bidName()), "no browser ID without a flow")
+	assert.Empty(t, s.sb.Sandbox.Browsers())
+
+	v.get(s.ts.URL + "/flow")
+	cs := calls(s)
+	require.Len(t, cs, 1)
+	assert.Equal(t, "summer_sale", utmOf(t, cs[0])["campaign"])
+}
+
+func TestSessionCookieAttributes(t *testing.T) {
+	s := newSite(t, Options{VisitTimeout: 10 * time.Minute})
+	v := newVisitor(t)
+	resp, _ := v.get(s.ts.URL + "/flow?utm_campaign=x")
+	sc := setCookies(t, resp, DefaultSessionName)
+	require.Len(t, sc, 1)
+	assert.True(t, sc[0].HttpOnly)
+	assert.Equal(t, http.SameSiteLaxMode, sc[0].SameSite)
+	assert.Equal(t, 600, sc[0].MaxAge)
+	assert.Equal(t, "/", sc[0].Path)
+}
+
+func TestTwoInstancesShareTheVisit(t *testing.T) {
+	sb := sandbox.Start(t, sandbox.WithFlows(sandboxFlows()...))
+	one := newSiteWith(t, sb, Options{SessionKeys: testKeys})
+	two := newSiteWith(t, sb, Options{SessionKeys: testKeys})
+	// One cookie jar for both "servers", as a load balancer in front of them would see it.
+	v := newVisitor(t)
+	first, rep := v.get(one.ts.URL + "/flow?utm_campaign=summer_sale")
+	id := rep.BrowserID
+	require.True(t, personalize.ValidBrowserID(id))
+	require.Len(t, setCookies(t, first, bidName()), 1)
+
+	servers := []*site{two, one, two, one, two}
+	for i, s := range servers {
+		_, rep := v.get(s.ts.URL + "/flow")
+		assert.Equal(t, id, rep.BrowserID, "request %d", i)
+		assert.Equal(t, "summer_sale", rep.Campaign.UTM["campaign"], "request %d", i)
+	}
+	assert.Len(t, sb.Sandbox.Browsers(), 1)
+	cs := sb.Sandbox.Calls()
+	require.Len(t, cs, 6)
+	for i, c := range cs {
+		assert.Equal(t, id, c.Request.BrowserID, "call %d", i)
+		assert.Equal(t, "summer_sale", utmOf(t, c)["campaign"], "call %d", i)
+	}
+}
+
+func TestInstancesWithOtherKeysStartANewVisit(t *testing.T) {
+	sb := sandbox.Start(t, sandbox.WithFlows(sandboxFlows()...))
+	one := newSiteWith(t, sb, Options{SessionKeys: testKeys})
+	other := newSiteWith(t, sb, Options{SessionKeys: [][]byte{[]byte(strings.Repeat("x", 32))}})
+	v := newVisitor(t)
+	v.get(one.ts.URL + "/flow?utm_campaign=summer_sale")
+	resp, rep := v.get(other.ts.URL + "/flow")
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.Empty(t, rep.Campaign.UTM, "a session it cannot read is a new visit")
+	assert.NotEmpty(t, rep.BrowserID, "the browser ID cookie needs no key")
+}
+
+func TestParallelFlowsCreateOneBrowser(t *testing.T) {
+	s := newSite(t, Options{})
+	v := newVisitor(t)
+	resp, rep := v.get(s.ts.URL + "/parallel?f=a&f=b&f=c&f=home&f=banner")
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	require.Len(t, rep.Results, 5, "errors: %v", rep.Errors)
+	require.Len(t, s.sb.Sandbox.Browsers(), 1)
+	id := s.sb.Sandbox.Browsers()[0]
+	for _, c := range calls(s) {
+		assert.Equal(t, id, c.Request.BrowserID)
+	}
+	assert.Len(t, setCookies(t, resp, bidName()), 1)
+}
+
+func TestMintLocally(t *testing.T) {
+	s := newSite(t, Options{BrowserIDs: MintLocally})
+	v := newVisitor(t)
+	resp, rep := v.get(s.ts.URL + "/flow")
+	bids := setCookies(t, resp, bidName())
+	require.Len(t, bids, 1)
+	assert.Empty(t, s.sb.Sandbox.Browsers(), "no browser/create.json call")
+	assert.Equal(t, byte('4'), bids[0].Value[14], "UUID version 4")
+	assert.Equal(t, bids[0].Value, rep.BrowserID)
+	require.Len(t, calls(s), 1)
+	assert.Equal(t, bids[0].Value, calls(s)[0].Request.BrowserID)
+}
+
+func TestBrowserCreationFails(t *testing.T) {
+	s := newSite(t, Options{})
+	s.sb.Sandbox.SetFault(sandbox.Fault{Status: http.StatusServiceUnavailable})
+	v := newVisitor(t)
+	resp, rep := v.get(s.ts.URL + "/flow")
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.Empty(t, setCookies(t, resp, bidName()))
+	assert.Empty(t, rep.BrowserID)
+	assert.Contains(t, rep.Errors, "home", "the slot renders its default")
+}
+
+func TestCookieAfterHeadersWereSent(t *testing.T) {
+	s := newSite(t, Options{})
+	v := newVisitor(t)
+	resp, rep := v.get(s.ts.URL + "/flush-first")
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.Empty(t, setCookies(t, resp, bidName()))
+	assert.Contains(t, rep.Results, "home", "the page keeps working")
+	assert.NotEmpty(t, rep.BrowserID)
+	assert.Contains(t, s.logs.String(), "response headers already sent")
+}
+
+func TestPrefetchThenFlushWaitsForTheID(t *testing.T) {
+	s := newSite(t, Options{})
+	// The creation takes a while: the flush must wait for it to set the cookie.
+	s.sb.Sandbox.SetFault(sandbox.Fault{Latency: 30 * time.Millisecond})
+	v := newVisitor(t)
+	resp, rep := v.get(s.ts.URL + "/prefetch-flush")
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	bids := setCookies(t, resp, bidName())
+	require.Len(t, bids, 1)
+	assert.Equal(t, rep.BrowserID, bids[0].Value)
+	assert.Len(t, s.sb.Sandbox.Browsers(), 1)
+	assert.Equal(t, "private, no-store", resp.Header.Get("Cache-Control"))
+}
+
+func TestLegacyCookieMigration(t *testing.T) {
+	const legacy = "BID_" + sandbox.DefaultClientKey
+	s := newSite(t, Options{LegacyCookieNames: []string{legacy}})
+	id := "0f8fad5b-d9cb-469f-a165-70867728950e"
+	get := func(path string) *http.Response {
+		req := must(http.NewRequest(http.MethodGet, s.ts.URL+path, nil))
+		req.Header.Set("User-Agent", browserUA)
+		req.Header.Set("Cookie", legacy+"="+id)
+		resp, err := s.ts.Client().Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		return resp
+	}
+
+	resp := get("/static")
+	assert.Empty(t, resp.Header.Values("Set-Cookie"), "migrated only when personalization runs")
+
+	resp = get("/flow")
+	bids := setCookies(t, resp, bidName())
+	require.Len(t, bids, 1)
+	assert.Equal(t, id, bids[0].Value)
+	old := setCookies(t, resp, legacy)
+	require.Len(t, old, 1)
+	assert.Equal(t, -1, old[0].MaxAge, "deleted with Max-Age=0")
+	assert.Empty(t, s.sb.Sandbox.Browsers())
+	require.Len(t, calls(s), 1)
+	assert.Equal(t, id, calls(s)[0].Request.BrowserID)
+}
+
+func TestSecureAttribute(t *testing.T) {
+	tests := []struct {
+		name   string
+		opts   Options
+		tls    bool
+		header http.Header
+		want   bool
+	}{
+		{name: "plain http", want: false},
+		{name: "tls", tls: true, want: true},
+		{name: "forwarded https not trusted", header: http.Header{"X-Forwarded-Proto": {"https"}}, want: false},
+		{name: "forwarded https trusted", opts: Options{TrustForwardedProto: true}, header: http.Header{"X-Forwarded-Proto": {"HTTPS, http"}}, want: true},
+		{name: "forwarded http trusted", opts: Options{TrustForwardedProto: true}, header: http.Header{"X-Forwarded-Proto": {"http"}}, want: false},
+		{name: "always", opts: Options{Secure: SecureAlways}, want: true},
+		{name: "never on tls", opts: Options{Secure: SecureNever}, tls: true, want: false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sb := sandbox.Start(t, sandbox.WithFlows(sandboxFlows()...))
+			tt.opts.SessionKeys = testKeys
+			tt.opts.BrowserIDs = MintLocally
+			mw, err := New(newClient(t, sb), tt.opts)
+			require.NoError(t, err)
+			req := httptest.NewRequest(http.MethodGet, "/flow?utm_source=x", nil)
+			req.Header.Set("User-Agent", browserUA)
+			for k, v := range tt.header {
+				req.Header[k] = v
+			}
+			if tt.tls {
+				req.TLS = &tls.ConnectionState{}
+			}
+			rec := httptest.NewRecorder()
+			mw.Handler(testRoutes()).ServeHTTP(rec, req)
+			resp := rec.Result()
+			for _, name := range []string{bidName(), DefaultSessionName} {
+				cs := setCookies(t, resp, name)
+				require.Len(t, cs, 1, name)
+				assert.Equal(t, tt.want, cs[0].Secure, name)
+			}
+		})
+	}
+}
+
+func TestCookieOptions(t *testing.T) {
+	s := newSite(t, Options{
+		CookieName:   "visitor_id",
+		CookieDomain: "example.com",
+		CookieMaxAge: 365 * 24 * time.Hour,
+		SameSite:     http.SameSiteStrictMode,
+		HTTPOnly:     true,
+		BrowserIDs:   MintLocally,
+	})
+	req := httptest.NewRequest(http.MethodGet, "/flow", nil)
+	req.Header.Set("User-Agent", browserUA)
+	rec := httptest.NewRecorder()
+	s.mw.Handler(testRoutes()).ServeHTTP(rec, req)
+	cs := setCookies(t, rec.Result(), "visitor_id")
+	require.Len(t, cs, 1)
+	assert.Equal(t, "example.com", cs[0].Domain)
+	assert.Equal(t, 365*24*3600, cs[0].MaxAge)
+	assert.Equal(t, http.SameSiteStrictMode, cs[0].SameSite)
+	assert.True(t, cs[0].HttpOnly)
+}
+
+func TestCacheHeaders(t *testing.T) {
+	tests := []struct {
+		name        string
+		handlerCC   string
+		handlerVary []string
+		opts        Options
+		flow        bool
+		wantCC      string
+		wantVary    []string
+	}{
+		{name: "no flow", flow: false, wantCC: "", wantVary: nil},
+		{name: "flow", flow: true, wantCC: "private, no-store", wantVary: []string{"Cookie"}},
+		{name: "handler's own cache control", flow: true, handlerCC: "public, max-age=60", wantCC: "public, max-age=60", wantVary: []string{"Cookie"}},
+		{name: "vary already has cookie", flow: true, handlerVary: []string{"Accept-Encoding, cookie"}, wantCC: "private, no-store", wantVary: []string{"Accept-Encoding, cookie"}},
+		{name: "vary other field", flow: true, handlerVary: []string{"Accept-Encoding"}, wantCC: "private, no-store", wantVary: []string{"Accept-Encoding", "Cookie"}},
+		{name: "configured", flow: true, opts: Options{CacheControl: "no-store, no-cache, must-revalidate"}, wantCC: "no-store, no-cache, must-revalidate", wantVary: []string{"Cookie"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sb := sandbox.Start(t, sandbox.WithFlows(sandboxFlows()...))
+			tt.opts.SessionKeys = testKeys
+			mw, err := New(newClient(t, sb), tt.opts)
+			require.NoError(t, err)
+			h := mw.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if tt.flow {
+					_, _ = personalize.Flow(r.Context(), "home")
+				}
+				if tt.handlerCC != "" {
+					w.Header().Set("Cache-Control", tt.handlerCC)
+				}
+				for _, v := range tt.handlerVary {
+					w.Header().Add("Vary", v)
+				}
+				w.WriteHeader(http.StatusTeapot)
+			}))
+			req := httptest.NewRequest(http.MethodGet, "/", nil)
+			req.Header.Set("User-Agent", browserUA)
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			assert.Equal(t, http.StatusTeapot, rec.Code)
+			assert.Equal(t, tt.wantCC, rec.Header().Get("Cache-Control"))
+			assert.Equal(t, tt.wantVary, rec.Header().Values("Vary"))
+		})
+	}
+}
+
+func TestHandlerThatWritesNothing(t *testing.T) {
+	sb := sandbox.Start(t, sandbox.WithFlows(sandboxFlows()...))
+	mw, err := New(newClient(t, sb), Options{SessionKeys: testKeys})
+	require.NoError(t, err)
+	h := mw.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = personalize.Flow(r.Context(), "home")
+	}))
+	req := httptest.NewRequest(http.MethodGet, "/", nil)
+	req.Header.Set("User-Agent", browserUA)
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	assert.Len(t, setCookies(t, rec.Result(), bidName()), 1)
+	assert.Equal(t, "private, no-store", rec.Header().Get("Cache-Control"))
+}
+
+func TestResponseWriterPassThrough(t *testing.T) {
+	sb := sandbox.Start(t, sandbox.WithFlows(sandboxFlows()...))
+	mw, err := New(newClient(t, sb), Options{SessionKeys: testKeys, BrowserIDs: MintLocally})
+	require.NoError(t, err)
+	var (
+		mu       sync.Mutex
+		deadline error
+		flusher  bool
+		early    []string
+	)
+	h := mw.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = personalize.Flow(r.Context(), "home")
+		rc := http.NewResponseController(w)
+		mu.Lock()
+		deadline = rc.SetWriteDeadline(time.Now().Add(time.Minute))
+		_, flusher = w.(http.Flusher)
+		mu.Unlock()
+		w.Header().Set("Link", "</style.css>; rel=preload")
+		w.WriteHeader(http.StatusEarlyHints)
+		_, _ = w.Write([]byte("hello"))
+		_ = rc.Flush()
+	}))
+	ts := httptest.NewServer(h)
+	defer ts.Close()
+	defer ts.Client().CloseIdleConnections()
+	req := must(http.NewRequest(http.MethodGet, ts.URL, nil))
+	req.Header.Set("User-Agent", browserUA)
+	resp, err := ts.Client().Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	_ = early
+	mu.Lock()
+	defer mu.Unlock()
+	assert.NoError(t, deadline, "http.ResponseController reaches the server's writer")
+	assert.True(t, flusher)
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.Len(t, setCookies(t, resp, bidName()), 1, "early hints do not use up the final headers")
+}
+
+func TestGettersOutsideTheMiddleware(t *testing.T) {
+	ctx := t.Context()
+	assert.Empty(t, BrowserID(ctx))
+	assert.Nil(t, UTM(ctx))
+	assert.Equal(t, Campaign{}, VisitCampaign(ctx))
+	assert.Empty(t, Blocked(ctx))
+	assert.Empty(t, BrowserID(nil)) //nolint:staticcheck // nil context on purpose
+}
+
+// An event (Page.Enqueue) may need a browser ID on a page that calls no flow: the cookie
+// carries it all the same.
+func TestIDCreatedWithoutFlowGetsItsCookie(t *testing.T) {
+	s := newSite(t, Options{})
+	h := s.mw.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p := personalize.FromContext(r.Context())
+		id, err := p.Visitor().EnsureBrowserID(r.Context())
+		assert.NoError(t, err)
+		assert.Equal(t, id, BrowserID(r.Context()))
+		_, _ = w.Write([]byte(id))
+	}))
+	req := httptest.NewRequest(http.MethodGet, "/", nil)
+	req.Header.Set("User-Agent", browserUA)
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	bids := setCookies(t, rec.Result(), bidName())
+	require.Len(t, bids, 1)
+	assert.Equal(t, rec.Body.String(), bids[0].Value)
+	assert.Equal(t, []string{bids[0].Value}, s.sb.Sandbox.Browsers())
+	assert.Empty(t, rec.Header().Get("Cache-Control"), "no flow ran")
+}
+
+// Requests that personalize nothing run no consent or bot check and read no session.
+func TestChecksRunOnlyWhenPersonalizing(t *testing.T) {
+	var mu sync.Mutex
+	checks := map[string]int{}
+	count := func(name string) {
+		mu.Lock()
+		defer mu.Unlock()
+		checks[name]++
+	}
+	s := newSite(t, Options{
+		Consent: func(*http.Request) bool { count("consent"); return true },
+		IsBot:   func(*http.Request) bool { count("bot"); return false },
+	})
+	v := newVisitor(t)
+	v.get(s.ts.URL + "/flow?f=a&f=b&f=c")
+	v.get(s.ts.URL + "/static")
+	v.get(s.ts.URL + "/static")
+	mu.Lock()
+	defer mu.Unlock()
+	assert.Equal(t, map[string]int{"consent": 1, "bot": 1}, checks, "once per personalized request")
+}

@@ -1,0 +1,325 @@
+package middleware
+
+import (
+	"crypto/rand"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gorilla/securecookie"
+	"github.com/gorilla/sessions"
+)
+
+// Defaults used when an Options field is zero.
+const (
+	// DefaultCookieMaxAge is the browser ID cookie's lifetime, renewed whenever a flow runs:
+	// 730 days, as the Sitecore SDKs set it.
+	DefaultCookieMaxAge = 730 * 24 * time.Hour
+	// DefaultVisitTimeout ends a visit (and its campaign) after this long without a
+	// personalized request.
+	DefaultVisitTimeout = 30 * time.Minute
+	// DefaultSessionName is the name of the session (and of its cookie with the default store).
+	DefaultSessionName = "personalize_visit"
+	// DefaultCacheControl is set on responses for which a flow ran, unless the handler set its
+	// own Cache-Control.
+	DefaultCacheControl = "private, no-store"
+	// CookiePrefix makes the default browser ID cookie name, CookiePrefix + client key: the
+	// name the Sitecore Engage JavaScript SDK uses, so both share one visitor.
+	CookiePrefix = "bid_"
+	// MinKeyLength is the shortest session key accepted.
+	MinKeyLength = 32
+)
+
+// SecureMode says when the browser ID and session cookies carry the Secure attribute.
+type SecureMode uint8
+
+const (
+	// SecureAuto marks cookies Secure when the request came over TLS, or over https according
+	// to X-Forwarded-Proto when TrustForwardedProto is set.
+	SecureAuto SecureMode = iota
+	// SecureAlways always marks cookies Secure.
+	SecureAlways
+	// SecureNever never marks cookies Secure (plain-HTTP development only).
+	SecureNever
+)
+
+// Strategy says where new browser IDs come from.
+type Strategy uint8
+
+const (
+	// CreateWithSitecore asks Sitecore for a new browser ID (GET /v1.2/browser/create.json),
+	// as the official SDKs do. The default.
+	CreateWithSitecore Strategy = iota
+	// MintLocally makes a random UUID v4 without a network call. Opt in only if your tenant
+	// accepts browser IDs it did not issue.
+	MintLocally
+)
+
+// Options configure a Middleware. The zero value works for development: cookie
+// bid_<clientKey>, SameSite=Lax, Secure on TLS requests, browser IDs created by Sitecore,
+// consent assumed, bots and prefetches not personalized, and random session keys (a warning
+// is logged: sessions then neither survive a restart nor work across instances).
+type Options struct {
+	// CookieName is the browser ID cookie's name. Default: "bid_" + the client key.
+	CookieName string
+	// LegacyCookieNames are read when CookieName is absent; a valid ID found there is moved to
+	// CookieName (and the legacy cookie deleted) the next time a flow runs.
+	LegacyCookieNames []string
+	// CookieDomain sets the cookies' Domain attribute; empty means host-only.
+	CookieDomain string
+	// CookieMaxAge is the browser ID cookie's lifetime (whole seconds). Default
+	// DefaultCookieMaxAge.
+	CookieMaxAge time.Duration
+	// SameSite is the cookies' SameSite attribute. Default http.SameSiteLaxMode;
+	// http.SameSiteNoneMode requires Secure: SecureAlways.
+	SameSite http.SameSite
+	// Secure says when cookies are marked Secure. Default SecureAuto.
+	Secure SecureMode
+	// HTTPOnly marks the browser ID cookie HttpOnly. Off by default because the Sitecore
+	// browser SDK must be able to read it; turn it on if no script needs it. The session
+	// cookie is always HttpOnly.
+	HTTPOnly bool
+	// TrustForwardedProto lets X-Forwarded-Proto: https count as a TLS request (SecureAuto).
+	// Set it only behind a proxy that sets or strips that header.
+	TrustForwardedProto bool
+
+	// BrowserIDs says how new browser IDs are made. Default CreateWithSitecore.
+	BrowserIDs Strategy
+
+	// SessionStore keeps the visit's campaign. Default: a gorilla/sessions cookie store with
+	// SessionKeys. Pass a shared store (e.g. Redis-backed) to keep sessions server-side.
+	SessionStore sessions.Store
+	// SessionKeys are the default cookie store's keys, as sessions.NewCookieStore takes them:
+	// pairs of an authentication key (at least 32 bytes, 64 recommended) and an encryption key
+	// (exactly 32 bytes, or empty for none). The first pair protects new cookies; later pairs
+	// still read older ones, for key rotation. Every instance of a site must use the same keys.
+	SessionKeys [][]byte
+	// SessionName names the session. Default DefaultSessionName.
+	SessionName string
+	// VisitTimeout ends a visit after this long without a personalized request (sliding).
+	// Default DefaultVisitTimeout.
+	VisitTimeout time.Duration
+
+	// Consent reports whether the visitor agreed to personalization cookies. Without consent no
+	// cookie is set, no browser is created and flows report "no consent". Nil means every
+	// visitor consents: set it on any site that needs consent.
+	Consent func(*http.Request) bool
+	// AllowKnownIdentitiesWithoutConsent lets flows that name an email or identifiers identity
+	// run for visitors without consent (still no cookie and no browser).
+	AllowKnownIdentitiesWithoutConsent bool
+	// PersonalizeBots and PersonalizePrefetch personalize crawlers and speculative prefetches,
+	// which by default create nothing and call no flow.
+	PersonalizeBots     bool
+	PersonalizePrefetch bool
+	// IsBot replaces the built-in crawler detection (github.com/x-way/crawlerdetect on the
+	// User-Agent).
+	IsBot func(*http.Request) bool
+
+	// CacheControl is set on responses for which a flow ran, unless the handler set its own
+	// Cache-Control. Default DefaultCacheControl. Such responses also get Vary: Cookie.
+	CacheControl string
+
+	// Logger receives warnings (cookies that could not be set, sessions that could not be
+	// saved). Default: the client's logger.
+	Logger *slog.Logger
+}
+
+// config is Options checked and with defaults filled in.
+type config struct {
+	cookieName   string
+	legacy       []string
+	domain       string
+	maxAge       int
+	sameSite     http.SameSite
+	secure       SecureMode
+	httpOnly     bool
+	trustProto   bool
+	strategy     Strategy
+	store        sessions.Store
+	sessionName  string
+	visitTimeout int
+	consent      func(*http.Request) bool
+	knownIDs     bool
+	bots         bool
+	prefetch     bool
+	isBot        func(*http.Request) bool
+	cacheControl string
+	logger       *slog.Logger
+	generatedKey bool
+}
+
+func errorf(format string, args ...any) error {
+	return fmt.Errorf("middleware: "+format, args...)
+}
+
+func newConfig(clientKey string, o Options, logger *slog.Logger) (config, error) {
+	c := config{
+		cookieName:   o.CookieName,
+		domain:       o.CookieDomain,
+		sameSite:     o.SameSite,
+		secure:       o.Secure,
+		httpOnly:     o.HTTPOnly,
+		trustProto:   o.TrustForwardedProto,
+		strategy:     o.BrowserIDs,
+		store:        o.SessionStore,
+		sessionName:  o.SessionName,
+		consent:      o.Consent,
+		knownIDs:     o.AllowKnownIdentitiesWithoutConsent,
+		bots:         o.PersonalizeBots,
+		prefetch:     o.PersonalizePrefetch,
+		isBot:        o.IsBot,
+		cacheControl: o.CacheControl,
+		logger:       o.Logger,
+	}
+	if c.logger == nil {
+		c.logger = logger
+	}
+	if c.cookieName == "" {
+		c.cookieName = CookiePrefix + clientKey
+	}
+	if !isToken(c.cookieName) {
+		return c, errorf("cookie name %q is not a valid cookie name", c.cookieName)
+	}
+	for _, name := range o.LegacyCookieNames {
+		if !isToken(name) {
+			return c, errorf("legacy cookie name %q is not a valid cookie name", name)
+		}
+		if name != c.cookieName {
+			c.legacy = append(c.legacy, name)
+		}
+	}
+	if c.domain != "" && !validDomain(c.domain) {
+		return c, errorf("cookie domain %q is not a valid domain", c.domain)
+	}
+	switch {
+	case o.CookieMaxAge == 0:
+		c.maxAge = int(DefaultCookieMaxAge / time.Second)
+	case o.CookieMaxAge < time.Second:
+		return c, errorf("cookie max age must be at least one second, got %v", o.CookieMaxAge)
+	default:
+		c.maxAge = int(o.CookieMaxAge / time.Second)
+	}
+	switch c.sameSite {
+	case 0:
+		c.sameSite = http.SameSiteLaxMode
+	case http.SameSiteDefaultMode, http.SameSiteLaxMode, http.SameSiteStrictMode:
+	case http.SameSiteNoneMode:
+		if c.secure != SecureAlways {
+			return c, errorf("SameSite=None cookies must be Secure: set Secure to SecureAlways")
+		}
+	default:
+		return c, errorf("unknown SameSite mode %d", c.sameSite)
+	}
+	if c.secure > SecureNever {
+		return c, errorf("unknown secure mode %d", c.secure)
+	}
+	if c.strategy > MintLocally {
+		return c, errorf("unknown browser ID strategy %d", c.strategy)
+	}
+	if c.sessionName == "" {
+		c.sessionName = DefaultSessionName
+	}
+	if !isToken(c.sessionName) {
+		return c, errorf("session name %q is not a valid cookie name", c.sessionName)
+	}
+	if c.sessionName == c.cookieName {
+		return c, errorf("session name and browser ID cookie name are both %q", c.sessionName)
+	}
+	switch {
+	case o.VisitTimeout == 0:
+		c.visitTimeout = int(DefaultVisitTimeout / time.Second)
+	case o.VisitTimeout < time.Second:
+		return c, errorf("visit timeout must be at least one second, got %v", o.VisitTimeout)
+	default:
+		c.visitTimeout = int(o.VisitTimeout / time.Second)
+	}
+	if c.cacheControl == "" {
+		c.cacheControl = DefaultCacheControl
+	}
+	if strings.ContainsAny(c.cacheControl, "\r\n") {
+		return c, errorf("cache control %q contains a line break", c.cacheControl)
+	}
+	if c.store != nil && len(o.SessionKeys) > 0 {
+		return c, errorf("set SessionKeys or SessionStore, not both")
+	}
+	if c.store == nil {
+		keys := o.SessionKeys
+		if len(keys) == 0 {
+			var err error
+			if keys, err = randomKeys(); err != nil {
+				return c, err
+			}
+			c.generatedKey = true
+		}
+		if err := checkKeys(keys); err != nil {
+			return c, err
+		}
+		cs := sessions.NewCookieStore(keys...)
+		cs.MaxAge(c.visitTimeout)
+		for _, codec := range cs.Codecs {
+			if sc, ok := codec.(*securecookie.SecureCookie); ok {
+				sc.SetSerializer(stringCodec{})
+			}
+		}
+		c.store = cs
+	}
+	return c, nil
+}
+
+// checkKeys enforces the key sizes: authentication keys of at least MinKeyLength bytes,
+// encryption keys of exactly 32 (AES-256) or empty.
+func checkKeys(keys [][]byte) error {
+	for i, k := range keys {
+		if i%2 == 0 {
+			if len(k) < MinKeyLength {
+				return errorf("session key %d is %d bytes: authentication keys need at least %d", i, len(k), MinKeyLength)
+			}
+			continue
+		}
+		if len(k) != 0 && len(k) != 32 {
+			return errorf("session key %d is %d bytes: encryption keys must be 32 bytes (or empty for none)", i, len(k))
+		}
+	}
+	return nil
+}
+
+func randomKeys() ([][]byte, error) {
+	hash, block := make([]byte, 64), make([]byte, 32)
+	if _, err := rand.Read(hash); err != nil {
+		return nil, errorf("generating session keys: %w", err)
+	}
+	if _, err := rand.Read(block); err != nil {
+		return nil, errorf("generating session keys: %w", err)
+	}
+	return [][]byte{hash, block}, nil
+}
+
+// isToken reports whether s is an RFC 7230 token, which cookie names must be.
+func isToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c <= ' ' || c >= 0x7f || strings.IndexByte(`()<>@,;:\"/[]?={}`, c) >= 0 {
+			return false
+		}
+	}
+	return true
+}
+
+func validDomain(d string) bool {
+	d = strings.TrimPrefix(d, ".")
+	if d == "" || len(d) > 253 {
+		return false
+	}
+	for i := 0; i < len(d); i++ {
+		c := d[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '.' || c == ':') {
+			return false
+		}
+	}
+	return !strings.Contains(d, "..")
+}

@@ -1,0 +1,127 @@
+package middleware
+
+import (
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gorilla/sessions"
+)
+
+// Keys of the session's values. Both hold strings, which every sessions.Store can serialize
+// (gob, JSON) without type registration.
+const (
+	sessionUTM      = "utm"
+	sessionReferrer = "landing_referrer"
+	sessionSaved    = "saved" // Unix seconds of the last save
+)
+
+// visitRefreshes is how many times per visit timeout an unchanged session is saved again to
+// slide its expiry: with the default 30 minutes, at most once a minute. Saving means
+// encrypting and signing a cookie, which would otherwise be the largest cost of a personalized
+// request; a visit may end up to a 30th of the timeout early.
+const visitRefreshes = 30
+
+// maxReferrerBytes caps the landing referrer kept in the session (cookies hold about 4 KB).
+const maxReferrerBytes = 1024
+
+// Campaign is where the visit came from: the last non-empty set of UTM parameters seen in the
+// visit (keys without the utm_ prefix) and the referrer of the visit's first personalized
+// request, when that came from another site.
+type Campaign struct {
+	UTM             map[string]string
+	LandingReferrer string
+}
+
+// loadSession decodes the visit's session, once, and merges this request into it: UTM
+// parameters that arrived replace the visit's set, and a new visit records its referrer. A
+// session that cannot be decoded (tampered, old keys, expired) starts a new visit. The caller
+// holds st.mu.
+func (st *request) loadSession() {
+	if st.sessLoaded {
+		return
+	}
+	st.sessLoaded = true
+	m := st.m
+	// gorilla/sessions keeps a registry in the request it is given, replacing the request's
+	// context: give it a private copy so the handler's request is never written to.
+	st.sessReq = st.r.WithContext(st.Context)
+	sess, err := m.cfg.store.Get(st.sessReq, m.cfg.sessionName)
+	if err != nil {
+		m.cfg.logger.LogAttrs(st.Context, slog.LevelDebug, "middleware: session not decoded, starting a new visit", slog.Any("error", err))
+	}
+	if sess == nil {
+		sess = sessions.NewSession(m.cfg.store, m.cfg.sessionName)
+		sess.IsNew = true
+	}
+	if sess.Values == nil {
+		sess.Values = make(map[any]any)
+	}
+	if err != nil {
+		// Whatever a failed decode left behind is not trusted.
+		clear(sess.Values)
+		sess.IsNew = true
+	}
+	stored, _ := sess.Values[sessionUTM].(string)
+	utm := parseUTM(stored)
+	changed := sess.IsNew
+	if len(st.reqUTM) > 0 {
+		utm = st.reqUTM
+		if enc := encodeUTM(utm); enc != stored {
+			sess.Values[sessionUTM] = enc
+			changed = true
+		}
+	}
+	if sess.IsNew {
+		if ref := landingReferrer(st.r); ref != "" {
+			sess.Values[sessionReferrer] = ref
+		}
+	}
+	saved, _ := sess.Values[sessionSaved].(string)
+	last, err := strconv.ParseInt(saved, 10, 64)
+	refresh := time.Duration(m.cfg.visitTimeout) * time.Second / visitRefreshes
+	st.sessDirty = changed || err != nil || time.Since(time.Unix(last, 0)) >= refresh
+	ref, _ := sess.Values[sessionReferrer].(string)
+	if len(ref) > maxReferrerBytes {
+		ref = ""
+	}
+	st.sess = sess
+	st.campaign = Campaign{UTM: utm, LandingReferrer: ref}
+}
+
+// saveSession writes the session with the visit's sliding timeout. The caller has made sure
+// the response headers are not out yet, and that the session changed or is due for a refresh.
+func (st *request) saveSession(w http.ResponseWriter) {
+	m := st.m
+	st.sess.Values[sessionSaved] = strconv.FormatInt(time.Now().Unix(), 10)
+	st.sess.Options = &sessions.Options{
+		Path:     "/",
+		Domain:   m.cfg.domain,
+		MaxAge:   m.cfg.visitTimeout,
+		Secure:   m.secure(st.r),
+		HttpOnly: true,
+		SameSite: m.cfg.sameSite,
+	}
+	if err := st.sess.Save(st.sessReq, w); err != nil {
+		m.cfg.logger.LogAttrs(st.Context, slog.LevelWarn, "middleware: saving the visit's session failed", slog.Any("error", err))
+	}
+}
+
+// landingReferrer returns the request's Referer when it names another site, else "".
+func landingReferrer(r *http.Request) string {
+	ref := r.Referer()
+	if ref == "" || len(ref) > maxReferrerBytes {
+		return ""
+	}
+	u, err := url.Parse(ref)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return ""
+	}
+	if strings.EqualFold(u.Host, r.Host) {
+		return ""
+	}
+	return ref
+}

@@ -1,0 +1,78 @@
+package middleware
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"sort"
+	"strings"
+)
+
+// maxSessionValues bounds how many values a session cookie may hold.
+const maxSessionValues = 32
+
+// stringCodec serializes the default cookie store's session values, which the middleware keeps
+// as strings only, as a query string. It replaces gob, whose decoder compiles the types anew
+// for every cookie: on a personalized request that was most of the middleware's cost.
+type stringCodec struct{}
+
+// Serialize encodes a map[any]any of string keys and string values.
+func (stringCodec) Serialize(src any) ([]byte, error) {
+	values, ok := src.(map[any]any)
+	if !ok {
+		return nil, fmt.Errorf("middleware: session values of type %T, want map[any]any", src)
+	}
+	keys := make([]string, 0, len(values))
+	for k, v := range values {
+		ks, ok := k.(string)
+		if !ok {
+			return nil, fmt.Errorf("middleware: session key of type %T, want string", k)
+		}
+		if _, ok := v.(string); !ok {
+			return nil, fmt.Errorf("middleware: session value %q of type %T, want string", ks, v)
+		}
+		keys = append(keys, ks)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	for i, k := range keys {
+		if i > 0 {
+			b.WriteByte('&')
+		}
+		b.WriteString(url.QueryEscape(k))
+		b.WriteByte('=')
+		b.WriteString(url.QueryEscape(values[k].(string)))
+	}
+	return []byte(b.String()), nil
+}
+
+// Deserialize decodes into a *map[any]any.
+func (stringCodec) Deserialize(src []byte, dst any) error {
+	p, ok := dst.(*map[any]any)
+	if !ok {
+		return fmt.Errorf("middleware: session destination of type %T, want *map[any]any", dst)
+	}
+	values := make(map[any]any)
+	for rest := string(src); rest != ""; {
+		var pair string
+		pair, rest, _ = strings.Cut(rest, "&")
+		rawKey, rawValue, ok := strings.Cut(pair, "=")
+		if !ok {
+			return errors.New("middleware: malformed session value")
+		}
+		k, err := url.QueryUnescape(rawKey)
+		if err != nil {
+			return err
+		}
+		v, err := url.QueryUnescape(rawValue)
+		if err != nil {
+			return err
+		}
+		if len(values) >= maxSessionValues {
+			return errors.New("middleware: too many session values")
+		}
+		values[k] = v
+	}
+	*p = values
+	return nil
+}
