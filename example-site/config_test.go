@@ -1,0 +1,221 @@
+package main
+
+import (
+	"encoding/base64"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/go-personalize/personalize/personalize/sandbox"
+)
+
+// tenantEnv is a complete tenant-mode environment; cases change one thing.
+func tenantEnv(changes map[string]string) map[string]string {
+	env := map[string]string{
+		"PERSONALIZE_CLIENT_KEY":    "my-client-key",
+		"PERSONALIZE_REGION":        "eu",
+		"PERSONALIZE_POINT_OF_SALE": "goairways/nl",
+		"SESSION_KEYS":              testSessionKeys,
+	}
+	for k, v := range changes {
+		if v == "" {
+			delete(env, k)
+		} else {
+			env[k] = v
+		}
+	}
+	return env
+}
+
+func TestLoadConfig(t *testing.T) {
+	tests := []struct {
+		name  string
+		env   map[string]string
+		check func(t *testing.T, c Config)
+	}{
+		{
+			name: "no configuration: sandbox on localhost:8080",
+			env:  map[string]string{},
+			check: func(t *testing.T, c Config) {
+				assert.Equal(t, ModeSandbox, c.Mode)
+				assert.Equal(t, "localhost:8080", c.Addr)
+				assert.Equal(t, sandbox.DefaultClientKey, c.ClientKey)
+				assert.Equal(t, sandboxPointOfSale, c.PointOfSale)
+				assert.Equal(t, "WEB", c.Channel)
+				assert.Equal(t, "en", c.Language)
+				assert.Equal(t, "EUR", c.Currency)
+				assert.Empty(t, c.BaseURL, "set once listening")
+				assert.Nil(t, c.SessionKeys)
+			},
+		},
+		{
+			name: "sandbox with its own flows, address and budget",
+			env:  map[string]string{"ADDR": "127.0.0.1:0", "PERSONALIZE_SANDBOX_FLOWS": "/tmp/flows.json", "PERSONALIZE_BUDGET": "2s", "PERSONALIZE_LANGUAGE": "fr"},
+			check: func(t *testing.T, c Config) {
+				assert.Equal(t, ModeSandbox, c.Mode)
+				assert.Equal(t, "127.0.0.1:0", c.Addr)
+				assert.Equal(t, "/tmp/flows.json", c.SandboxFlows)
+				assert.Equal(t, 2*time.Second, c.Budget)
+				assert.Equal(t, "fr", c.Language)
+			},
+		},
+		{
+			name: "tenant by region",
+			env:  tenantEnv(map[string]string{"PERSONALIZE_REGION": "US", "PERSONALIZE_TIMEOUT": "750ms", "PERSONALIZE_CURRENCY": "USD", "PERSONALIZE_CHANNEL": "MOBILE_WEB"}),
+			check: func(t *testing.T, c Config) {
+				assert.Equal(t, ModeTenant, c.Mode)
+				assert.Equal(t, "my-client-key", c.ClientKey)
+				assert.Equal(t, "https://api-engage-us.sitecorecloud.io", c.BaseURL)
+				assert.Equal(t, "goairways/nl", c.PointOfSale)
+				assert.Equal(t, 750*time.Millisecond, c.Timeout)
+				assert.Equal(t, "USD", c.Currency)
+				assert.Equal(t, "MOBILE_WEB", c.Channel)
+				require.Len(t, c.SessionKeys, 2)
+				assert.Len(t, c.SessionKeys[0], 64, "authentication key")
+				assert.Len(t, c.SessionKeys[1], 32, "encryption key")
+			},
+		},
+		{
+			name: "tenant by base URL",
+			env:  tenantEnv(map[string]string{"PERSONALIZE_REGION": "", "PERSONALIZE_BASE_URL": "https://proxy.example.com/personalize/"}),
+			check: func(t *testing.T, c Config) {
+				assert.Equal(t, "https://proxy.example.com/personalize", c.BaseURL)
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := loadConfig(envOf(tt.env))
+			require.NoError(t, err)
+			tt.check(t, c)
+		})
+	}
+}
+
+func TestLoadConfigErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		env  map[string]string
+		want []string // all in the error
+	}{
+		{"tenant without SESSION_KEYS", tenantEnv(map[string]string{"SESSION_KEYS": ""}), []string{"tenant mode needs SESSION_KEYS"}},
+		{"short session key", tenantEnv(map[string]string{"SESSION_KEYS": "too-short-secret"}), []string{"SESSION_KEYS", "key 1 is too weak", "16 bytes"}},
+		{"second key short", tenantEnv(map[string]string{"SESSION_KEYS": testSessionKeys + ",abc"}), []string{"key 2 is too weak"}},
+		{"placeholder key", tenantEnv(map[string]string{"SESSION_KEYS": strings.Repeat("a", 64)}), []string{"key 1 is too weak", "distinct"}},
+		{"empty key in the list", tenantEnv(map[string]string{"SESSION_KEYS": testSessionKeys + ",,"}), []string{"key 2 is empty"}},
+		{"bad region", tenantEnv(map[string]string{"PERSONALIZE_REGION": "mars"}), []string{"PERSONALIZE_REGION", `"mars"`, "eu, us, ap or jpe"}},
+		{"no region or base URL", tenantEnv(map[string]string{"PERSONALIZE_REGION": ""}), []string{"PERSONALIZE_REGION", "PERSONALIZE_BASE_URL"}},
+		{"region and base URL", tenantEnv(map[string]string{"PERSONALIZE_BASE_URL": "https://x.example"}), []string{"not both"}},
+		{"bad base URL", tenantEnv(map[string]string{"PERSONALIZE_REGION": "", "PERSONALIZE_BASE_URL": "ftp://x.example"}), []string{"base URL", "ftp://x.example"}},
+		{"missing point of sale", tenantEnv(map[string]string{"PERSONALIZE_POINT_OF_SALE": ""}), []string{"PERSONALIZE_POINT_OF_SALE"}},
+		{"bad timeout", tenantEnv(map[string]string{"PERSONALIZE_TIMEOUT": "fast"}), []string{"PERSONALIZE_TIMEOUT", `"fast"`, "Go duration"}},
+		{"negative timeout", tenantEnv(map[string]string{"PERSONALIZE_TIMEOUT": "-1s"}), []string{"PERSONALIZE_TIMEOUT", "out of range"}},
+		{"huge budget", map[string]string{"PERSONALIZE_BUDGET": "1h"}, []string{"PERSONALIZE_BUDGET", "out of range"}},
+		{"bad channel", tenantEnv(map[string]string{"PERSONALIZE_CHANNEL": "web site"}), []string{"channel"}},
+		{"bad currency", map[string]string{"PERSONALIZE_CURRENCY": "EURO"}, []string{"currency"}},
+		{"ADDR without port", map[string]string{"ADDR": "localhost"}, []string{"ADDR", "host:port"}},
+		{"ADDR with a bad port", map[string]string{"ADDR": "localhost:http-alt"}, []string{"ADDR", "port"}},
+		{"ADDR port out of range", map[string]string{"ADDR": ":70000"}, []string{"ADDR", "port"}},
+		{"region without client key", map[string]string{"PERSONALIZE_REGION": "eu"}, []string{"need PERSONALIZE_CLIENT_KEY"}},
+		{"sandbox flows in tenant mode", tenantEnv(map[string]string{"PERSONALIZE_SANDBOX_FLOWS": "flows.json"}), []string{"PERSONALIZE_SANDBOX_FLOWS"}},
+		{"several problems at once", tenantEnv(map[string]string{"SESSION_KEYS": "", "PERSONALIZE_POINT_OF_SALE": "", "ADDR": "nope"}), []string{"SESSION_KEYS", "PERSONALIZE_POINT_OF_SALE", "ADDR"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := loadConfig(envOf(tt.env))
+			require.Error(t, err)
+			assert.True(t, strings.HasPrefix(err.Error(), "example-site: bad configuration: "), err.Error())
+			for _, want := range tt.want {
+				assert.Contains(t, err.Error(), want)
+			}
+		})
+	}
+}
+
+func TestParseSessionKeys(t *testing.T) {
+	raw := []byte("0123456789abcdefghijklmnopqrstuvwxyz!") // 37 bytes
+	tests := []struct {
+		name  string
+		value string
+		pairs int
+	}{
+		{"hex", testSessionKeys, 1},
+		{"base64", base64.StdEncoding.EncodeToString(raw), 1},
+		{"base64 URL alphabet without padding", base64.RawURLEncoding.EncodeToString(raw), 1},
+		{"raw text", string(raw), 1},
+		{"two keys for rotation, spaces around", testSessionKeys + " , " + string(raw), 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			keys, err := parseSessionKeys(tt.value)
+			require.NoError(t, err)
+			require.Len(t, keys, 2*tt.pairs)
+			for i := 0; i < len(keys); i += 2 {
+				assert.Len(t, keys[i], 64)
+				assert.Len(t, keys[i+1], 32)
+				assert.NotEqual(t, keys[i][:32], keys[i+1], "authentication and encryption keys differ")
+			}
+		})
+	}
+
+	t.Run("the same secret in any encoding gives the same keys", func(t *testing.T) {
+		a, err := parseSessionKeys(base64.StdEncoding.EncodeToString(raw))
+		require.NoError(t, err)
+		b, err := parseSessionKeys(string(raw))
+		require.NoError(t, err)
+		assert.Equal(t, a, b)
+	})
+
+	t.Run("32 hex digits are taken as 32 bytes of text", func(t *testing.T) {
+		// They decode to only 16 bytes, too short as hex; as text (openssl rand -hex 16)
+		// they still carry 128 bits.
+		keys, err := parseSessionKeys("00112233445566778899aabbccddeeff")
+		require.NoError(t, err)
+		assert.Len(t, keys, 2)
+	})
+}
+
+func FuzzParseSessionKeys(f *testing.F) {
+	f.Add(testSessionKeys)
+	f.Add("short")
+	f.Add(strings.Repeat("ab", 40) + ",x")
+	f.Add(base64.StdEncoding.EncodeToString([]byte(strings.Repeat("k3y!", 9))))
+	f.Fuzz(func(t *testing.T, s string) {
+		keys, err := parseSessionKeys(s)
+		if err != nil {
+			require.Nil(t, keys)
+			return
+		}
+		require.Len(t, keys, 2*len(strings.Split(s, ",")))
+		for i := 0; i < len(keys); i += 2 {
+			require.Len(t, keys[i], 64)
+			require.Len(t, keys[i+1], 32)
+		}
+	})
+}
+
+func FuzzLoadConfig(f *testing.F) {
+	f.Add("", "", "", "", "")
+	f.Add("key", "eu", "pos", testSessionKeys, "1s")
+	f.Add("key", "mars", "", "x", "-3s")
+	f.Fuzz(func(t *testing.T, key, region, pos, sessionKeys, timeout string) {
+		env := map[string]string{
+			"PERSONALIZE_CLIENT_KEY": key, "PERSONALIZE_REGION": region, "PERSONALIZE_POINT_OF_SALE": pos,
+			"SESSION_KEYS": sessionKeys, "PERSONALIZE_TIMEOUT": timeout,
+		}
+		c, err := loadConfig(envOf(env))
+		if err != nil {
+			require.Equal(t, Config{}, c)
+			return
+		}
+		require.Contains(t, []Mode{ModeSandbox, ModeTenant}, c.Mode)
+		if c.Mode == ModeTenant {
+			require.NotEmpty(t, c.BaseURL)
+			require.NotEmpty(t, c.PointOfSale)
+			require.NotEmpty(t, c.SessionKeys)
+		}
+	})
+}

@@ -1,0 +1,196 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"maps"
+	"net/http"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/go-personalize/personalize/middleware"
+	"github.com/go-personalize/personalize/personalize"
+
+	"github.com/go-personalize/personalize/example-site/views"
+)
+
+// maxDebugRows is how many of the sandbox's records of each kind the debug page lists.
+const maxDebugRows = 50
+
+// debug is /_personalize: this visitor's browser ID, the request's UTM parameters and the
+// visit's campaign, the flow calls of this page and of the site, and what the sandbox
+// recorded. ?run=<friendly ID> runs one of the site's flows for the visitor on this page.
+func (s *site) debug(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	w.Header().Set("Cache-Control", "no-store")
+	v := views.DebugView{
+		Meta:       s.meta(r, "Personalization", "What Personalize decided for this visitor."),
+		CookieName: middleware.CookiePrefix + s.cfg.ClientKey,
+		APIBase:    s.cfg.BaseURL,
+		Flows:      s.flowIDs(),
+		Sandbox:    s.sandbox != nil,
+	}
+	if id := r.URL.Query().Get("run"); id != "" && slices.Contains(v.Flows, id) {
+		res, err := personalize.Flow(ctx, id)
+		v.Ran = flowRun(id, res, err)
+	}
+	page := personalize.FromContext(ctx)
+	for _, c := range page.Calls() {
+		v.PageCalls = append(v.PageCalls, callRow(c))
+	}
+	for _, c := range s.recent.list() {
+		v.RecentCalls = append(v.RecentCalls, callRow(c))
+	}
+	v.BrowserID = middleware.BrowserID(ctx)
+	v.Blocked = middleware.Blocked(ctx)
+	v.RequestUTM = sortedKVs(middleware.UTM(ctx))
+	campaign := middleware.VisitCampaign(ctx)
+	v.VisitUTM = sortedKVs(campaign.UTM)
+	v.LandingReferrer = campaign.LandingReferrer
+	if s.sandbox != nil {
+		s.sandboxRecords(&v)
+	}
+	s.render(w, r, http.StatusOK, views.Debug(v))
+}
+
+// flowIDs are the flows the debug page offers to run: the site's own, and any others the
+// sandbox defines.
+func (s *site) flowIDs() []string {
+	ids := []string{views.FlowHomeBanner, views.FlowDestinations, views.FlowNewsletter, views.FlowAncillaries}
+	if s.sandbox != nil {
+		for _, id := range s.sandbox.Flows() {
+			if !slices.Contains(ids, id) {
+				ids = append(ids, id)
+			}
+		}
+	}
+	return ids
+}
+
+func flowRun(id string, res *personalize.Result, err error) *views.FlowRun {
+	run := &views.FlowRun{FriendlyID: id, Outcome: personalize.OutcomeOf(err).String()}
+	if err != nil {
+		run.Error = err.Error()
+	}
+	if res != nil {
+		run.Duration = roundDuration(res.Duration)
+		var pretty bytes.Buffer
+		if json.Indent(&pretty, res.Raw, "", "  ") == nil {
+			run.Response = pretty.String()
+		}
+	}
+	return run
+}
+
+func callRow(c personalize.CallInfo) views.CallRow {
+	row := views.CallRow{
+		Time:       clock(c.Start),
+		FriendlyID: c.FriendlyID,
+		Outcome:    c.Outcome.String(),
+		Duration:   roundDuration(c.Duration),
+	}
+	if c.Outcome == 0 {
+		row.Outcome = "running"
+	}
+	if c.StatusCode != 0 {
+		row.Status = strconv.Itoa(c.StatusCode)
+	}
+	if c.Err != nil {
+		row.Error = c.Err.Error()
+	}
+	return row
+}
+
+// sandboxRecords adds what the sandbox recorded, newest first, marking this visitor's rows.
+func (s *site) sandboxRecords(v *views.DebugView) {
+	you := v.BrowserID
+	v.Browsers = len(s.sandbox.Browsers())
+	calls := s.sandbox.Calls()
+	for i := len(calls) - 1; i >= 0 && len(v.SandboxCalls) < maxDebugRows; i-- {
+		c := calls[i]
+		row := views.SandboxCallRow{
+			Time:       clock(c.Time),
+			FriendlyID: c.FriendlyID,
+			Visitor:    short(c.Request.BrowserID),
+			Campaign:   c.Request.UTM("campaign"),
+			Fault:      c.Fault,
+			Response:   excerpt(c.Response, 90),
+			Yours:      you != "" && c.Request.BrowserID == you,
+		}
+		if c.Status != 0 {
+			row.Status = strconv.Itoa(c.Status)
+		} else {
+			row.Status = "no answer"
+		}
+		if c.Code != "" {
+			row.Status += " " + c.Code
+		}
+		v.SandboxCalls = append(v.SandboxCalls, row)
+	}
+	events := s.sandbox.Events()
+	for i := len(events) - 1; i >= 0 && len(v.Events) < maxDebugRows; i-- {
+		e := events[i]
+		v.Events = append(v.Events, views.EventRow{Time: clock(e.Time), Type: e.Type, Visitor: short(e.BrowserID), Yours: you != "" && e.BrowserID == you})
+	}
+	clicks := s.sandbox.Clicks()
+	for i := len(clicks) - 1; i >= 0 && len(v.Clicks) < maxDebugRows; i-- {
+		c := clicks[i]
+		v.Clicks = append(v.Clicks, views.ClickRow{
+			Time: clock(c.Time), FriendlyID: c.FriendlyID, Offer: c.OfferName, Destination: c.Destination,
+			Visitor: short(c.BrowserID), Yours: you != "" && c.BrowserID == you,
+		})
+	}
+}
+
+func sortedKVs(m map[string]string) []views.KV {
+	out := make([]views.KV, 0, len(m))
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		out = append(out, views.KV{Key: k, Value: m[k]})
+	}
+	return out
+}
+
+func clock(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.Format("15:04:05.000")
+}
+
+func roundDuration(d time.Duration) string {
+	switch {
+	case d <= 0:
+		return ""
+	case d < time.Millisecond:
+		return d.Round(time.Microsecond).String()
+	default:
+		return d.Round(100 * time.Microsecond).String()
+	}
+}
+
+// short shortens a browser ID for tables: its first 8 characters.
+func short(id string) string {
+	if len(id) > 8 {
+		return id[:8] + "…"
+	}
+	return id
+}
+
+func excerpt(b []byte, n int) string {
+	var compact bytes.Buffer
+	if json.Compact(&compact, b) == nil {
+		b = compact.Bytes()
+	}
+	s := string(b)
+	if len(s) > n {
+		// cut on a rune boundary
+		for n > 0 && !utf8RuneStart(s[n]) {
+			n--
+		}
+		return s[:n] + "…"
+	}
+	return s
+}
+
+func utf8RuneStart(b byte) bool { return b&0xC0 != 0x80 }

@@ -1,0 +1,62 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+
+	"github.com/PuerkitoBio/goquery"
+	"github.com/a-h/templ"
+	"github.com/go-chi/chi/v5"
+
+	"github.com/go-personalize/personalize/components"
+	"github.com/go-personalize/personalize/middleware"
+	"github.com/go-personalize/personalize/personalize"
+	"github.com/go-personalize/personalize/personalize/sandbox"
+)
+
+// Embedding the library in your own chi site: the dozen lines of the README, run here
+// against a sandbox standing in for the tenant.
+func Example_embedInChi() {
+	tenant := sandbox.NewServer(sandbox.New(sandbox.WithFlows(
+		sandbox.Flow("home_page_banner").Returns(map[string]any{"title": "Fly for less", "trackingUrl": "{tracker}", "destination": "/flights"}),
+	)))
+	defer tenant.Close()
+	sessionKeys := [][]byte{bytes.Repeat([]byte("k"), 64), bytes.Repeat([]byte("e"), 32)}
+	defaultBanner := templ.Raw(`<h2>Welcome aboard</h2>`)
+
+	// --- the README's dozen lines ---
+	client, err := personalize.New(sandbox.DefaultClientKey, // your client key
+		personalize.WithBaseURL(tenant.URL), // or personalize.WithRegion(personalize.RegionEU)
+		personalize.WithPointOfSale("mysite/ireland"))
+	if err != nil {
+		panic(err)
+	}
+	mw, err := middleware.New(client, middleware.Options{SessionKeys: sessionKeys})
+	if err != nil {
+		panic(err)
+	}
+	r := chi.NewRouter()
+	r.Use(mw.Handler)
+	r.Get("/", func(w http.ResponseWriter, r *http.Request) {
+		personalize.Prefetch(r.Context(), "home_page_banner") // start early, in parallel
+		_ = components.BannerSlot("home_page_banner", defaultBanner, components.BannerProps{}).Render(r.Context(), w)
+	})
+	// --- end ---
+	defer client.CloseIdleConnections()
+
+	req := httptest.NewRequest(http.MethodGet, "/", nil)
+	req.Header.Set("User-Agent", browserUA)
+	rec := httptest.NewRecorder()
+	r.ServeHTTP(rec, req)
+	doc, _ := goquery.NewDocumentFromReader(rec.Body)
+	state, _ := doc.Find("[data-personalize-slot]").Attr("data-personalize-state")
+	href, _ := doc.Find("a").Attr("href")
+	fmt.Println(state, doc.Find("h2").Text(), strings.HasPrefix(href, tenant.URL+"/v3/trackers/"))
+	fmt.Println(strings.HasPrefix(rec.Header().Get("Set-Cookie"), "bid_"+sandbox.DefaultClientKey+"="))
+	// Output:
+	// decision Fly for less true
+	// true
+}

@@ -1,0 +1,157 @@
+package main
+
+import (
+	"bytes"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/PuerkitoBio/goquery"
+	"github.com/stretchr/testify/require"
+
+	"github.com/go-personalize/personalize/personalize/sandbox"
+)
+
+// browserUA is a desktop Chrome User-Agent. Go's default one (and headless Chrome's) is a
+// crawler to the middleware, which does not personalize crawlers.
+const browserUA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36"
+
+// testSessionKeys is a valid SESSION_KEYS value (32 random-looking bytes, hex).
+const testSessionKeys = "3f1c9a7e5b2d4f608192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8"
+
+// lockedBuffer is a log sink safe for concurrent handlers.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// testSite is the example site served on a loopback port.
+type testSite struct {
+	URL  string
+	site *site
+	logs *lockedBuffer
+	srv  *httptest.Server
+}
+
+// envOf makes a getenv from a map.
+func envOf(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+// startSite serves the site configured by env on 127.0.0.1 until the test ends. As in
+// main, the handler is built once the listener exists, so the sandbox-mode client calls the
+// site's real address.
+func startSite(t testing.TB, env map[string]string) *testSite {
+	t.Helper()
+	cfg, err := loadConfig(envOf(env))
+	require.NoError(t, err)
+	srv := httptest.NewUnstartedServer(nil)
+	cfg = cfg.listening(srv.Listener.Addr())
+	logs := &lockedBuffer{}
+	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	h, cleanup, err := newServer(cfg, logger)
+	if err != nil {
+		srv.Listener.Close()
+		require.NoError(t, err)
+	}
+	srv.Config.Handler = h
+	srv.Start()
+	t.Cleanup(func() {
+		cleanup() // release requests a sandbox fault holds, or Close would wait for them
+		srv.Close()
+		cleanup()
+	})
+	return &testSite{URL: srv.URL, site: h.(*site), logs: logs, srv: srv}
+}
+
+// sandbox returns the site's sandbox (sandbox mode only).
+func (ts *testSite) sandbox(t testing.TB) *sandbox.Sandbox {
+	t.Helper()
+	require.NotNil(t, ts.site.sandbox, "the site runs in tenant mode")
+	return ts.site.sandbox
+}
+
+// visitor is a browser: a cookie jar and a browser User-Agent. It follows redirects.
+type visitor struct {
+	t  testing.TB
+	ts *testSite
+	hc *http.Client
+}
+
+func (ts *testSite) newVisitor(t testing.TB) *visitor {
+	t.Helper()
+	jar, err := cookiejar.New(nil)
+	require.NoError(t, err)
+	tr := &http.Transport{}
+	t.Cleanup(tr.CloseIdleConnections)
+	return &visitor{t: t, ts: ts, hc: &http.Client{Jar: jar, Transport: tr}}
+}
+
+// get fetches a path of the site with the visitor's cookies and returns the response, its
+// body read and closed.
+func (v *visitor) get(path string, header ...string) (*http.Response, []byte) {
+	v.t.Helper()
+	req, err := http.NewRequest(http.MethodGet, v.ts.URL+path, nil)
+	require.NoError(v.t, err)
+	req.Header.Set("User-Agent", browserUA)
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	resp, err := v.hc.Do(req)
+	require.NoError(v.t, err)
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	require.NoError(v.t, err)
+	return resp, body
+}
+
+// page fetches a path, requires 200 and parses the HTML.
+func (v *visitor) page(path string) *goquery.Document {
+	v.t.Helper()
+	resp, body := v.get(path)
+	require.Equal(v.t, http.StatusOK, resp.StatusCode, "GET %s: %s", path, body)
+	doc, err := goquery.NewDocumentFromReader(bytes.NewReader(body))
+	require.NoError(v.t, err)
+	return doc
+}
+
+// cookie returns the visitor's cookie for the site, "" when none.
+func (v *visitor) cookie(name string) string {
+	u, err := url.Parse(v.ts.URL)
+	require.NoError(v.t, err)
+	for _, c := range v.hc.Jar.Cookies(u) {
+		if c.Name == name {
+			return c.Value
+		}
+	}
+	return ""
+}
+
+// slotState returns the data-personalize-state of the slot for friendlyID.
+func slotState(doc *goquery.Document, friendlyID string) string {
+	state, _ := doc.Find(`[data-personalize-slot="` + friendlyID + `"]`).Attr("data-personalize-state")
+	return state
+}
+
+// text is the trimmed text of the selection, with runs of spaces collapsed.
+func text(s *goquery.Selection) string {
+	return strings.Join(strings.Fields(s.Text()), " ")
+}
