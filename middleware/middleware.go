@@ -113,6 +113,9 @@ func (st *request) blocked() string {
 // newPage builds the request's page the first time it is looked up.
 func (st *request) newPage() *personalize.Page {
 	v := personalize.Visitor{Referrer: st.r.Referer(), UserAgent: st.r.UserAgent()}
+	if st.r.URL != nil {
+		v.Path = st.r.URL.Path
+	}
 	if reason := st.blocked(); reason != "" {
 		v.Blocked = reason
 		v.AllowKnownIdentities = reason == ReasonNoConsent && st.m.cfg.knownIDs

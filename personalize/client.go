@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/sony/gobreaker/v2"
@@ -26,7 +27,7 @@ type Client struct {
 	ownsHC    bool
 	logger    *slog.Logger
 	breaker   *gobreaker.CircuitBreaker[struct{}]
-	sender    *Sender
+	sender    atomic.Pointer[Sender]
 
 	callFlowsURL string
 	createURL    string

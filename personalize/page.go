@@ -20,6 +20,8 @@ type Visitor struct {
 	EnsureBrowserID func(ctx context.Context) (string, error)
 	// UTM holds the visit's UTM parameters, keys without the "utm_" prefix.
 	UTM map[string]string
+	// Path is the request's path: the page of the visitor's events.
+	Path string
 	// Referrer, UserAgent and Language describe the request.
 	Referrer  string
 	UserAgent string

@@ -1,0 +1,191 @@
+package personalize
+
+import (
+	"encoding/json"
+	"sort"
+	"strings"
+	"time"
+)
+
+// eventBody is the wire format of POST /v1.2/events: the flat event object with the base
+// fields every event carries, then the fields of IDENTITY events. UTM keys and Data are
+// appended as further top-level fields.
+type eventBody struct {
+	Type        string           `json:"type"`
+	BrowserID   string           `json:"browser_id"`
+	ClientKey   string           `json:"client_key"`
+	Channel     string           `json:"channel"`
+	Language    string           `json:"language"`
+	Currency    string           `json:"currency"`
+	Page        string           `json:"page"`
+	PointOfSale string           `json:"pos"`
+	RequestedAt string           `json:"requested_at"`
+	Referrer    string           `json:"referrer,omitempty"`
+	Identifiers []identifierBody `json:"identifiers,omitempty"`
+	Email       string           `json:"email,omitempty"`
+	FirstName   string           `json:"firstname,omitempty"`
+	LastName    string           `json:"lastname,omitempty"`
+	Title       string           `json:"title,omitempty"`
+	Gender      string           `json:"gender,omitempty"`
+	DOB         string           `json:"dob,omitempty"`
+	Mobile      string           `json:"mobile,omitempty"`
+	Phone       string           `json:"phone,omitempty"`
+	City        string           `json:"city,omitempty"`
+	Country     string           `json:"country,omitempty"`
+	PostalCode  string           `json:"postal_code,omitempty"`
+	Ext         map[string]any   `json:"ext,omitempty"`
+}
+
+type identifierBody struct {
+	ID         string `json:"id"`
+	Provider   string `json:"provider"`
+	ExpiryDate string `json:"expiry_date,omitempty"`
+}
+
+// reservedField reports whether name is a top-level field the package writes, of any event
+// type: Data may not use it (nor the utm_ prefix).
+func reservedField(name string) bool {
+	switch name {
+	case "type", "browser_id", "client_key", "channel", "language", "currency", "page", "pos",
+		"requested_at", "referrer", "identifiers", "email", "firstname", "lastname", "title",
+		"gender", "dob", "mobile", "phone", "street", "city", "state", "country", "postal_code",
+		"ext":
+		return true
+	}
+	return len(name) >= 4 && strings.EqualFold(name[:4], "utm_")
+}
+
+// eventTimeLayout is ISO 8601 in UTC with milliseconds, as the SDKs send requested_at.
+const eventTimeLayout = "2006-01-02T15:04:05.000Z"
+
+func eventTime(t time.Time) string { return t.UTC().Format(eventTimeLayout) }
+
+// EncodeEvent validates ev and returns the JSON body SendEvent would send for it, with the
+// client's defaults filled in. Errors wrap ErrInvalidRequest.
+func (c *Client) EncodeEvent(ev Event) ([]byte, error) {
+	return c.encodeEvent(&ev, time.Now())
+}
+
+// encodeEvent validates ev and encodes it; now stamps an event without RequestedAt.
+func (c *Client) encodeEvent(ev *Event, now time.Time) ([]byte, error) {
+	if err := c.checkEvent(ev); err != nil {
+		return nil, err
+	}
+	at := ev.RequestedAt
+	if at.IsZero() {
+		at = now
+	}
+	b := eventBody{
+		Type:        ev.Type,
+		BrowserID:   ev.BrowserID,
+		ClientKey:   c.clientKey,
+		Channel:     or(ev.Channel, c.cfg.channel),
+		Language:    or(ev.Language, c.cfg.language),
+		Currency:    or(ev.Currency, c.cfg.currency),
+		Page:        ev.Page,
+		PointOfSale: or(ev.PointOfSale, c.cfg.pointOfSale),
+		RequestedAt: eventTime(at),
+		Referrer:    ev.Referrer,
+		Ext:         ev.Ext,
+	}
+	if g := ev.Guest; g != nil {
+		b.Identifiers = make([]identifierBody, len(g.Identifiers))
+		for i, id := range g.Identifiers {
+			b.Identifiers[i] = identifierBody{ID: id.ID, Provider: id.Provider}
+			if !id.Expiry.IsZero() {
+				b.Identifiers[i].ExpiryDate = eventTime(id.Expiry)
+			}
+		}
+		b.Email, b.FirstName, b.LastName, b.Title, b.Gender = g.Email, g.FirstName, g.LastName, g.Title, g.Gender
+		b.Mobile, b.Phone, b.City, b.Country, b.PostalCode = g.Mobile, g.Phone, g.City, g.Country, g.PostalCode
+		if !g.DateOfBirth.IsZero() {
+			b.DOB = g.DateOfBirth.Format("2006-01-02")
+		}
+	}
+	raw, err := json.Marshal(&b)
+	if err != nil {
+		return nil, invalidf("the event cannot be encoded as JSON: %v", err)
+	}
+	if len(ev.UTM) > 0 {
+		var prev string
+		for _, k := range sortedUTMKeys(ev.UTM) {
+			// Keys differing only in case would repeat a field; the first (in sorted order) wins.
+			if key, ok := utmKey(k); ok && key != prev {
+				raw = appendField(raw, "utm_"+key, ev.UTM[k])
+				prev = key
+			}
+		}
+	}
+	if len(ev.Data) > 0 {
+		for _, k := range sortedKeys(ev.Data) {
+			v, err := json.Marshal(ev.Data[k])
+			if err != nil {
+				return nil, invalidf("data field %q cannot be encoded as JSON: %v", k, err)
+			}
+			raw = appendRaw(raw, k, v)
+		}
+	}
+	if len(raw) > MaxEventSize {
+		return nil, invalidf("the event is %d bytes, over the %d-byte cap", len(raw), MaxEventSize)
+	}
+	return raw, nil
+}
+
+// appendField adds "key": value to the JSON object in obj.
+func appendField(obj []byte, key, value string) []byte {
+	v, _ := json.Marshal(value) // a string always encodes
+	return appendRaw(obj, key, v)
+}
+
+// appendRaw adds "key": raw before the closing brace of the JSON object in obj, which always
+// holds at least the base fields.
+func appendRaw(obj []byte, key string, raw []byte) []byte {
+	k, _ := json.Marshal(key)
+	obj = append(obj[:len(obj)-1], ',')
+	obj = append(obj, k...)
+	obj = append(obj, ':')
+	obj = append(obj, raw...)
+	return append(obj, '}')
+}
+
+// utmKey lower-cases a UTM key and reports whether it may be sent: letters, digits and
+// underscores only (the rest of a visitor's URL is not the API's business).
+func utmKey(k string) (string, bool) {
+	if k == "" || len(k) > 64 {
+		return "", false
+	}
+	k = strings.ToLower(k)
+	for i := 0; i < len(k); i++ {
+		c := k[i]
+		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '_') {
+			return "", false
+		}
+	}
+	return k, true
+}
+
+// sortedUTMKeys sorts the keys by their lower-case form, so that keys differing only in case
+// are neighbours.
+func sortedUTMKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		a, b := strings.ToLower(keys[i]), strings.ToLower(keys[j])
+		if a != b {
+			return a < b
+		}
+		return keys[i] < keys[j]
+	})
+	return keys
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
