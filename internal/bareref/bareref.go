@@ -1,6 +1,9 @@
 // Package bareref is the yardstick the library is measured against: the same flow calls made
-// with nothing but net/http and encoding/json, no validation, no budget, no breaker. Benchmarks
-// and the load tool compare the library with it in one run, so results are ratios.
+// with nothing but net/http and encoding/json, no validation, no breaker, no session.
+// CallFlow and CallFlows are the bare calls (benchmarks compare the client with them);
+// NewHandler is the bare home page (the load tool compares the example site with it, with the
+// same 400 ms budget as the library's). Comparisons run in one process or one run, so results
+// are ratios.
 package bareref
 
 import (

@@ -1,0 +1,36 @@
+package main
+
+import (
+	"github.com/go-personalize/personalize/internal/bareref"
+	"github.com/go-personalize/personalize/personalize/sandbox"
+)
+
+// homeFlows are the sandbox's default flows: the three flows of the home page, answering
+// small, realistic decisions with tracking links (as a tenant's API response templates
+// would), the same for every visitor so both targets of a comparison get the same answers.
+func homeFlows() []*sandbox.FlowDef {
+	offer := func(name, image, dest string) map[string]any {
+		return map[string]any{"Name": name, "imageURLForTesting": image,
+			"trackingUrl": sandbox.TrackerPlaceholder, "destination": dest}
+	}
+	return []*sandbox.FlowDef{
+		sandbox.Flow(bareref.FlowBanner).Returns(map[string]any{
+			"title":       "Fly for less",
+			"text":        "Fares to 120 destinations, every day.",
+			"image":       "/static/banner.jpg",
+			"trackingUrl": sandbox.TrackerPlaceholder,
+			"destination": "/flights",
+		}),
+		sandbox.Flow(bareref.FlowDestinations).Returns([]any{
+			offer("Lisbon", "/static/lisbon.jpg", "/flights?to=LIS"),
+			offer("Reykjavik", "/static/reykjavik.jpg", "/flights?to=KEF"),
+			offer("Kyoto", "/static/kyoto.jpg", "/flights?to=KIX"),
+		}),
+		sandbox.Flow(bareref.FlowNewsletter).Returns(map[string]any{
+			"title":       "10% off your next trip",
+			"text":        "Subscribe and get our deals every Friday.",
+			"trackingUrl": sandbox.TrackerPlaceholder,
+			"destination": "/newsletter",
+		}),
+	}
+}
