@@ -7,10 +7,12 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/go-personalize/personalize/middleware"
 	"github.com/go-personalize/personalize/personalize"
+	"github.com/go-personalize/personalize/personalize/sandbox"
 
 	"github.com/go-personalize/personalize/example-site/views"
 )
@@ -42,6 +44,8 @@ func (s *site) debug(w http.ResponseWriter, r *http.Request) {
 	for _, c := range s.recent.list() {
 		v.RecentCalls = append(v.RecentCalls, callRow(c))
 	}
+	st := s.events.Stats()
+	v.EventStats = views.EventStats{Sent: st.Sent, Failed: st.Failed, Dropped: st.Dropped, Queued: st.Queued + st.InFlight}
 	v.BrowserID = middleware.BrowserID(ctx)
 	v.Blocked = middleware.Blocked(ctx)
 	v.RequestUTM = sortedKVs(middleware.UTM(ctx))
@@ -131,7 +135,11 @@ func (s *site) sandboxRecords(v *views.DebugView) {
 	events := s.sandbox.Events()
 	for i := len(events) - 1; i >= 0 && len(v.Events) < maxDebugRows; i-- {
 		e := events[i]
-		v.Events = append(v.Events, views.EventRow{Time: clock(e.Time), Type: e.Type, Visitor: short(e.BrowserID), Yours: you != "" && e.BrowserID == you})
+		page, _ := e.Body["page"].(string)
+		v.Events = append(v.Events, views.EventRow{
+			Time: clock(e.Time), Type: e.Type, Page: page, Visitor: short(e.BrowserID),
+			Detail: eventDetail(e), Yours: you != "" && e.BrowserID == you,
+		})
 	}
 	clicks := s.sandbox.Clicks()
 	for i := len(clicks) - 1; i >= 0 && len(v.Clicks) < maxDebugRows; i-- {
@@ -141,6 +149,50 @@ func (s *site) sandboxRecords(v *views.DebugView) {
 			Visitor: short(c.BrowserID), Yours: you != "" && c.BrowserID == you,
 		})
 	}
+}
+
+// eventDetail summarises an event's data for the debug page: its ext attributes and an
+// identity's providers. Identifier values, email addresses and names are left out: the page
+// lists every visitor's events.
+func eventDetail(e sandbox.Event) string {
+	var parts []string
+	if ext, ok := e.Body["ext"].(map[string]any); ok {
+		for _, k := range slices.Sorted(maps.Keys(ext)) {
+			if v, ok := scalarText(ext[k]); ok {
+				parts = append(parts, k+"="+v)
+			}
+		}
+	}
+	if ids, ok := e.Body["identifiers"].([]any); ok {
+		for _, id := range ids {
+			if m, ok := id.(map[string]any); ok {
+				if p, ok := m["provider"].(string); ok {
+					parts = append(parts, "identifier of "+p)
+				}
+			}
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(e.Body)) {
+		if strings.HasPrefix(k, "utm_") {
+			if v, ok := scalarText(e.Body[k]); ok {
+				parts = append(parts, k+"="+v)
+			}
+		}
+	}
+	return excerptText(strings.Join(parts, ", "), 90)
+}
+
+// scalarText is a string, number or boolean as text.
+func scalarText(v any) (string, bool) {
+	switch v := v.(type) {
+	case string:
+		return v, true
+	case json.Number:
+		return v.String(), true
+	case bool:
+		return strconv.FormatBool(v), true
+	}
+	return "", false
 }
 
 func sortedKVs(m map[string]string) []views.KV {
@@ -182,7 +234,11 @@ func excerpt(b []byte, n int) string {
 	if json.Compact(&compact, b) == nil {
 		b = compact.Bytes()
 	}
-	s := string(b)
+	return excerptText(string(b), n)
+}
+
+// excerptText cuts s to n bytes (on a rune boundary) with an ellipsis.
+func excerptText(s string, n int) string {
 	if len(s) > n {
 		// cut on a rune boundary
 		for n > 0 && !utf8RuneStart(s[n]) {

@@ -155,6 +155,50 @@ func TestBrowser(t *testing.T) {
 		assert.Equal(t, browserCookie(t, ctx, ts.URL), clicks[0].BrowserID)
 	})
 
+	t.Run("signing in makes the banner greet the guest", func(t *testing.T) {
+		ts := startSite(t, map[string]string{"PERSONALIZE_BUDGET": e2eBudget})
+		ctx := newTab(t)
+		do(t, ctx, chromedp.Navigate(ts.URL+"/"), chromedp.WaitVisible(chromedp.CSS(`[data-testid="hero"]`)))
+		bid := browserCookie(t, ctx, ts.URL)
+		require.NotEmpty(t, bid)
+
+		do(t, ctx,
+			chromedp.Click(chromedp.CSS(`[data-testid="sign-in-link"]`), chromedp.NodeVisible),
+			chromedp.WaitVisible(chromedp.CSS(`[data-testid="sign-in"]`)))
+		assert.Equal(t, "Sign in as Ada", textOf(t, ctx, `[data-testid="sign-in"]`))
+		do(t, ctx,
+			chromedp.Click(chromedp.CSS(`[data-testid="sign-in"]`), chromedp.NodeVisible),
+			chromedp.WaitVisible(chromedp.CSS(`[data-testid="member"]`)))
+		location, err := chromedp.Run(ctx, chromedp.Location())
+		require.NoError(t, err)
+		assert.Equal(t, ts.URL+"/", location, "the sign-in goes home")
+		assert.Equal(t, "Ada", textOf(t, ctx, `.member__name`))
+
+		// The IDENTITY event travels off the request path, so the first page after the
+		// sign-in may still show the usual banner: reload until the greeting, within a deadline.
+		deadline := time.Now().Add(10 * time.Second)
+		for textOf(t, ctx, `.hero__title`) != "Welcome back, Ada" && time.Now().Before(deadline) {
+			time.Sleep(50 * time.Millisecond)
+			do(t, ctx, chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS(`[data-testid="hero"]`)))
+		}
+		assert.Equal(t, "Welcome back, Ada", textOf(t, ctx, `.hero__title`))
+		assert.Equal(t, "member", attribute(t, ctx, `[data-testid="hero"]`, "data-hero-theme"))
+
+		sb := ts.sandbox(t)
+		identities := eventsOf(sb, "IDENTITY")
+		require.Len(t, identities, 1, "the sandbox holds the IDENTITY event")
+		assert.Equal(t, bid, identities[0].BrowserID, "for the visitor's browser")
+		assert.Equal(t, bid, browserCookie(t, ctx, ts.URL))
+		assert.Equal(t, []string{bid}, sb.Browsers())
+		for _, c := range sb.Calls() {
+			assert.Equal(t, bid, c.Request.BrowserID, "%s was called for the same browser", c.FriendlyID)
+		}
+
+		do(t, ctx,
+			chromedp.Click(chromedp.CSS(`[data-testid="sign-out"]`), chromedp.NodeVisible),
+			chromedp.WaitVisible(chromedp.CSS(`[data-testid="sign-in-link"]`)))
+	})
+
 	t.Run("with the sandbox hanging every page renders its defaults within the budget", func(t *testing.T) {
 		ts := startSite(t, nil) // the default 400ms budget
 		ts.sandbox(t).SetFault(sandbox.Fault{Hang: true})

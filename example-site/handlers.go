@@ -25,6 +25,10 @@ func (s *site) home(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, views.Home(v))
 }
 
+// eventAddToTrip is the custom event sent when an ancillary is added to the trip, with
+// ext {"ancillary": "seat"}.
+const eventAddToTrip = "ADD_TO_TRIP"
+
 // booking is the booking page with the ancillary offers; ?to= picks the destination,
 // ?fare= a campaign fare and ?added= the extra the visitor just added (where the offers'
 // tracking links lead).
@@ -36,6 +40,13 @@ func (s *site) booking(w http.ResponseWriter, r *http.Request) {
 		Meta:  s.meta(r, "Your booking", "Choose extras for your trip."),
 		Trip:  views.NewTrip(q.Get("to"), q.Get("fare")),
 		Added: views.ExtraOf(q.Get("added")),
+	}
+	if v.Added != nil && r.Method == http.MethodGet {
+		// The offer's tracking link landed here: tell Personalize, for goals and conditions
+		// on the ancillary. Queued, never awaited.
+		if err := personalize.Track(ctx, eventAddToTrip, map[string]any{"ancillary": v.Added.Key}); err != nil {
+			s.logger.LogAttrs(ctx, slog.LevelDebug, "ADD_TO_TRIP event not sent", slog.Any("error", err))
+		}
 	}
 	s.render(w, r, http.StatusOK, views.Booking(v))
 }
@@ -75,6 +86,9 @@ func (s *site) meta(r *http.Request, title, description string) views.Meta {
 	}
 	if s.cfg.Mode == ModeSandbox {
 		m.Links = views.Links{APIBase: s.cfg.BaseURL}
+	}
+	if mem, ok := s.members.current(r); ok {
+		m.Member = &views.Member{ID: mem.ID, FirstName: mem.FirstName, Name: mem.Name(), Email: mem.Email}
 	}
 	return m
 }

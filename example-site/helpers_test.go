@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/PuerkitoBio/goquery"
 	"github.com/stretchr/testify/require"
@@ -155,3 +156,38 @@ func slotState(doc *goquery.Document, friendlyID string) string {
 func text(s *goquery.Selection) string {
 	return strings.Join(strings.Fields(s.Text()), " ")
 }
+
+// post sends a form POST to a path of the site with the visitor's cookies and the headers of
+// kv pairs (none by default: pass Origin to look like a browser), following redirects, and
+// returns the last response, its body read and closed.
+func (v *visitor) post(path string, header ...string) (*http.Response, []byte) {
+	v.t.Helper()
+	req, err := http.NewRequest(http.MethodPost, v.ts.URL+path, strings.NewReader(""))
+	require.NoError(v.t, err)
+	req.Header.Set("User-Agent", browserUA)
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	resp, err := v.hc.Do(req)
+	require.NoError(v.t, err)
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	require.NoError(v.t, err)
+	return resp, body
+}
+
+// eventsOf returns the sandbox's events of one type, oldest first.
+func eventsOf(sb *sandbox.Sandbox, typ string) []sandbox.Event {
+	var out []sandbox.Event
+	for _, e := range sb.Events() {
+		if e.Type == typ {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// eventDeadline is how long tests wait for an event the site queued to reach the sandbox:
+// delivery is asynchronous, and usually takes a millisecond.
+const eventDeadline = 10 * time.Second

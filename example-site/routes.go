@@ -8,7 +8,9 @@ import (
 )
 
 // routes is the site's router. Pages that personalize sit behind the personalize
-// middleware; the sandbox (in sandbox mode), the assets and the health check do not.
+// middleware (which also sends their VIEW events), and so do the sign-in forms, which send
+// IDENTITY events for the visitor; the sandbox (in sandbox mode), the assets and the health
+// check do not.
 func (s *site) routes() http.Handler {
 	r := chi.NewRouter()
 	r.Use(s.logRequests, s.recoverPanics, securityHeaders, chimw.GetHead) // HEAD is answered like GET, without a body
@@ -30,6 +32,9 @@ func (s *site) routes() http.Handler {
 		r.Get("/", s.home)
 		r.Get("/booking", s.booking)
 		r.Get("/_personalize", s.debug)
+		r.Get("/signin", s.signInPage)
+		r.With(s.sameOrigin).Post("/signin", s.signIn)
+		r.With(s.sameOrigin).Post("/signout", s.signOut)
 	})
 	return r
 }

@@ -44,7 +44,7 @@ func TestHome(t *testing.T) {
 	assert.True(t, strings.HasPrefix(href, "/v3/trackers/"), "the hero links through the tracker as a site path: %s", href)
 	assert.Equal(t, 3, doc.Find(`[data-personalize-slot="recommended_destinations"] article[data-offer-name]`).Length())
 	assert.Equal(t, 1, doc.Find(`#newsletter.newsletter`).Length())
-	assert.Equal(t, 4, doc.Find(".try__card").Length(), "ways to try personalization")
+	assert.Equal(t, 5, doc.Find(".try__card").Length(), "ways to try personalization")
 	style, _ := doc.Find(`link[rel="stylesheet"]`).Attr("href")
 	assert.Regexp(t, `^/static/css/site\.css\?v=[0-9a-f]{16}$`, style)
 

@@ -29,6 +29,9 @@ const (
 	maxHeaderBytes    = 64 << 10
 	// shutdownTimeout is how long requests in flight get to finish on SIGINT or SIGTERM.
 	shutdownTimeout = 10 * time.Second
+	// eventsCloseTimeout is how long the events still queued at shutdown get to be delivered,
+	// after the server stopped.
+	eventsCloseTimeout = 5 * time.Second
 )
 
 // site is the example site: its configuration, Personalize client, middleware, sandbox (in
@@ -37,6 +40,8 @@ type site struct {
 	cfg     Config
 	logger  *slog.Logger
 	client  *personalize.Client
+	events  *personalize.Sender // sends VIEW, IDENTITY and custom events off the request path
+	members *members            // the signed-in demo user's cookie
 	mw      *middleware.Middleware
 	sandbox *sandbox.Sandbox // nil in tenant mode
 	recent  *recentCalls
@@ -46,10 +51,13 @@ type site struct {
 	closeOnce sync.Once
 }
 
-// newServer builds the site's handler for cfg. In sandbox mode cfg.BaseURL must be the
-// site's own address (the listener's), since the client calls the sandbox mounted in this
-// very server. cleanup releases requests held in the sandbox and the client's idle
-// connections; call it before shutting the server down, and again after.
+// newServer builds the site's handler (a *site) for cfg. In sandbox mode cfg.BaseURL must be
+// the site's own address (the listener's), since the client calls the sandbox mounted in this
+// very server. cleanup releases requests held in the sandbox, closes the events sender
+// (delivering what is queued, within eventsCloseTimeout, and logging what was not) and the
+// client's idle connections; call it once the server has shut down (serve does). Calling it
+// more than once is safe. To end requests a sandbox fault holds before Shutdown, call the
+// site's releaseHeld.
 func newServer(cfg Config, logger *slog.Logger) (http.Handler, func(), error) {
 	if cfg.BaseURL == "" {
 		return nil, nil, errors.New("example-site: no API base URL (in sandbox mode, the site's own address)")
@@ -71,7 +79,7 @@ func newServer(cfg Config, logger *slog.Logger) (http.Handler, func(), error) {
 	if s.client, err = personalize.New(cfg.ClientKey, opts...); err != nil {
 		return nil, nil, fmt.Errorf("example-site: %w", err)
 	}
-	mwOpts := middleware.Options{Logger: logger, SessionKeys: cfg.SessionKeys}
+	mwOpts := middleware.Options{Logger: logger, SessionKeys: cfg.SessionKeys, SendViewEvents: true}
 	if len(mwOpts.SessionKeys) == 0 {
 		// Sandbox mode without SESSION_KEYS: fresh keys per run, as fresh as the sandbox's
 		// own memory, so say nothing about it.
@@ -79,7 +87,15 @@ func newServer(cfg Config, logger *slog.Logger) (http.Handler, func(), error) {
 			return nil, nil, err
 		}
 	}
+	s.members = newMembers(mwOpts.SessionKeys)
+	// Events (POST {base}/v1.2/events: the sandbox's, or the tenant's) leave through a
+	// Sender, never on the request path; it is closed after the server's Shutdown.
+	if s.events, err = personalize.NewSender(s.client, personalize.SenderOptions{Logger: logger}); err != nil {
+		return nil, nil, fmt.Errorf("example-site: %w", err)
+	}
+	s.client.SetSender(s.events)
 	if s.mw, err = middleware.New(s.client, mwOpts); err != nil {
+		s.closeEvents()
 		return nil, nil, fmt.Errorf("example-site: %w", err)
 	}
 	s.router = s.routes()
@@ -105,15 +121,41 @@ func newSandbox(path string) (*sandbox.Sandbox, error) {
 
 func (s *site) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.router.ServeHTTP(w, r) }
 
-// close ends requests a sandbox fault holds (http.Server.Shutdown would wait for them) and
-// closes the client's idle connections. Safe to call more than once.
+// releaseHeld ends requests a sandbox fault holds, which http.Server.Shutdown would wait for,
+// and makes later sandbox requests end at once. Safe to call more than once.
+func (s *site) releaseHeld() {
+	if s.sandbox != nil {
+		s.sandbox.Close()
+	}
+}
+
+// close releases held sandbox requests, closes the events sender and the client's idle
+// connections. Safe to call more than once.
 func (s *site) close() {
-	s.closeOnce.Do(func() {
-		if s.sandbox != nil {
-			s.sandbox.Close()
-		}
-	})
+	s.releaseHeld()
+	s.closeOnce.Do(s.closeEvents)
 	s.client.CloseIdleConnections()
+}
+
+// closeEvents closes the events sender: it delivers the events still queued within
+// eventsCloseTimeout and logs what it sent and could not send. In sandbox mode the sandbox
+// goes with the server, so events still queued then are not delivered (and logged as such).
+func (s *site) closeEvents() {
+	ctx, cancel := context.WithTimeout(context.Background(), eventsCloseTimeout)
+	defer cancel()
+	err := s.events.Close(ctx)
+	st := s.events.Stats()
+	attrs := []slog.Attr{
+		slog.Uint64("sent", st.Sent), slog.Uint64("failed", st.Failed),
+		slog.Uint64("dropped", st.Dropped), slog.Uint64("invalid", st.Invalid),
+	}
+	var undelivered *personalize.UndeliveredError
+	if errors.As(err, &undelivered) {
+		attrs = append(attrs, slog.Int("undelivered", undelivered.Count), slog.Any("error", err))
+		s.logger.LogAttrs(ctx, slog.LevelWarn, "events sender closed with events not delivered", attrs...)
+		return
+	}
+	s.logger.LogAttrs(ctx, slog.LevelInfo, "events sender closed", attrs...)
 }
 
 // listening fills in what is known once the site listens: in sandbox mode the client calls
@@ -163,17 +205,20 @@ func listenAndServe(ctx context.Context, cfg Config, logger *slog.Logger) error 
 		return err
 	}
 	defer cleanup()
+	release := h.(*site).releaseHeld
 	logger.Info("go airways is ready",
 		slog.String("mode", string(cfg.Mode)),
 		slog.String("api", cfg.BaseURL),
 		slog.String("addr", ln.Addr().String()),
 		slog.String("url", visitURL(cfg.Addr, ln.Addr())))
-	return serve(ctx, ln, h, cleanup, logger)
+	return serve(ctx, ln, h, release, cleanup, logger)
 }
 
 // serve serves h on ln until ctx ends, then stops accepting, lets requests in flight finish
-// (within shutdownTimeout) and returns nil; it returns an error when serving fails.
-func serve(ctx context.Context, ln net.Listener, h http.Handler, cleanup func(), logger *slog.Logger) error {
+// (within shutdownTimeout) and returns nil; it returns an error when serving fails. release
+// runs before the server shuts down (to end requests that would never finish), cleanup after
+// (to close what the requests used, such as the events sender).
+func serve(ctx context.Context, ln net.Listener, h http.Handler, release, cleanup func(), logger *slog.Logger) error {
 	srv := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: readHeaderTimeout,
@@ -191,7 +236,7 @@ func serve(ctx context.Context, ln net.Listener, h http.Handler, cleanup func(),
 	case <-ctx.Done():
 	}
 	logger.Info("shutting down", slog.Duration("timeout", shutdownTimeout))
-	cleanup()
+	release()
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
 	err := srv.Shutdown(sctx)

@@ -62,6 +62,32 @@
 // unless Options.PersonalizeBots or Options.PersonalizePrefetch say otherwise. A prerender
 // (Sec-Purpose: prefetch;prerender) is personalized: the visitor sees it without a new request.
 //
+// # Page view events
+//
+// With Options.SendViewEvents, the middleware sends a VIEW event (POST /v1.2/events) for every
+// page view that personalization covers, so that Personalize can attribute page view goals to
+// the browser's session: a GET request (not HEAD) answered 2xx with an HTML body
+// (Content-Type text/html, or sniffed as HTML when the handler set none), from a visitor who
+// consented, is neither a bot nor a prefetch, and has a browser ID, from the cookie or
+// created during this request by a flow (or an event). A browser is never created just for a
+// VIEW: a first visit to a page that calls no flow sends none. The event carries the
+// request's path as its page, the Referer as referrer, and the request's own utm_* parameters
+// as top-level utm_* keys (not the visit's campaign: the Stream API keeps the session).
+//
+// The decision is made when the response's headers go out, and the event is queued on the
+// client's personalize.Sender, which sends it off the request path: the response never waits
+// for the API, and when the queue is full the event is dropped and counted
+// (Sender.Stats). The client needs a Sender before New, or New fails:
+//
+//	sender, err := personalize.NewSender(client, personalize.SenderOptions{})
+//	if err != nil { ... }
+//	client.SetSender(sender)
+//	defer sender.Close(shutdownCtx) // after the server's Shutdown: delivers what is queued
+//	mw, err := middleware.New(client, middleware.Options{SendViewEvents: true, ...})
+//
+// Handlers send other events for the same visitor with personalize.Track and
+// personalize.Identify.
+//
 // # Caching
 //
 // A response for which a flow was called gets Cache-Control: private, no-store (or

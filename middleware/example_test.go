@@ -2,6 +2,7 @@ package middleware_test
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"log"
@@ -162,4 +163,42 @@ func ExampleOptions_consent() {
 	// Output:
 	// no visitor: true - no consent
 	// cookies: 0 calls: 0
+}
+
+// With SendViewEvents, every personalized HTML page view sends a VIEW event for the visitor,
+// through the client's Sender, off the request path.
+func ExampleOptions_sendViewEvents() {
+	srv, client := startSandbox()
+	defer srv.Close()
+	defer client.CloseIdleConnections()
+
+	sender, err := personalize.NewSender(client, personalize.SenderOptions{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	client.SetSender(sender)
+	mw, err := middleware.New(client, middleware.Options{SessionKeys: exampleKeys, SendViewEvents: true})
+	if err != nil {
+		log.Fatal(err)
+	}
+	handler := mw.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		home(w, r)
+	}))
+
+	// A first visit: the flow creates the browser ID, and the view is sent for it.
+	req := httptest.NewRequest(http.MethodGet, "/destinations/lisbon?utm_campaign=summer_sale", nil)
+	req.Header.Set("User-Agent", "Mozilla/5.0 (X11; Linux x86_64) Chrome/126.0 Safari/537.36")
+	rec := httptest.NewRecorder()
+	handler.ServeHTTP(rec, req)
+
+	// At shutdown (after the server's Shutdown), deliver what is queued.
+	if err := sender.Close(context.Background()); err != nil {
+		log.Fatal(err)
+	}
+	for _, ev := range srv.Sandbox.Events() {
+		fmt.Println(ev.Type, ev.Body["page"], ev.Body["utm_campaign"], ev.BrowserID == srv.Sandbox.Browsers()[0])
+	}
+	// Output:
+	// VIEW /destinations/lisbon summer_sale true
 }

@@ -30,6 +30,9 @@ func New(client *personalize.Client, opts Options) (*Middleware, error) {
 	if err != nil {
 		return nil, err
 	}
+	if cfg.sendViews && client.Sender() == nil {
+		return nil, errorf("SendViewEvents needs an event sender: attach one to the client first (s, err := personalize.NewSender(client, personalize.SenderOptions{}); client.SetSender(s))")
+	}
 	if cfg.generatedKey {
 		cfg.logger.Warn("middleware: no SessionKeys or SessionStore given; using random session keys, so visits neither survive a restart nor work across instances")
 	}
@@ -189,6 +192,9 @@ func (st *request) beforeHeaders() {
 	}
 	if personalized {
 		st.m.cacheHeaders(h)
+	}
+	if st.m.cfg.sendViews {
+		st.sendView(h, id)
 	}
 }
 

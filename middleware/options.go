@@ -117,6 +117,17 @@ type Options struct {
 	// User-Agent).
 	IsBot func(*http.Request) bool
 
+	// SendViewEvents sends a VIEW event (personalize.NewViewEvent) for each page request that
+	// personalization covers, on the client's Sender, so that Personalize can attribute page
+	// view goals: a GET (not HEAD) answered 2xx with an HTML body (Content-Type text/html,
+	// decided when the headers go out), from a visitor who consented, is neither a bot nor a
+	// prefetch, and has a browser ID: from the cookie, or created during the request by a
+	// flow. No browser is ever created just for a VIEW. The event carries the request's path,
+	// its Referer and its own utm_* parameters. Queueing never blocks the response: when the
+	// Sender's queue is full the event is dropped and counted. New fails when the client has
+	// no Sender (personalize.NewSender, Client.SetSender).
+	SendViewEvents bool
+
 	// CacheControl is set on responses for which a flow ran, unless the handler set its own
 	// Cache-Control. Default DefaultCacheControl. Such responses also get Vary: Cookie.
 	CacheControl string
@@ -146,6 +157,7 @@ type config struct {
 	prefetch     bool
 	isBot        func(*http.Request) bool
 	cacheControl string
+	sendViews    bool
 	logger       *slog.Logger
 	generatedKey bool
 }
@@ -171,6 +183,7 @@ func newConfig(clientKey string, o Options, logger *slog.Logger) (config, error)
 		prefetch:     o.PersonalizePrefetch,
 		isBot:        o.IsBot,
 		cacheControl: o.CacheControl,
+		sendViews:    o.SendViewEvents,
 		logger:       o.Logger,
 	}
 	if c.logger == nil {

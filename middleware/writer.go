@@ -16,6 +16,10 @@ type responseWriter struct {
 	http.ResponseWriter
 	st    *request
 	wrote bool
+	// status is the status written (0: none yet, 200 once the body starts); first is the
+	// first Write's bytes while the headers go out, to sniff a missing Content-Type.
+	status int
+	first  []byte
 }
 
 func (w *responseWriter) before() {
@@ -29,6 +33,9 @@ func (w *responseWriter) before() {
 // (103 Early Hints) pass through: the final headers are still to come.
 func (w *responseWriter) WriteHeader(code int) {
 	if code < 100 || code > 199 || code == http.StatusSwitchingProtocols {
+		if !w.wrote {
+			w.status = code
+		}
 		w.before()
 	}
 	w.ResponseWriter.WriteHeader(code)
@@ -36,7 +43,11 @@ func (w *responseWriter) WriteHeader(code int) {
 
 // Write adds the middleware's headers before the first byte.
 func (w *responseWriter) Write(b []byte) (int, error) {
-	w.before()
+	if !w.wrote {
+		w.first = b
+		w.before()
+		w.first = nil
+	}
 	return w.ResponseWriter.Write(b)
 }
 

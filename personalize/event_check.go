@@ -36,11 +36,11 @@ func (c *Client) checkEventFields(ev *Event) error {
 	if strings.TrimSpace(or(ev.PointOfSale, c.cfg.pointOfSale)) == "" {
 		return invalidf("no point of sale: set WithPointOfSale or the event's PointOfSale")
 	}
+	// The Stream API requires a page on every event, not only on VIEW.
+	if strings.TrimSpace(ev.Page) == "" {
+		return invalidf("%s event has no page: set EventPage (pages fill it in from the request)", ev.Type)
+	}
 	switch ev.Type {
-	case EventView:
-		if strings.TrimSpace(ev.Page) == "" {
-			return invalidf("VIEW event has no page")
-		}
 	case EventIdentity:
 		if ev.Guest == nil {
 			return invalidf("IDENTITY event has no guest: use NewIdentityEvent or Identify")

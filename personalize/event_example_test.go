@@ -61,6 +61,7 @@ func ExampleNewSender() {
 	// In a request (the middleware makes the page):
 	page := personalize.NewPage(context.Background(), client, personalize.Visitor{
 		BrowserID: "a38b230c-11eb-4cf9-8d5d-274e9f344925",
+		Path:      "/booking", // the page of the visitor's events
 	})
 	ctx := personalize.WithPage(context.Background(), page)
 	_ = page.SendView(ctx, "/booking")

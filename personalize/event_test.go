@@ -60,7 +60,7 @@ func TestEventBodiesAsTheAPIReceivesThem(t *testing.T) {
 				DateOfBirth: time.Date(1990, 5, 17, 0, 0, 0, 0, time.UTC), Mobile: "+3531", Phone: "+3532",
 				City: "Dublin", Country: "IE", PostalCode: "D02",
 			})),
-			`{"type":"IDENTITY",` + base + `,"page":"",
+			`{"type":"IDENTITY",` + base + `,"page":"/test",
 				"identifiers":[{"id":"u-123","provider":"example_site"},
 					{"id":"LP-9","provider":"loyalty","expiry_date":"2027-01-02T03:04:05.006Z"}],
 				"email":"jane@example.com","firstname":"Jane","lastname":"Doe","title":"Dr","gender":"female",
@@ -74,7 +74,7 @@ func TestEventBodiesAsTheAPIReceivesThem(t *testing.T) {
 		{"per-event overrides",
 			withBrowser(personalize.Event{Type: "SEARCH", Channel: "MOBILE_WEB", Language: "FR", Currency: "CHF", PointOfSale: "site/ch"}),
 			`{"type":"SEARCH","browser_id":"` + seedBrowserID + `","channel":"MOBILE_WEB","client_key":"` + seedClientKey + `",
-				"currency":"CHF","language":"FR","pos":"site/ch","page":""}`},
+				"currency":"CHF","language":"FR","pos":"site/ch","page":"/test"}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -93,8 +93,13 @@ func TestEventBodiesAsTheAPIReceivesThem(t *testing.T) {
 	}
 }
 
+// withBrowser completes an event with what a page fills in: the browser ID and, when the test
+// did not set one, a page.
 func withBrowser(ev personalize.Event) personalize.Event {
 	ev.BrowserID = seedBrowserID
+	if ev.Page == "" {
+		ev.Page = "/test"
+	}
 	return ev
 }
 
@@ -127,9 +132,10 @@ func TestInvalidEventsFailBeforeAnyNetworkCall(t *testing.T) {
 		{"lower-case type", c, withBrowser(personalize.Event{Type: "add_to_cart"})},
 		{"type with a space", c, withBrowser(personalize.Event{Type: "ADD TO CART"})},
 		{"type starting with a digit", c, withBrowser(personalize.Event{Type: "1CLICK"})},
-		{"missing browser ID", c, personalize.Event{Type: "ADD_TO_CART"}},
+		{"missing browser ID", c, personalize.Event{Type: "ADD_TO_CART", Page: "/"}},
+		{"custom event without a page", c, personalize.Event{Type: "ADD_TO_CART", BrowserID: seedBrowserID}},
 		{"malformed browser ID", c, personalize.Event{Type: "ADD_TO_CART", BrowserID: "not-a-browser"}},
-		{"VIEW without page", c, withBrowser(personalize.NewViewEvent("", "", nil))},
+		{"VIEW without page", c, personalize.Event{Type: "VIEW", BrowserID: seedBrowserID}},
 		{"IDENTITY without guest", c, withBrowser(personalize.Event{Type: "IDENTITY"})},
 		{"IDENTITY with empty identifiers", c, withBrowser(personalize.NewIdentityEvent(personalize.Guest{Email: "a@b.co"}))},
 		{"identifier without provider", c, withBrowser(personalize.NewIdentityEvent(personalize.Guest{

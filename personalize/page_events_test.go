@@ -95,7 +95,7 @@ func TestPageHelpersSendEventsForTheVisitor(t *testing.T) {
 
 func TestPageEventsCreateABrowserIDWhenThePageHasNone(t *testing.T) {
 	site := newEventSite(t)
-	ctx := site.page(t, personalize.Visitor{})
+	ctx := site.page(t, personalize.Visitor{Path: "/booking"})
 	require.NoError(t, personalize.Track(ctx, "ADD_TO_CART", nil))
 	require.NoError(t, personalize.Track(ctx, "REMOVE_FROM_CART", nil))
 	assert.Equal(t, createdBrowserID, personalize.FromContext(ctx).BrowserID(), "later code sees the new ID")

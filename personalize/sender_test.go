@@ -316,7 +316,7 @@ func TestEnqueueRejectsInvalidEventsWithoutQueueing(t *testing.T) {
 	s := newSender(t, c, personalize.SenderOptions{})
 	err := s.Enqueue(personalize.Event{Type: "lower", BrowserID: seedBrowserID})
 	assert.ErrorIs(t, err, personalize.ErrInvalidRequest)
-	err = s.Enqueue(personalize.Event{Type: "X"})
+	err = s.Enqueue(personalize.Event{Type: "X", Page: "/"})
 	assert.ErrorIs(t, err, personalize.ErrInvalidRequest)
 	require.NoError(t, closeWithin(t, s, 5*time.Second))
 	assert.Equal(t, personalize.SenderStats{Invalid: 2}, s.Stats())

@@ -58,7 +58,8 @@ func destinationOf(slug string) (string, destination) {
 	return "lisbon", destination{"Lisbon", "LIS", "€59", "08:20", "10:10"}
 }
 
-// NewTrip makes the trip to a destination slug with a fare ("summer", "subscriber" or "").
+// NewTrip makes the trip to a destination slug with a fare ("summer", "subscriber", "member"
+// or "").
 func NewTrip(slug, fare string) Trip {
 	slug, d := destinationOf(slug)
 	t := Trip{
@@ -71,6 +72,8 @@ func NewTrip(slug, fare string) Trip {
 		t.FareNote = "Summer sale fare: 30% off"
 	case "subscriber":
 		t.FareNote = "Subscriber fare: 10% off with INBOX10"
+	case "member":
+		t.FareNote = "Go Airways Club fare: 10% off for members"
 	}
 	return t
 }

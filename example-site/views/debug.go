@@ -15,6 +15,8 @@ type DebugView struct {
 	LandingReferrer      string
 	// APIBase is the API the site's client calls.
 	APIBase string
+	// EventStats count the events the site's sender handled (both modes).
+	EventStats EventStats
 	// Flows are the friendly IDs the page can run on request; Ran is the result of the one
 	// run for this page, if any.
 	Flows []string
@@ -49,10 +51,17 @@ type SandboxCallRow struct {
 	Yours bool
 }
 
-// EventRow is one event the sandbox accepted.
+// EventRow is one event the sandbox accepted: when, its type, the page it names, the browser
+// (shortened) and a short summary of its data (ext attributes, an identity's providers).
 type EventRow struct {
-	Time, Type, Visitor string
-	Yours               bool
+	Time, Type, Page, Visitor, Detail string
+	Yours                             bool
+}
+
+// EventStats count what the site's event sender did.
+type EventStats struct {
+	Sent, Failed, Dropped uint64
+	Queued                int
 }
 
 // ClickRow is one tracking link followed.

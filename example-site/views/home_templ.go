@@ -50,7 +50,7 @@ func Home(v HomeView) templ.Component {
 					return templ_7745c5c3_Err
 				}
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 2, " <section class=\"container try\" aria-labelledby=\"try-title\"><h2 id=\"try-title\" class=\"section-title\">See personalization at work</h2><p class=\"section-lead\">Each link below changes what this page shows, decided on the server by Sitecore Personalize (here, its sandbox).</p><ul class=\"try__list\"><li><a class=\"try__card\" href=\"/?utm_campaign=summer_sale&utm_source=ads&utm_medium=cpc\" data-testid=\"try-summer\"><span class=\"try__kicker\">Campaign</span> <strong>Arrive from the summer sale ad</strong> <span>The banner and destinations switch to the sale, for the rest of your visit.</span></a></li><li><a class=\"try__card\" href=\"/?utm_source=newsletter&utm_medium=email\" data-testid=\"try-newsletter\"><span class=\"try__kicker\">Source</span> <strong>Arrive from our newsletter</strong> <span>Subscribers get their own offer at the bottom of the page.</span></a></li><li><a class=\"try__card\" href=\"/\" data-testid=\"try-returning\"><span class=\"try__kicker\">Returning visitor</span> <strong>Come back to this page</strong> <span>From your second visit on, the banner welcomes you back.</span></a></li><li><a class=\"try__card\" href=\"/_personalize\" data-testid=\"try-debug\"><span class=\"try__kicker\">Under the hood</span> <strong>See the flow calls</strong> <span>Your browser ID, campaign, and every call, event and click.</span></a></li></ul></section><section class=\"container\" aria-labelledby=\"destinations-title\"><h2 id=\"destinations-title\" class=\"section-title\">Recommended destinations</h2>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 2, " <section class=\"container try\" aria-labelledby=\"try-title\"><h2 id=\"try-title\" class=\"section-title\">See personalization at work</h2><p class=\"section-lead\">Each link below changes what this page shows, decided on the server by Sitecore Personalize (here, its sandbox).</p><ul class=\"try__list\"><li><a class=\"try__card\" href=\"/?utm_campaign=summer_sale&utm_source=ads&utm_medium=cpc\" data-testid=\"try-summer\"><span class=\"try__kicker\">Campaign</span> <strong>Arrive from the summer sale ad</strong> <span>The banner and destinations switch to the sale, for the rest of your visit.</span></a></li><li><a class=\"try__card\" href=\"/?utm_source=newsletter&utm_medium=email\" data-testid=\"try-newsletter\"><span class=\"try__kicker\">Source</span> <strong>Arrive from our newsletter</strong> <span>Subscribers get their own offer at the bottom of the page.</span></a></li><li><a class=\"try__card\" href=\"/\" data-testid=\"try-returning\"><span class=\"try__kicker\">Returning visitor</span> <strong>Come back to this page</strong> <span>From your second visit on, the banner welcomes you back.</span></a></li><li><a class=\"try__card\" href=\"/signin\" data-testid=\"try-signin\"><span class=\"try__kicker\">Known guest</span> <strong>Sign in as Ada</strong> <span>An IDENTITY event links your browser to her, and the banner greets her by name.</span></a></li><li><a class=\"try__card\" href=\"/_personalize\" data-testid=\"try-debug\"><span class=\"try__kicker\">Under the hood</span> <strong>See the flow calls</strong> <span>Your browser ID, campaign, and every call, event and click.</span></a></li></ul></section><section class=\"container\" aria-labelledby=\"destinations-title\"><h2 id=\"destinations-title\" class=\"section-title\">Recommended destinations</h2>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -114,7 +114,7 @@ func heroSection(h Hero) templ.Component {
 			var templ_7745c5c3_Var5 string
 			templ_7745c5c3_Var5, templ_7745c5c3_Err = templruntime.NewAttributeExpression(templ.CSSClasses(templ_7745c5c3_Var4).String()).Resolve(ctx)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/home.templ`, Line: 1, Col: 0}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `example-site/views/home.templ`, Line: 1, Col: 0}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var5)
 			if templ_7745c5c3_Err != nil {
@@ -127,7 +127,7 @@ func heroSection(h Hero) templ.Component {
 			var templ_7745c5c3_Var6 string
 			templ_7745c5c3_Var6, templ_7745c5c3_Err = templruntime.NewAttributeExpression(h.Theme).Resolve(ctx)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/home.templ`, Line: 78, Col: 91}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `example-site/views/home.templ`, Line: 85, Col: 91}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var6)
 			if templ_7745c5c3_Err != nil {
@@ -159,7 +159,7 @@ func heroSection(h Hero) templ.Component {
 			var templ_7745c5c3_Var7 string
 			templ_7745c5c3_Var7, templ_7745c5c3_Err = templ.JoinStringErrs(h.Badge)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/home.templ`, Line: 82, Col: 56}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `example-site/views/home.templ`, Line: 89, Col: 56}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var7))
 			if templ_7745c5c3_Err != nil {
@@ -177,7 +177,7 @@ func heroSection(h Hero) templ.Component {
 		var templ_7745c5c3_Var8 string
 		templ_7745c5c3_Var8, templ_7745c5c3_Err = templ.JoinStringErrs(h.Title)
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/home.templ`, Line: 84, Col: 53}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `example-site/views/home.templ`, Line: 91, Col: 53}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var8))
 		if templ_7745c5c3_Err != nil {
@@ -195,7 +195,7 @@ func heroSection(h Hero) templ.Component {
 			var templ_7745c5c3_Var9 string
 			templ_7745c5c3_Var9, templ_7745c5c3_Err = templ.JoinStringErrs(h.Text)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/home.templ`, Line: 86, Col: 35}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `example-site/views/home.templ`, Line: 93, Col: 35}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var9))
 			if templ_7745c5c3_Err != nil {
@@ -222,7 +222,7 @@ func heroSection(h Hero) templ.Component {
 			var templ_7745c5c3_Var10 string
 			templ_7745c5c3_Var10, templ_7745c5c3_Err = templruntime.NewAttributeExpression(h.Image).ResolveURL(ctx)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/home.templ`, Line: 91, Col: 42}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `example-site/views/home.templ`, Line: 98, Col: 42}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var10)
 			if templ_7745c5c3_Err != nil {
@@ -271,7 +271,7 @@ func fare(price, duration string) templ.Component {
 			var templ_7745c5c3_Var12 string
 			templ_7745c5c3_Var12, templ_7745c5c3_Err = templ.JoinStringErrs(price)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/home.templ`, Line: 101, Col: 36}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `example-site/views/home.templ`, Line: 108, Col: 36}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var12))
 			if templ_7745c5c3_Err != nil {
@@ -290,7 +290,7 @@ func fare(price, duration string) templ.Component {
 			var templ_7745c5c3_Var13 string
 			templ_7745c5c3_Var13, templ_7745c5c3_Err = templ.JoinStringErrs(duration)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/home.templ`, Line: 104, Col: 42}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `example-site/views/home.templ`, Line: 111, Col: 42}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var13))
 			if templ_7745c5c3_Err != nil {
@@ -335,7 +335,7 @@ func badge(text string) templ.Component {
 			var templ_7745c5c3_Var15 string
 			templ_7745c5c3_Var15, templ_7745c5c3_Err = templ.JoinStringErrs(text)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/home.templ`, Line: 112, Col: 25}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `example-site/views/home.templ`, Line: 119, Col: 25}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var15))
 			if templ_7745c5c3_Err != nil {

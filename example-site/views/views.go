@@ -30,6 +30,13 @@ type Meta struct {
 	Mode string
 	// Links rewrites offers' tracking links before they are rendered (see LocalLinks).
 	Links Links
+	// Member is the signed-in member, nil when the visitor has not signed in.
+	Member *Member
+}
+
+// Member is a member of the Go Airways Club, as the pages show them.
+type Member struct {
+	ID, FirstName, Name, Email string
 }
 
 // Links rewrites offers' links for this site. In sandbox mode the sandbox mints absolute

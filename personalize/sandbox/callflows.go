@@ -284,12 +284,16 @@ func (t trackerToken) encode() string {
 }
 
 // renderResponse writes the flow's response with a tracking link minted for each offer that
-// asks for one.
+// asks for one and guest placeholders filled from the browser's latest IDENTITY event.
 func (s *Sandbox) renderResponse(r *http.Request, req *Request, t *template) []byte {
 	if len(t.holes) == 0 {
 		return t.raw
 	}
 	base := s.baseURL(r)
+	var (
+		identity     map[string]any
+		identityRead bool
+	)
 	var buf bytes.Buffer
 	buf.Grow(len(t.raw) + len(t.holes)*256)
 	t.render(&buf, func(h *hole) string {
@@ -315,6 +319,11 @@ func (s *Sandbox) renderResponse(r *http.Request, req *Request, t *template) []b
 		}
 		s.mu.Unlock()
 		return base + PathTrackers + token
+	}, func(name string) string {
+		if !identityRead {
+			identity, identityRead = latestIdentity(req.Events), true
+		}
+		return guestValue(identity, name)
 	})
 	return buf.Bytes()
 }

@@ -54,19 +54,42 @@
 // of browserId, email and identifiers {id, provider} (400), a UUID-shaped browserId (400) and a
 // defined flow (404). Whether the real API accepts a browser ID it never created is an open
 // question: the sandbox accepts any UUID and records whether it knew it (Call.KnownBrowser).
-// browser/create.json answers 401 for an unknown client key. events requires type and
-// browser_id (400), a known client_key (401), a browser ID the sandbox created (404, as the
-// real API does) and channel and pos (400), and answers 201. Errors carry Sitecore's error
-// object {"status", "code", "message", "developerMessage", "moreInfoUrl"} with the Code*
-// constants of this package as codes.
+// browser/create.json answers 401 for an unknown client key. events requires a known
+// client_key (401), then the fields the Stream API requires of every event as non-empty
+// strings: type, browser_id, channel, language, currency, page and pos (400 MISSING_FIELD, or
+// INVALID_FIELD when not a string); the type must be upper-case (VIEW, IDENTITY, ADD_TO_CART;
+// 400), and an IDENTITY event needs identifiers, a non-empty array of {id, provider} with
+// non-empty strings (400). Last, the browser_id must be one the sandbox created (404, as the
+// real API answers for an unknown browser). An accepted event answers 201. Errors carry
+// Sitecore's error object {"status", "code", "message", "developerMessage", "moreInfoUrl"} with
+// the Code* constants of this package as codes.
 //
 // # Flows and rules
 //
 // Flow("id").Returns(v) sets a flow's default response; When(rule, v) adds responses chosen by
 // rules, tried in order (first match wins). Rules see the decoded body and what the sandbox
 // knows of the caller (Request): UTM, Language, PointOfSale, Param, Returning,
-// CallCountAtLeast, HasEvent, combined with All, Any and Not. Call counts are per identity
-// (browser ID, email or identifier) and flow.
+// CallCountAtLeast, HasEvent, Viewed, combined with All, Any and Not. Call counts are per
+// identity (browser ID, email or identifier) and flow. HasEvent and Viewed read the events the
+// browser sent (Request.Events): a flow can answer differently once the browser sent an
+// IDENTITY event (the guest signed in) or viewed a page.
+//
+// # Guest placeholders
+//
+// A string value of a response may hold "{{guest.<field>}}" placeholders, e.g.
+//
+//	Flow("home_page_banner").
+//		Returns(map[string]any{"title": "Fly for less"}).
+//		When(HasEvent("IDENTITY"), map[string]any{"title": "Welcome back, {{guest.firstname}}"})
+//
+// Each is replaced by that top-level field of the latest IDENTITY event the browser sent
+// (firstname, lastname, email, or any other field whose value is a string, number or boolean;
+// the name is matched without regard to case), or by "" when there is no such event or field.
+// The value is inserted as data: the string is decoded, filled in and encoded again as JSON,
+// with nothing HTML-escaped (the page that shows it escapes it). Object keys are left alone, and
+// so is text that is not a complete placeholder (a field name is letters, digits and
+// underscores). Placeholders work the same in flows files. Events come only with a browserId
+// identity, so calls by email or identifiers get "".
 //
 // # Tracking links
 //
@@ -93,14 +116,16 @@
 //	    "rules": [
 //	      {"when": {"utm": {"campaign": "summer_sale"}}, "response": {"title": "Summer sale"}},
 //	      {"when": {"returning": true}, "response": {"title": "Welcome back"}},
-//	      {"when": {"event": "IDENTITY"}, "response": {"title": "Welcome, member"}},
+//	      {"when": {"event": "IDENTITY"}, "response": {"title": "Welcome, {{guest.firstname}}"}},
+//	      {"when": {"viewed": "/booking"}, "response": {"title": "Still thinking about it?"}},
 //	      {"when": {"language": "fr", "pointOfSale": "site/fr", "params": {"k": "v"},
 //	                "callCountAtLeast": 3}, "response": {"title": "Bonjour"}}
 //	    ],
 //	    "fault": {"latency": "100ms", "status": 503} }
 //	] }
 //
-// Every condition in one "when" must hold; "returning": false matches a first call. A fault
+// Every condition in one "when" must hold; "returning": false matches a first call; "event"
+// is HasEvent and "viewed" is Viewed. A fault
 // has "latency" (a Go duration string), "status" (400-599), "malformed", "oversized" (bytes),
 // "errorObject", "hang", "reset" and "empty". Unknown fields, a flow without "friendlyId" or
 // "response", a friendly ID defined twice and a "when" without a condition are errors that
@@ -110,8 +135,9 @@
 //
 // Fault{Latency, Status, Malformed, Oversized, ErrorObject, Hang, Reset, Empty}: SetFault applies
 // to every callFlows, browser create and events request (not tracking links); SetFlowFault and
-// FlowDef.WithFault to one flow. Latency composes with the others and adds up between the global
-// and the flow fault; the global failure wins over the flow's.
+// FlowDef.WithFault to one flow; SetEventsFault to events only (e.g. a Stream API answering in
+// 200ms while flows answer at once). Latency composes with the others and adds up between the
+// global and the flow's or events' fault; the global failure wins over the other.
 //
 // # Records and limits
 //

@@ -17,13 +17,16 @@ type eventAccepted struct {
 	Ref    string `json:"ref"`
 }
 
-// serveEvents answers POST /v1.2/events (the Stream API): a JSON object with type and
-// browser_id (400 without), a known client_key (401), a browser_id the sandbox created (404,
-// as the real API answers for an unknown browser), channel and pos (400). An accepted event
-// is recorded and answered 201 {"status":"OK","ref":"<uuid>"}.
+// serveEvents answers POST /v1.2/events (the Stream API). The body must be one JSON object
+// with a known client_key (401) and the fields every event needs: type (upper-case), browser_id,
+// channel, language, currency, page and pos, all non-empty strings (400); an IDENTITY event
+// also needs identifiers, a non-empty array of {id, provider} (400). The browser_id must be one
+// the sandbox created (404, as the real API answers for an unknown browser). An accepted event
+// is recorded and answered 201 {"status":"OK","ref":"<uuid>"}. The fault of SetFault and the
+// one of SetEventsFault apply, composed as a flow's.
 func (s *Sandbox) serveEvents(w http.ResponseWriter, r *http.Request) {
 	s.cfgMu.RLock()
-	fault := s.global
+	fault := merge(s.global, s.eventsFault)
 	s.cfgMu.RUnlock()
 
 	now := time.Now()
@@ -45,7 +48,13 @@ func (s *Sandbox) serveEvents(w http.ResponseWriter, r *http.Request) {
 	s.answer(w, r, fault, status, body)
 }
 
-// checkEvent decodes and validates an event body.
+// requiredEventFields are the fields every event must carry as non-empty strings
+// (personalize-api.md section 4), besides client_key.
+var requiredEventFields = [...]string{"type", "browser_id", "channel", "language", "currency", "page", "pos"}
+
+// checkEvent decodes and validates an event body: 400 for a body that is not an object, a
+// field of the wrong type, a missing required field, a type that is not upper-case or an
+// IDENTITY without identifiers; 401 for an unknown client_key; 404 for an unknown browser.
 func (s *Sandbox) checkEvent(raw []byte) (Event, *apiError) {
 	var ev Event
 	if _, apiErr := decodeObject(raw); apiErr != nil {
@@ -57,45 +66,102 @@ func (s *Sandbox) checkEvent(raw []byte) (Event, *apiError) {
 		return ev, newAPIError(http.StatusBadRequest, CodeInvalidJSON, "Bad Request",
 			"sandbox: the body must be one JSON object")
 	}
-	field := func(name string) (string, *apiError) {
-		v, ok := ev.Body[name]
-		if !ok || v == nil {
-			return "", nil
-		}
-		str, ok := v.(string)
-		if !ok {
-			return "", invalidField(name, "a string")
-		}
-		return str, nil
-	}
-	var vals [5]string
-	for i, name := range []string{"type", "browser_id", "client_key", "channel", "pos"} {
-		v, apiErr := field(name)
+	var vals [len(requiredEventFields)]string
+	for i, name := range requiredEventFields {
+		v, apiErr := eventString(ev.Body, name)
 		if apiErr != nil {
 			return ev, apiErr
 		}
 		vals[i] = v
 	}
+	clientKey, apiErr := eventString(ev.Body, "client_key")
+	if apiErr != nil {
+		return ev, apiErr
+	}
 	ev.Type, ev.BrowserID = vals[0], vals[1]
-	for i, name := range []string{"type", "browser_id"} {
+	if !s.knownClientKey(clientKey) {
+		return ev, newAPIError(http.StatusUnauthorized, CodeInvalidClientKey, "Unauthorized",
+			fmt.Sprintf("sandbox: unknown client_key %q", truncate(clientKey, 80)))
+	}
+	for i, name := range requiredEventFields {
 		if strings.TrimSpace(vals[i]) == "" {
 			return ev, missingField(name)
 		}
 	}
-	if !s.knownClientKey(vals[2]) {
-		return ev, newAPIError(http.StatusUnauthorized, CodeInvalidClientKey, "Unauthorized",
-			fmt.Sprintf("sandbox: unknown client_key %q", truncate(vals[2], 80)))
+	if !upperCaseType(ev.Type) {
+		return ev, newAPIError(http.StatusBadRequest, CodeInvalidField, "Bad Request",
+			fmt.Sprintf("sandbox: type %q must be upper-case letters, digits and underscores (VIEW, IDENTITY, ADD_TO_CART)", truncate(ev.Type, 80)))
+	}
+	if ev.Type == typeIdentity {
+		if apiErr := checkIdentifiers(ev.Body["identifiers"]); apiErr != nil {
+			return ev, apiErr
+		}
 	}
 	if !s.KnowsBrowser(ev.BrowserID) {
 		return ev, newAPIError(http.StatusNotFound, CodeUnknownBrowser, "Not Found",
 			"sandbox: browser_id was not created by this API (browser/create.json)")
 	}
-	for i, name := range []string{"channel", "pos"} {
-		if strings.TrimSpace(vals[3+i]) == "" {
-			return ev, missingField(name)
+	return ev, nil
+}
+
+// typeIdentity is the type of the event that links a browser to a known guest.
+const typeIdentity = "IDENTITY"
+
+// eventString returns a field of an event that must be a string when present ("" when absent
+// or null).
+func eventString(body map[string]any, name string) (string, *apiError) {
+	v, ok := body[name]
+	if !ok || v == nil {
+		return "", nil
+	}
+	str, ok := v.(string)
+	if !ok {
+		return "", invalidField(name, "a string")
+	}
+	return str, nil
+}
+
+// upperCaseType: an upper-case letter, then upper-case letters, digits and underscores.
+func upperCaseType(t string) bool {
+	if t == "" || t[0] < 'A' || t[0] > 'Z' {
+		return false
+	}
+	for i := 1; i < len(t); i++ {
+		c := t[i]
+		if !('A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_') {
+			return false
 		}
 	}
-	return ev, nil
+	return true
+}
+
+// checkIdentifiers checks an IDENTITY event's identifiers: a non-empty array of objects whose
+// id and provider are non-empty strings.
+func checkIdentifiers(v any) *apiError {
+	if v == nil {
+		return missingField("identifiers")
+	}
+	list, ok := v.([]any)
+	if !ok {
+		return invalidField("identifiers", "an array of {id, provider}")
+	}
+	if len(list) == 0 {
+		return newAPIError(http.StatusBadRequest, CodeMissingField, "Bad Request",
+			"sandbox: identifiers must hold at least one {id, provider}")
+	}
+	for i, item := range list {
+		obj, ok := item.(map[string]any)
+		if !ok {
+			return invalidField(fmt.Sprintf("identifiers[%d]", i), "an object {id, provider}")
+		}
+		for _, name := range []string{"id", "provider"} {
+			str, ok := obj[name].(string)
+			if !ok || strings.TrimSpace(str) == "" {
+				return invalidField(fmt.Sprintf("identifiers[%d].%s", i, name), "a non-empty string")
+			}
+		}
+	}
+	return nil
 }
 
 func missingField(name string) *apiError {

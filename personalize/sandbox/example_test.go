@@ -83,3 +83,46 @@ func ExampleSandbox_Routes() {
 	// Output:
 	// [/v2/callFlows /v1.2/browser/create.json /v1.2/events /v3/trackers/]
 }
+
+// A flow that greets a guest who signed in (sent an IDENTITY event) by first name.
+func ExampleHasEvent() {
+	srv := sandbox.NewServer(sandbox.New(sandbox.WithFlows(
+		sandbox.Flow("home_page_banner").
+			Returns(map[string]any{"title": "Fly for less"}).
+			When(sandbox.HasEvent("IDENTITY"), map[string]any{"title": "Welcome back, {{guest.firstname}}"}),
+	)))
+	defer srv.Close()
+	client, err := personalize.New(sandbox.DefaultClientKey,
+		personalize.WithBaseURL(srv.URL), personalize.WithPointOfSale("example"))
+	if err != nil {
+		panic(err)
+	}
+	defer client.CloseIdleConnections()
+
+	ctx := context.Background()
+	browserID, _ := client.CreateBrowser(ctx)
+	banner := func() string {
+		res, err := client.CallFlow(ctx, personalize.FlowRequest{
+			FriendlyID: "home_page_banner", Identity: personalize.BrowserID(browserID),
+		})
+		if err != nil {
+			panic(err)
+		}
+		offer, _ := res.Offer()
+		return offer.Name()
+	}
+	fmt.Println(banner())
+
+	signIn := personalize.NewIdentityEvent(personalize.Guest{
+		Identifiers: []personalize.GuestIdentifier{{ID: "GA-1001", Provider: "GO_AIRWAYS"}},
+		FirstName:   "Ada",
+	})
+	signIn.BrowserID, signIn.Page = browserID, "/signin"
+	if err := client.SendEvent(ctx, signIn); err != nil {
+		panic(err)
+	}
+	fmt.Println(banner())
+	// Output:
+	// Fly for less
+	// Welcome back, Ada
+}

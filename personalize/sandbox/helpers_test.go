@@ -110,6 +110,18 @@ func event(t *testing.T, id string, kv ...any) string {
 	return string(b)
 }
 
+// identityEvent builds an IDENTITY event body for browser id: Ada's identifier and first
+// name, with fields changed by kv pairs.
+func identityEvent(t *testing.T, id string, kv ...any) string {
+	t.Helper()
+	base := []any{
+		"type", "IDENTITY",
+		"identifiers", []any{map[string]any{"id": "GA-1001", "provider": "GO_AIRWAYS"}},
+		"firstname", "Ada",
+	}
+	return event(t, id, append(base, kv...)...)
+}
+
 // decode unmarshals b into a new T.
 func decode[T any](t *testing.T, b []byte) T {
 	t.Helper()

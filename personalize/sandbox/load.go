@@ -30,6 +30,7 @@ type (
 		UTM              map[string]string `json:"utm"`
 		Returning        *bool             `json:"returning"`
 		Event            string            `json:"event"`
+		Viewed           string            `json:"viewed"`
 		Language         string            `json:"language"`
 		PointOfSale      string            `json:"pointOfSale"`
 		Params           map[string]string `json:"params"`
@@ -157,6 +158,9 @@ func (w *whenJSON) rule() (Rule, error) {
 	}
 	if w.Event != "" {
 		rules = append(rules, HasEvent(w.Event))
+	}
+	if w.Viewed != "" {
+		rules = append(rules, Viewed(w.Viewed))
 	}
 	if w.Language != "" {
 		rules = append(rules, Language(w.Language))

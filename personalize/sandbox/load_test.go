@@ -16,7 +16,7 @@ func TestLoadFlowsFile(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, flows, 3)
 	assert.Equal(t, "home_page_banner", flows[0].FriendlyID())
-	assert.Len(t, flows[0].rules, 4)
+	assert.Len(t, flows[0].rules, 5)
 	assert.Equal(t, Fault{Latency: 100 * time.Millisecond, Status: 503}, flows[2].fault)
 
 	srv := Start(t, WithFlows(flows...))
@@ -37,10 +37,20 @@ func TestLoadFlowsFile(t *testing.T) {
 	_, b = callFlows(t, srv, body(t, "email", "a@b.c", "browserId", nil, "language", "fr", "pointOfSale", "site/fr"))
 	assert.Equal(t, "Fly for less", title(b), "params condition fails")
 
-	resp, b := do(t, srv, http.MethodPost, PathEvents, "application/json", event(t, id, "type", "IDENTITY"))
+	resp, b := do(t, srv, http.MethodPost, PathEvents, "application/json", identityEvent(t, id))
 	require.Equal(t, 201, resp.StatusCode, "%s", b)
 	_, b = callFlows(t, srv, body(t, "browserId", id))
-	assert.Equal(t, "Welcome, member", title(b))
+	assert.Equal(t, "Welcome, Ada", title(b), "the guest placeholder is filled from the IDENTITY event")
+
+	other := createBrowser(t, srv)
+	resp, b = do(t, srv, http.MethodPost, PathEvents, "application/json", event(t, other, "page", "/flights"))
+	require.Equal(t, 201, resp.StatusCode, "%s", b)
+	_, b = callFlows(t, srv, body(t, "browserId", other))
+	assert.Equal(t, "Fly for less", title(b), "another page was viewed")
+	resp, b = do(t, srv, http.MethodPost, PathEvents, "application/json", event(t, other, "page", "/booking"))
+	require.Equal(t, 201, resp.StatusCode, "%s", b)
+	_, b = callFlows(t, srv, body(t, "browserId", other))
+	assert.Equal(t, "Still thinking about it?", title(b), "viewed /booking")
 
 	resp, b = callFlows(t, srv, body(t, "friendlyId", "slow_flow"))
 	assert.Equal(t, 503, resp.StatusCode, "%s", b)

@@ -12,17 +12,20 @@ import (
 const TrackerPlaceholder = "{tracker}"
 
 // template is a flow response ready for offer minting: the JSON as given and the places
-// where tracking links go, found once when the flow is added.
+// where tracking links and guest placeholders go, found once when the flow is added.
 type template struct {
 	raw   []byte
 	holes []hole
 }
 
 // hole is one offer's tracking link: raw[start:end] (the placeholder string) is replaced by
-// the link, or, when insert is set, a trackingUrl member is inserted at start.
+// the link, or, when insert is set, a trackingUrl member is inserted at start. A guest hole is
+// a string value holding guest placeholders: raw[start:end] is replaced by text filled in.
 type hole struct {
 	start, end  int
 	insert      bool
+	guest       bool
+	text        string // a guest hole's string, decoded
 	name        string
 	destination string
 	offer       []byte // the offer object as given, for the click record
@@ -48,6 +51,7 @@ func newTemplate(raw []byte) *template {
 			}
 		})
 	}
+	t.addGuestHoles()
 	sort.Slice(t.holes, func(i, j int) bool { return t.holes[i].start < t.holes[j].start })
 	return t
 }
@@ -107,12 +111,18 @@ func (t *template) offer(s, e int) {
 	t.holes = append(t.holes, h)
 }
 
-// render writes the response with a tracking link minted by link for each hole.
-func (t *template) render(buf *bytes.Buffer, link func(h *hole) string) {
+// render writes the response with a tracking link minted by link for each offer's hole and
+// the guest placeholders of each guest hole replaced by guest(name).
+func (t *template) render(buf *bytes.Buffer, link func(h *hole) string, guest func(name string) string) {
 	prev := 0
 	for i := range t.holes {
 		h := &t.holes[i]
 		buf.Write(t.raw[prev:h.start])
+		if h.guest {
+			encodeString(buf, fillGuest(h.text, guest))
+			prev = h.end
+			continue
+		}
 		u, _ := json.Marshal(link(h)) // a string always marshals
 		if h.insert {
 			buf.WriteString(`"trackingUrl":`)

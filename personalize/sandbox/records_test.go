@@ -151,7 +151,7 @@ func TestConcurrentCalls(t *testing.T) {
 					}
 				}
 				resp, err := srv.Client().Post(srv.URL+PathEvents, "application/json",
-					strings.NewReader(fmt.Sprintf(`{"type":"VIEW","browser_id":%q,"client_key":%q,"channel":"WEB","pos":"p","i":%d}`, id, DefaultClientKey, i)))
+					strings.NewReader(fmt.Sprintf(`{"type":"VIEW","browser_id":%q,"client_key":%q,"channel":"WEB","language":"en","currency":"EUR","page":"/","pos":"p","i":%d}`, id, DefaultClientKey, i)))
 				if err != nil {
 					errs <- err
 					continue

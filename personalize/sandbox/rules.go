@@ -61,6 +61,24 @@ func HasEvent(eventType string) Rule {
 	}
 }
 
+// Viewed matches when the request's browser has sent a VIEW event whose page is page
+// (exactly, e.g. "/booking"), as a flow that answers differently once a page was seen.
+func Viewed(page string) Rule {
+	return func(r *Request) bool {
+		if r == nil {
+			return false
+		}
+		for _, e := range r.Events {
+			if strings.EqualFold(e.Type, "VIEW") {
+				if p, _ := e.Body["page"].(string); p == page {
+					return true
+				}
+			}
+		}
+		return false
+	}
+}
+
 // All matches when every rule matches (and when there are none).
 func All(rules ...Rule) Rule {
 	return func(r *Request) bool {

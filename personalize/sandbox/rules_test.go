@@ -15,7 +15,7 @@ func TestRules(t *testing.T) {
 	numeric := &Request{Params: map[string]any{"utm": map[string]any{"content": json.Number("42")}, "n": json.Number("7"), "b": true}}
 	fr := &Request{Language: "FR", PointOfSale: "Site/FR", Params: map[string]any{"loggedInState": "loggedIn"}}
 	returning := &Request{CallCount: 3}
-	identified := &Request{Events: []Event{{Type: "VIEW"}, {Type: "IDENTITY"}}}
+	identified := &Request{Events: []Event{{Type: "VIEW", Body: map[string]any{"page": "/booking"}}, {Type: "IDENTITY"}}}
 
 	tests := []struct {
 		name string
@@ -54,6 +54,11 @@ func TestRules(t *testing.T) {
 		{"has event", HasEvent("identity"), identified, true},
 		{"has no event", HasEvent("ORDER_CHECKOUT"), identified, false},
 		{"has event nil", HasEvent("VIEW"), nil, false},
+		{"viewed", Viewed("/booking"), identified, true},
+		{"viewed another page", Viewed("/"), identified, false},
+		{"viewed is exact", Viewed("/BOOKING"), identified, false},
+		{"viewed needs a VIEW", Viewed("/booking"), &Request{Events: []Event{{Type: "CLICK", Body: map[string]any{"page": "/booking"}}}}, false},
+		{"viewed nil", Viewed("/booking"), nil, false},
 		{"all", All(Language("fr"), PointOfSale("site/fr")), fr, true},
 		{"all one fails", All(Language("fr"), PointOfSale("x")), fr, false},
 		{"all empty", All(), fr, true},
@@ -105,7 +110,7 @@ func TestRulesOverHTTP(t *testing.T) {
 		assert.Equal(t, `"`+st.want+`"`, string(b), st.name)
 	}
 
-	resp, b := do(t, srv, "POST", PathEvents, "application/json", event(t, id, "type", "IDENTITY"))
+	resp, b := do(t, srv, "POST", PathEvents, "application/json", identityEvent(t, id))
 	require.Equal(t, 201, resp.StatusCode, "%s", b)
 	_, b = callFlows(t, srv, body(t, "browserId", id))
 	assert.Equal(t, `"member"`, string(b))

@@ -31,6 +31,7 @@ type Sandbox struct {
 	cfgMu        sync.RWMutex
 	flows        map[string]*flow
 	global       Fault
+	eventsFault  Fault
 	flowFaults   map[string]Fault
 	destinations map[string]bool // destinations named by the flows' offers
 
@@ -183,6 +184,15 @@ func (s *Sandbox) Flows() []string {
 func (s *Sandbox) SetFault(f Fault) {
 	s.cfgMu.Lock()
 	s.global = f
+	s.cfgMu.Unlock()
+}
+
+// SetEventsFault sets the fault of events requests (POST /v1.2/events) only, so a test can
+// make the Stream API slow or failing while flows answer normally; Fault{} clears it. It
+// composes with SetFault's as a flow's fault does: latencies add up, the global failure wins.
+func (s *Sandbox) SetEventsFault(f Fault) {
+	s.cfgMu.Lock()
+	s.eventsFault = f
 	s.cfgMu.Unlock()
 }
 

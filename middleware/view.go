@@ -1,0 +1,59 @@
+package middleware
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/go-personalize/personalize/personalize"
+)
+
+// sendView queues a VIEW event for the request when Options.SendViewEvents covers it; see
+// there. It runs in beforeHeaders, once, when the status and Content-Type are known; id is the
+// browser ID the headers carry ("" when the cookie is not renewed). The cheap checks come
+// first, so a request that is no page view costs nothing more.
+func (st *request) sendView(h http.Header, id string) {
+	r := st.r
+	if r.Method != http.MethodGet || r.URL == nil || r.URL.Path == "" {
+		return
+	}
+	status := st.w.status
+	if status == 0 {
+		status = http.StatusOK // the body starts, or the handler wrote nothing
+	}
+	if status < 200 || status > 299 || !isHTML(h.Get("Content-Type"), st.w.first) {
+		return
+	}
+	if id == "" {
+		id = st.cookieID // no flow renewed it: the cookie's, if any
+	}
+	if id == "" || st.blocked() != "" {
+		return // never create a browser just for a view
+	}
+	s := st.m.client.Sender()
+	if s == nil {
+		return // detached after New: nothing to send with
+	}
+	ev := personalize.NewViewEvent(r.URL.Path, r.Referer(), st.reqUTM)
+	ev.BrowserID = id
+	// Enqueue never blocks. A full queue or a closed sender is counted and logged by the
+	// Sender itself.
+	if err := s.Enqueue(ev); err != nil && !errors.Is(err, personalize.ErrQueueFull) && !errors.Is(err, personalize.ErrSenderClosed) {
+		st.m.cfg.logger.LogAttrs(st.Context, slog.LevelDebug, "middleware: VIEW event not queued",
+			slog.String("path", r.URL.Path), slog.Any("error", err))
+	}
+}
+
+// isHTML reports whether a response is an HTML page: its Content-Type is text/html, or, when
+// the handler set none, net/http would sniff the body's first bytes as HTML.
+func isHTML(contentType string, first []byte) bool {
+	if contentType == "" {
+		if len(first) == 0 {
+			return false
+		}
+		contentType = http.DetectContentType(first)
+	}
+	mt, _, _ := strings.Cut(contentType, ";")
+	return strings.EqualFold(strings.TrimSpace(mt), "text/html")
+}

@@ -1,0 +1,339 @@
+package middleware
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/go-personalize/personalize/personalize"
+	"github.com/go-personalize/personalize/personalize/sandbox"
+)
+
+// viewSite is a site behind a middleware that sends VIEW events, on a sandbox.
+type viewSite struct {
+	sb     *sandbox.Server
+	pc     *personalize.Client
+	sender *personalize.Sender
+	ts     *httptest.Server
+}
+
+// newViewSite starts a sandbox and a site with SendViewEvents on (and opts), whose client
+// has a Sender.
+func newViewSite(t *testing.T, opts Options) *viewSite {
+	t.Helper()
+	s := &viewSite{sb: sandbox.Start(t, sandbox.WithFlows(sandboxFlows()...))}
+	s.pc = newClient(t, s.sb)
+	var err error
+	s.sender, err = personalize.NewSender(s.pc, personalize.SenderOptions{})
+	require.NoError(t, err)
+	t.Cleanup(func() { s.closeSender(t) })
+	s.pc.SetSender(s.sender)
+	opts.SendViewEvents = true
+	if opts.SessionKeys == nil {
+		opts.SessionKeys = testKeys
+	}
+	mw, err := New(s.pc, opts)
+	require.NoError(t, err)
+	s.ts = httptest.NewServer(mw.Handler(viewRoutes()))
+	t.Cleanup(s.ts.Close)
+	return s
+}
+
+// closeSender delivers what is queued; the sandbox then holds every event the site sent.
+func (s *viewSite) closeSender(t *testing.T) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	require.NoError(t, s.sender.Close(ctx))
+}
+
+// events closes the sender and returns the events the sandbox accepted.
+func (s *viewSite) events(t *testing.T) []sandbox.Event {
+	t.Helper()
+	s.closeSender(t)
+	return s.sb.Sandbox.Events()
+}
+
+// knownBrowser creates a browser in the sandbox, as a returning visitor's cookie holds.
+func (s *viewSite) knownBrowser(t *testing.T) string {
+	t.Helper()
+	id, err := s.pc.CreateBrowser(context.Background())
+	require.NoError(t, err)
+	return id
+}
+
+// do sends a request with a browser's User-Agent, the headers of kv pairs and the browser ID
+// cookie when id is set; the body is read.
+func (s *viewSite) do(t *testing.T, method, path, id string, kv ...string) *http.Response {
+	t.Helper()
+	req, err := http.NewRequest(method, s.ts.URL+path, nil)
+	require.NoError(t, err)
+	req.Header.Set("User-Agent", browserUA)
+	if id != "" {
+		req.Header.Set("Cookie", bidName()+"="+id)
+	}
+	for i := 0; i+1 < len(kv); i += 2 {
+		req.Header.Set(kv[i], kv[i+1])
+	}
+	hc := *s.ts.Client()
+	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	resp, err := hc.Do(req)
+	require.NoError(t, err)
+	_, _ = io.Copy(io.Discard, resp.Body)
+	require.NoError(t, resp.Body.Close())
+	return resp
+}
+
+const htmlPage = "<!DOCTYPE html><html><body>page</body></html>"
+
+// viewRoutes are pages for the VIEW tests:
+//
+//	/html            an HTML page that personalizes nothing
+//	/html-flow       an HTML page that calls the flow "home"
+//	/sniffed         HTML without a Content-Type (net/http sniffs it)
+//	/json-flow       JSON that calls "home"
+//	/missing         an HTML 404 page
+//	/redirect        a 302 after calling "home"
+//	/track           an HTML page that sends a custom event and calls no flow
+func viewRoutes() http.Handler {
+	mux := http.NewServeMux()
+	html := func(w http.ResponseWriter, status int) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.WriteHeader(status)
+		_, _ = io.WriteString(w, htmlPage)
+	}
+	mux.HandleFunc("/html", func(w http.ResponseWriter, r *http.Request) { html(w, http.StatusOK) })
+	mux.HandleFunc("/html-flow", func(w http.ResponseWriter, r *http.Request) {
+		_, _ = personalize.Flow(r.Context(), "home")
+		html(w, http.StatusOK)
+	})
+	mux.HandleFunc("/sniffed", func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, htmlPage) })
+	mux.HandleFunc("/json-flow", func(w http.ResponseWriter, r *http.Request) {
+		res, _ := personalize.Flow(r.Context(), "home")
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(res)
+	})
+	mux.HandleFunc("/missing", func(w http.ResponseWriter, r *http.Request) { html(w, http.StatusNotFound) })
+	mux.HandleFunc("/redirect", func(w http.ResponseWriter, r *http.Request) {
+		_, _ = personalize.Flow(r.Context(), "home")
+		http.Redirect(w, r, "/html", http.StatusFound)
+	})
+	mux.HandleFunc("/track", func(w http.ResponseWriter, r *http.Request) {
+		_ = personalize.Track(r.Context(), "ADD_TO_TRIP", map[string]any{"ancillary": "seat"})
+		html(w, http.StatusOK)
+	})
+	return mux
+}
+
+// viewBody is a recorded event's body without requested_at, whose format the personalize
+// package tests.
+func viewBody(t *testing.T, ev sandbox.Event) string {
+	t.Helper()
+	var m map[string]any
+	require.NoError(t, json.Unmarshal(ev.Raw, &m))
+	at, ok := m["requested_at"].(string)
+	require.True(t, ok, "requested_at: %s", ev.Raw)
+	_, err := time.Parse(time.RFC3339Nano, at)
+	require.NoError(t, err)
+	delete(m, "requested_at")
+	b, err := json.Marshal(m)
+	require.NoError(t, err)
+	return string(b)
+}
+
+// TestViewEventBody: a returning visitor's page view, as the sandbox received it: the path,
+// the referrer and this request's UTM as top-level utm_* keys.
+func TestViewEventBody(t *testing.T) {
+	s := newViewSite(t, Options{})
+	id := s.knownBrowser(t)
+	resp := s.do(t, http.MethodGet, "/html?utm_campaign=summer_sale&UTM_Source=news%20letter&x=1", id,
+		"Referer", "https://search.example/?q=flights")
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	events := s.events(t)
+	require.Len(t, events, 1)
+	assert.Equal(t, "VIEW", events[0].Type)
+	assert.JSONEq(t, `{"type":"VIEW","browser_id":"`+id+`","client_key":"`+sandbox.DefaultClientKey+`",
+		"channel":"WEB","language":"en","currency":"EUR","page":"/html","pos":"test",
+		"referrer":"https://search.example/?q=flights","utm_campaign":"summer_sale","utm_source":"news letter"}`,
+		viewBody(t, events[0]))
+	assert.Empty(t, setCookies(t, resp, bidName()), "a view renews no cookie")
+	assert.Empty(t, s.sb.Sandbox.Calls(), "and calls no flow")
+}
+
+// TestViewEventsOnlyForPageViews: no VIEW for what is not a personalized page view, and never
+// a browser created for one.
+func TestViewEventsOnlyForPageViews(t *testing.T) {
+	tests := []struct {
+		name    string
+		opts    Options
+		method  string
+		path    string
+		known   bool // the visitor brings a browser ID the sandbox knows
+		headers []string
+		views   int
+	}{
+		{name: "returning visitor", path: "/html", known: true, views: 1},
+		{name: "sniffed HTML", path: "/sniffed", known: true, views: 1},
+		{name: "returning visitor with a flow", path: "/html-flow", known: true, views: 1},
+		{name: "first visit with a flow", path: "/html-flow", views: 1},
+		{name: "first visit without any flow", path: "/html"},
+		{name: "first visit with a custom event", path: "/track", views: 1},
+		{name: "bot", path: "/html-flow", known: true, headers: []string{"User-Agent", "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"}},
+		{name: "prefetch", path: "/html-flow", known: true, headers: []string{"Sec-Purpose", "prefetch"}},
+		{name: "prerender counts", path: "/html", known: true, headers: []string{"Sec-Purpose", "prefetch;prerender"}, views: 1},
+		{name: "no consent", opts: Options{Consent: func(*http.Request) bool { return false }}, path: "/html-flow", known: true},
+		{name: "not HTML", path: "/json-flow", known: true},
+		{name: "not found", path: "/missing", known: true},
+		{name: "redirect", path: "/redirect", known: true},
+		{name: "POST", method: http.MethodPost, path: "/html", known: true},
+		{name: "HEAD", method: http.MethodHead, path: "/html", known: true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newViewSite(t, tc.opts)
+			id := ""
+			if tc.known {
+				id = s.knownBrowser(t)
+			}
+			method := tc.method
+			if method == "" {
+				method = http.MethodGet
+			}
+			resp := s.do(t, method, tc.path, id, tc.headers...)
+			cookies := setCookies(t, resp, bidName())
+			events := s.events(t)
+			views := 0
+			for _, ev := range events {
+				if ev.Type != "VIEW" {
+					continue
+				}
+				views++
+				want := id
+				if want == "" {
+					require.Len(t, cookies, 1, "a new visitor's view carries the ID set on the response")
+					want = cookies[0].Value
+				}
+				assert.Equal(t, want, ev.BrowserID)
+				assert.Equal(t, tc.path, ev.Body["page"])
+			}
+			assert.Equal(t, tc.views, views, "VIEW events")
+			if !tc.known && tc.views == 0 {
+				assert.Empty(t, s.sb.Sandbox.Browsers(), "no browser is created for a view")
+			}
+			st := s.sender.Stats()
+			assert.Zero(t, st.Failed+st.Dropped+st.Invalid, "%+v", st)
+		})
+	}
+}
+
+// TestViewEventsShareTheFlowsBrowserID: over a visit, every VIEW carries the browser ID the
+// flows were called with, and only the request's own UTM (not the visit's campaign).
+func TestViewEventsShareTheFlowsBrowserID(t *testing.T) {
+	s := newViewSite(t, Options{})
+	v := newVisitor(t)
+	for _, path := range []string{"/html-flow?utm_campaign=summer_sale", "/html", "/html-flow", "/json-flow"} {
+		req, err := http.NewRequest(http.MethodGet, s.ts.URL+path, nil)
+		require.NoError(t, err)
+		req.Header.Set("User-Agent", browserUA)
+		resp, err := v.client.Do(req)
+		require.NoError(t, err)
+		_, _ = io.Copy(io.Discard, resp.Body)
+		require.NoError(t, resp.Body.Close())
+	}
+	events := s.events(t)
+	require.Len(t, events, 3, "three HTML pages")
+	calls := s.sb.Sandbox.Calls()
+	require.Len(t, calls, 3)
+	require.Len(t, s.sb.Sandbox.Browsers(), 1)
+	id := s.sb.Sandbox.Browsers()[0]
+	for _, c := range calls {
+		assert.Equal(t, id, c.Request.BrowserID)
+	}
+	pages := []string{"/html-flow", "/html", "/html-flow"}
+	for i, ev := range events {
+		assert.Equal(t, id, ev.BrowserID)
+		assert.Equal(t, pages[i], ev.Body["page"])
+	}
+	assert.Equal(t, "summer_sale", events[0].Body["utm_campaign"])
+	assert.NotContains(t, events[2].Body, "utm_campaign", "the next pages' views carry their own UTM only")
+	assert.Equal(t, "summer_sale", utmOf(t, calls[2])["campaign"], "while flows still get the visit's campaign")
+}
+
+// TestViewEventsNeverWaitForTheAPI: with the events endpoint answering far later than a page
+// takes, pages still answer at once.
+func TestViewEventsNeverWaitForTheAPI(t *testing.T) {
+	s := newViewSite(t, Options{})
+	id := s.knownBrowser(t)
+	const latency = 3 * time.Second
+	s.sb.Sandbox.SetEventsFault(sandbox.Fault{Latency: latency})
+	start := time.Now()
+	for range 5 {
+		resp := s.do(t, http.MethodGet, "/html-flow", id)
+		require.Equal(t, http.StatusOK, resp.StatusCode)
+	}
+	assert.Less(t, time.Since(start), latency-time.Second, "five pages answered before one event did")
+	st := s.sender.Stats()
+	assert.Equal(t, 5, st.Queued+st.InFlight, "%+v", st)
+
+	// Cut the slow deliveries short so the test ends.
+	s.sb.Sandbox.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	_ = s.sender.Close(ctx)
+}
+
+func TestViewEventsNeedASender(t *testing.T) {
+	pc := offlineClient(t)
+	_, err := New(pc, Options{SendViewEvents: true, SessionKeys: testKeys})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "middleware: SendViewEvents needs an event sender")
+
+	sender, err := personalize.NewSender(pc, personalize.SenderOptions{})
+	require.NoError(t, err)
+	defer func() { _ = sender.Close(context.Background()) }()
+	pc.SetSender(sender)
+	mw, err := New(pc, Options{SendViewEvents: true, SessionKeys: testKeys})
+	require.NoError(t, err)
+
+	// Detached later: pages are served, nothing is sent.
+	pc.SetSender(nil)
+	req := httptest.NewRequest(http.MethodGet, "/", nil)
+	req.Header.Set("User-Agent", browserUA)
+	req.Header.Set("Cookie", "bid_key123="+validID)
+	rec := httptest.NewRecorder()
+	mw.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		_, _ = io.WriteString(w, htmlPage)
+	})).ServeHTTP(rec, req)
+	assert.Equal(t, http.StatusOK, rec.Code)
+	assert.Equal(t, personalize.SenderStats{}, sender.Stats())
+}
+
+func TestIsHTML(t *testing.T) {
+	tests := []struct {
+		name, contentType, body string
+		want                    bool
+	}{
+		{"text/html", "text/html", "", true},
+		{"with charset", "text/html; charset=utf-8", "", true},
+		{"case and spaces", " Text/HTML ;charset=utf-8", "", true},
+		{"json", "application/json", htmlPage, false},
+		{"xhtml is not asked for", "application/xhtml+xml", "", false},
+		{"plain", "text/plain", "", false},
+		{"sniffed", "", htmlPage, true},
+		{"sniffed text", "", "hello", false},
+		{"nothing", "", "", false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			assert.Equal(t, tc.want, isHTML(tc.contentType, []byte(tc.body)))
+		})
+	}
+}
