@@ -64,6 +64,9 @@ type Config struct {
 	// SandboxFlows is the flows file of the sandbox (PERSONALIZE_SANDBOX_FLOWS); "" uses the
 	// embedded flows.json.
 	SandboxFlows string
+	// Events sends VIEW events for pages and the sign-in and add-to-trip events
+	// (PERSONALIZE_EVENTS, on by default).
+	Events bool
 }
 
 // loadConfig reads the configuration from getenv (os.Getenv in main). It does no I/O, so
@@ -91,6 +94,13 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	}
 	if cfg.Budget, err = duration(env("PERSONALIZE_BUDGET")); err != nil {
 		bad("PERSONALIZE_BUDGET: %v", err)
+	}
+	switch strings.ToLower(env("PERSONALIZE_EVENTS")) {
+	case "", "on", "true", "1":
+		cfg.Events = true
+	case "off", "false", "0":
+	default:
+		bad("PERSONALIZE_EVENTS: %q is not on or off", env("PERSONALIZE_EVENTS"))
 	}
 	if raw := env("SESSION_KEYS"); raw != "" {
 		if cfg.SessionKeys, err = parseSessionKeys(raw); err != nil {

@@ -49,6 +49,14 @@ func TestLoadConfig(t *testing.T) {
 				assert.Equal(t, "EUR", c.Currency)
 				assert.Empty(t, c.BaseURL, "set once listening")
 				assert.Nil(t, c.SessionKeys)
+				assert.True(t, c.Events, "events are on by default")
+			},
+		},
+		{
+			name: "events off",
+			env:  map[string]string{"PERSONALIZE_EVENTS": "off"},
+			check: func(t *testing.T, c Config) {
+				assert.False(t, c.Events)
 			},
 		},
 		{
@@ -114,6 +122,7 @@ func TestLoadConfigErrors(t *testing.T) {
 		{"bad timeout", tenantEnv(map[string]string{"PERSONALIZE_TIMEOUT": "fast"}), []string{"PERSONALIZE_TIMEOUT", `"fast"`, "Go duration"}},
 		{"negative timeout", tenantEnv(map[string]string{"PERSONALIZE_TIMEOUT": "-1s"}), []string{"PERSONALIZE_TIMEOUT", "out of range"}},
 		{"huge budget", map[string]string{"PERSONALIZE_BUDGET": "1h"}, []string{"PERSONALIZE_BUDGET", "out of range"}},
+		{"bad events switch", map[string]string{"PERSONALIZE_EVENTS": "sometimes"}, []string{"PERSONALIZE_EVENTS", "on or off"}},
 		{"bad channel", tenantEnv(map[string]string{"PERSONALIZE_CHANNEL": "web site"}), []string{"channel"}},
 		{"bad currency", map[string]string{"PERSONALIZE_CURRENCY": "EURO"}, []string{"currency"}},
 		{"ADDR without port", map[string]string{"ADDR": "localhost"}, []string{"ADDR", "host:port"}},

@@ -44,8 +44,10 @@ func (s *site) debug(w http.ResponseWriter, r *http.Request) {
 	for _, c := range s.recent.list() {
 		v.RecentCalls = append(v.RecentCalls, callRow(c))
 	}
-	st := s.events.Stats()
-	v.EventStats = views.EventStats{Sent: st.Sent, Failed: st.Failed, Dropped: st.Dropped, Queued: st.Queued + st.InFlight}
+	if s.events != nil {
+		st := s.events.Stats()
+		v.EventStats = views.EventStats{Sent: st.Sent, Failed: st.Failed, Dropped: st.Dropped, Queued: st.Queued + st.InFlight}
+	}
 	v.BrowserID = middleware.BrowserID(ctx)
 	v.Blocked = middleware.Blocked(ctx)
 	v.RequestUTM = sortedKVs(middleware.UTM(ctx))

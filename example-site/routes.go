@@ -18,6 +18,7 @@ func (s *site) routes() http.Handler {
 	r.MethodNotAllowed(s.methodNotAllowed)
 
 	r.Get("/healthz", healthz)
+	r.Get("/_personalize/metrics", s.metrics) // memory and goroutines, for load runs; not personalized
 	r.Method(http.MethodGet, "/static/*", s.static)
 	if s.sandbox != nil {
 		// The Personalize API emulator, called by the site's own client and followed by

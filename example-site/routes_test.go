@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -380,4 +381,31 @@ func TestRequestLog(t *testing.T) {
 func attr(s *goquery.Selection, name string) string {
 	v, _ := s.Attr(name)
 	return v
+}
+
+func TestMetrics(t *testing.T) {
+	ts := startSite(t, nil)
+	v := ts.newVisitor(t)
+	v.page("/") // something to count
+	resp, body := v.get("/_personalize/metrics")
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.Equal(t, "application/json", resp.Header.Get("Content-Type"))
+	var m processMetrics
+	require.NoError(t, json.Unmarshal(body, &m))
+	assert.Positive(t, m.Goroutines)
+	assert.Positive(t, m.HeapAlloc)
+	assert.Positive(t, m.RSS, "read from /proc on Linux")
+	assert.False(t, m.BreakerOpen)
+	assert.Empty(t, resp.Cookies(), "not personalized")
+}
+
+func TestEventsOff(t *testing.T) {
+	ts := startSite(t, map[string]string{"PERSONALIZE_EVENTS": "off"})
+	v := ts.newVisitor(t)
+	doc := v.page("/")
+	assert.Equal(t, "decision", slotState(doc, "home_page_banner"), "flows still run")
+	v.page("/booking?added=seat")
+	doc = v.page("/_personalize")
+	assert.NotEmpty(t, doc.Find("h1").Text(), "the debug page renders without a sender")
+	assert.Empty(t, ts.sandbox(t).Events(), "no VIEW, no ADD_TO_TRIP")
 }

@@ -79,7 +79,7 @@ func newServer(cfg Config, logger *slog.Logger) (http.Handler, func(), error) {
 	if s.client, err = personalize.New(cfg.ClientKey, opts...); err != nil {
 		return nil, nil, fmt.Errorf("example-site: %w", err)
 	}
-	mwOpts := middleware.Options{Logger: logger, SessionKeys: cfg.SessionKeys, SendViewEvents: true}
+	mwOpts := middleware.Options{Logger: logger, SessionKeys: cfg.SessionKeys, SendViewEvents: cfg.Events}
 	if len(mwOpts.SessionKeys) == 0 {
 		// Sandbox mode without SESSION_KEYS: fresh keys per run, as fresh as the sandbox's
 		// own memory, so say nothing about it.
@@ -90,10 +90,12 @@ func newServer(cfg Config, logger *slog.Logger) (http.Handler, func(), error) {
 	s.members = newMembers(mwOpts.SessionKeys)
 	// Events (POST {base}/v1.2/events: the sandbox's, or the tenant's) leave through a
 	// Sender, never on the request path; it is closed after the server's Shutdown.
-	if s.events, err = personalize.NewSender(s.client, personalize.SenderOptions{Logger: logger}); err != nil {
-		return nil, nil, fmt.Errorf("example-site: %w", err)
+	if cfg.Events {
+		if s.events, err = personalize.NewSender(s.client, personalize.SenderOptions{Logger: logger}); err != nil {
+			return nil, nil, fmt.Errorf("example-site: %w", err)
+		}
+		s.client.SetSender(s.events)
 	}
-	s.client.SetSender(s.events)
 	if s.mw, err = middleware.New(s.client, mwOpts); err != nil {
 		s.closeEvents()
 		return nil, nil, fmt.Errorf("example-site: %w", err)
@@ -141,6 +143,9 @@ func (s *site) close() {
 // eventsCloseTimeout and logs what it sent and could not send. In sandbox mode the sandbox
 // goes with the server, so events still queued then are not delivered (and logged as such).
 func (s *site) closeEvents() {
+	if s.events == nil {
+		return
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), eventsCloseTimeout)
 	defer cancel()
 	err := s.events.Close(ctx)
