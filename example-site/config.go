@@ -57,6 +57,9 @@ type Config struct {
 	Currency    string
 	Timeout     time.Duration // 0: the library's default
 	Budget      time.Duration // 0: the library's default
+	// BreakerOpenFor is how long the circuit breaker fails calls fast before a trial call
+	// (PERSONALIZE_BREAKER_OPEN_FOR; 0: the library's default).
+	BreakerOpenFor time.Duration
 
 	// SessionKeys are the cookie store's key pairs (authentication, encryption), derived
 	// from SESSION_KEYS; nil in sandbox mode without SESSION_KEYS (random keys are made).
@@ -94,6 +97,9 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	}
 	if cfg.Budget, err = duration(env("PERSONALIZE_BUDGET")); err != nil {
 		bad("PERSONALIZE_BUDGET: %v", err)
+	}
+	if cfg.BreakerOpenFor, err = duration(env("PERSONALIZE_BREAKER_OPEN_FOR")); err != nil {
+		bad("PERSONALIZE_BREAKER_OPEN_FOR: %v", err)
 	}
 	switch strings.ToLower(env("PERSONALIZE_EVENTS")) {
 	case "", "on", "true", "1":
@@ -175,6 +181,9 @@ func (c Config) clientOptions(base string) []personalize.Option {
 	}
 	if c.Budget > 0 {
 		opts = append(opts, personalize.WithBudget(c.Budget))
+	}
+	if c.BreakerOpenFor > 0 {
+		opts = append(opts, personalize.WithBreaker(personalize.BreakerSettings{OpenFor: c.BreakerOpenFor}))
 	}
 	return opts
 }

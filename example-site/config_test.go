@@ -54,9 +54,10 @@ func TestLoadConfig(t *testing.T) {
 		},
 		{
 			name: "events off",
-			env:  map[string]string{"PERSONALIZE_EVENTS": "off"},
+			env:  map[string]string{"PERSONALIZE_EVENTS": "off", "PERSONALIZE_BREAKER_OPEN_FOR": "250ms"},
 			check: func(t *testing.T, c Config) {
 				assert.False(t, c.Events)
+				assert.Equal(t, 250*time.Millisecond, c.BreakerOpenFor)
 			},
 		},
 		{
@@ -122,6 +123,7 @@ func TestLoadConfigErrors(t *testing.T) {
 		{"bad timeout", tenantEnv(map[string]string{"PERSONALIZE_TIMEOUT": "fast"}), []string{"PERSONALIZE_TIMEOUT", `"fast"`, "Go duration"}},
 		{"negative timeout", tenantEnv(map[string]string{"PERSONALIZE_TIMEOUT": "-1s"}), []string{"PERSONALIZE_TIMEOUT", "out of range"}},
 		{"huge budget", map[string]string{"PERSONALIZE_BUDGET": "1h"}, []string{"PERSONALIZE_BUDGET", "out of range"}},
+		{"bad breaker open time", map[string]string{"PERSONALIZE_BREAKER_OPEN_FOR": "soon"}, []string{"PERSONALIZE_BREAKER_OPEN_FOR", "Go duration"}},
 		{"bad events switch", map[string]string{"PERSONALIZE_EVENTS": "sometimes"}, []string{"PERSONALIZE_EVENTS", "on or off"}},
 		{"bad channel", tenantEnv(map[string]string{"PERSONALIZE_CHANNEL": "web site"}), []string{"channel"}},
 		{"bad currency", map[string]string{"PERSONALIZE_CURRENCY": "EURO"}, []string{"currency"}},

@@ -62,12 +62,19 @@ func envOf(m map[string]string) func(string) string {
 // site's real address.
 func startSite(t testing.TB, env map[string]string) *testSite {
 	t.Helper()
+	logs := &lockedBuffer{}
+	ts := startSiteLogging(t, env, slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	ts.logs = logs
+	return ts
+}
+
+// startSiteLogging is startSite with the site logging to logger (its logs field is nil).
+func startSiteLogging(t testing.TB, env map[string]string, logger *slog.Logger) *testSite {
+	t.Helper()
 	cfg, err := loadConfig(envOf(env))
 	require.NoError(t, err)
 	srv := httptest.NewUnstartedServer(nil)
 	cfg = cfg.listening(srv.Listener.Addr())
-	logs := &lockedBuffer{}
-	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	h, cleanup, err := newServer(cfg, logger)
 	if err != nil {
 		srv.Listener.Close()
@@ -80,7 +87,7 @@ func startSite(t testing.TB, env map[string]string) *testSite {
 		srv.Close()
 		cleanup()
 	})
-	return &testSite{URL: srv.URL, site: h.(*site), logs: logs, srv: srv}
+	return &testSite{URL: srv.URL, site: h.(*site), srv: srv}
 }
 
 // sandbox returns the site's sandbox (sandbox mode only).
