@@ -12,7 +12,7 @@ func FuzzCheckFlowBody(f *testing.F) {
 		f.Add(200, []byte(s))
 	}
 	f.Fuzz(func(t *testing.T, status int, raw []byte) {
-		err := checkFlowBody(status, raw)
+		_, err := checkFlowBody(status, raw)
 		var apiErr *APIError
 		if err != nil && !errors.As(err, &apiErr) && !errors.Is(err, ErrMalformedResponse) {
 			t.Fatalf("unexpected error kind: %v", err)

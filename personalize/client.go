@@ -139,10 +139,11 @@ func (c *Client) callFlow(ctx context.Context, req *FlowRequest) (res *Result, s
 		if err != nil {
 			return err
 		}
-		if err := checkFlowBody(status, raw); err != nil {
+		tree, err := checkFlowBody(status, raw)
+		if err != nil {
 			return err
 		}
-		res = &Result{FriendlyID: req.FriendlyID, StatusCode: status, Raw: raw}
+		res = &Result{FriendlyID: req.FriendlyID, StatusCode: status, Raw: raw, tree: tree}
 		return nil
 	})
 	if err != nil {
@@ -272,19 +273,16 @@ func closeBody(b io.ReadCloser) {
 }
 
 // checkFlowBody rejects 2xx answers that are no flow response: empty, not JSON, or Sitecore's
-// error object.
-func checkFlowBody(status int, raw []byte) error {
-	trimmed := bytes.TrimSpace(raw)
-	if len(trimmed) == 0 {
-		return fmt.Errorf("%w: empty body", ErrMalformedResponse)
+// error object. It decodes the answer once, for this check and for Offers.
+func checkFlowBody(status int, raw []byte) (any, error) {
+	tree, err := decodeTree(raw)
+	if err != nil {
+		return nil, err
 	}
-	if !json.Valid(trimmed) {
-		return fmt.Errorf("%w: body is not JSON: %s", ErrMalformedResponse, excerpt(trimmed))
+	if m, ok := tree.(map[string]any); ok && isErrorObject(m) {
+		return nil, newAPIError(status, bytes.TrimSpace(raw))
 	}
-	if apiErr := errorObject(status, trimmed); apiErr != nil {
-		return apiErr
-	}
-	return nil
+	return tree, nil
 }
 
 // errorBody is Sitecore's error object. Status and code are numbers or strings depending on

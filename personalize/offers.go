@@ -3,6 +3,7 @@ package personalize
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"sort"
 	"strings"
 )
@@ -36,25 +37,48 @@ var knownKeys = [knownCount][]string{
 // NewOffer makes an offer of the given fields (for tests and for offers built in code).
 func NewOffer(fields map[string]any) Offer { return newOffer(fields) }
 
+// knownSlots maps a lower-cased well-known key to its field and preference rank (1 best).
+var knownSlots = func() map[string][2]int {
+	m := make(map[string][2]int)
+	for i, keys := range knownKeys {
+		for r, k := range keys {
+			m[k] = [2]int{i, r + 1}
+		}
+	}
+	return m
+}()
+
+// maxKnownKey is the length of the longest well-known key: longer keys are never looked up.
+const maxKnownKey = len("trackingurlfortesting")
+
 func newOffer(fields map[string]any) Offer {
 	o := Offer{fields: fields, known: new([knownCount]string)}
-	var rank [knownCount]int // 0: not found yet; else 1 + position in the preference list
+	var rank [knownCount]int // 0: not found yet; else the rank of the key found
 	var chosen [knownCount]string
+	var lower [maxKnownKey]byte
 	for k, v := range fields {
+		if len(k) > maxKnownKey {
+			continue
+		}
+		for i := 0; i < len(k); i++ {
+			c := k[i]
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			lower[i] = c
+		}
+		slot, ok := knownSlots[string(lower[:len(k)])]
+		if !ok {
+			continue
+		}
 		s := scalarString(v)
 		if s == "" {
 			continue
 		}
-		for i, keys := range knownKeys {
-			for r, want := range keys {
-				if len(k) != len(want) || !strings.EqualFold(k, want) {
-					continue
-				}
-				// Keys differing only in case tie; the smaller one wins so the choice is stable.
-				if rank[i] == 0 || r+1 < rank[i] || (r+1 == rank[i] && k < chosen[i]) {
-					rank[i], chosen[i], o.known[i] = r+1, k, s
-				}
-			}
+		i, r := slot[0], slot[1]
+		// Keys differing only in case tie; the smaller one wins so the choice is stable.
+		if rank[i] == 0 || r < rank[i] || (r == rank[i] && k < chosen[i]) {
+			rank[i], chosen[i], o.known[i] = r, k, s
 		}
 	}
 	return o
@@ -142,16 +166,34 @@ func scalarString(v any) string {
 // array (under any key, e.g. "offers" or "decisions"), and a single offer object. Anything else
 // (junk, scalars, arrays of scalars) has no offers. It never panics.
 func ParseOffers(raw []byte) []Offer {
+	v, err := decodeTree(raw)
+	if err != nil {
+		return nil
+	}
+	return offersFromTree(v)
+}
+
+// decodeTree decodes one JSON value, numbers kept as json.Number, and fails on anything else:
+// invalid JSON, nothing at all, or more than one value.
+func decodeTree(raw []byte) (any, error) {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 {
-		return nil
+		return nil, fmt.Errorf("%w: empty body", ErrMalformedResponse)
 	}
 	var v any
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
-	if err := dec.Decode(&v); err != nil || dec.More() {
-		return nil
+	if err := dec.Decode(&v); err != nil {
+		return nil, fmt.Errorf("%w: body is not JSON: %s", ErrMalformedResponse, excerpt(raw))
 	}
+	if off := dec.InputOffset(); off < int64(len(raw)) && len(bytes.TrimSpace(raw[off:])) > 0 {
+		return nil, fmt.Errorf("%w: body is not one JSON value: %s", ErrMalformedResponse, excerpt(raw))
+	}
+	return v, nil
+}
+
+// offersFromTree finds the offers in a decoded answer (see ParseOffers).
+func offersFromTree(v any) []Offer {
 	switch v := v.(type) {
 	case []any:
 		return offersOf(v)

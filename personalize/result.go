@@ -20,6 +20,8 @@ type Result struct {
 	// Raw is the body as received (valid JSON).
 	Raw json.RawMessage
 
+	// tree is Raw decoded, when the client already decoded it to check it.
+	tree       any
 	offersOnce sync.Once
 	offers     []Offer
 }
@@ -59,7 +61,13 @@ func (r *Result) Offers() []Offer {
 	if r == nil {
 		return nil
 	}
-	r.offersOnce.Do(func() { r.offers = ParseOffers(r.Raw) })
+	r.offersOnce.Do(func() {
+		if r.tree != nil {
+			r.offers = offersFromTree(r.tree)
+			return
+		}
+		r.offers = ParseOffers(r.Raw)
+	})
 	return r.offers
 }
 
