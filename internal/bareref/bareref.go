@@ -1,9 +1,11 @@
 // Package bareref is the yardstick the library is measured against: the same flow calls made
 // with nothing but net/http and encoding/json, no validation, no breaker, no session.
 // CallFlow and CallFlows are the bare calls (benchmarks compare the client with them);
-// NewHandler is the bare home page (the load tool compares the example site with it, with the
-// same 400 ms budget as the library's). Comparisons run in one process or one run, so results
-// are ratios.
+// NewHandler is the bare home page: the example site's home page, the same HTML byte for byte
+// for the same flow answers, rendered with html/template (the load tool compares the example
+// site with it, with the same 400 ms budget as the library's; a test of the example site,
+// bareref_same_page_test.go, keeps the two pages equal). Comparisons run in one process or
+// one run, so results are ratios.
 package bareref
 
 import (

@@ -1,9 +1,11 @@
 package bareref
 
 import (
+	"bytes"
 	"context"
 	"html/template"
 	"net/http"
+	"strconv"
 	"time"
 )
 
@@ -31,13 +33,16 @@ type Handler struct {
 	page       *template.Template
 }
 
-// NewHandler returns the bare reference server: "/" is a home page with three slots filled
-// by the flows FlowBanner, FlowDestinations and FlowNewsletter, called in parallel on
-// apiBaseURL with plain net/http and encoding/json inside Budget, with the browser ID from
-// the bid_<clientKey> cookie (FallbackBrowserID without one), rendered with html/template, a
-// slot falling back to default text when its call failed. "/healthz" answers 200. It has no
-// validation, no breaker and no session: it is the yardstick the example site is measured
-// against. CloseIdleConnections releases its API connections.
+// NewHandler returns the bare reference server: "/" is the example site's home page, the
+// same HTML for the same flow answers (for a returning visitor who has not signed in and
+// came with no campaign, the visitor of a load run), with its three slots filled by the flows
+// FlowBanner, FlowDestinations and FlowNewsletter, called in parallel on apiBaseURL with
+// plain net/http and encoding/json inside Budget, with the browser ID from the
+// bid_<clientKey> cookie (FallbackBrowserID without one), rendered with html/template into a
+// buffer and sent with the site's security headers; a slot shows the site's default
+// content when its call failed or its answer has nothing to show. "/healthz" answers 200.
+// It has no validation, no breaker, no session and sends no events: it is the yardstick the
+// example site is measured against. CloseIdleConnections releases its API connections.
 func NewHandler(apiBaseURL, clientKey, pointOfSale string) *Handler {
 	return &Handler{
 		hc:      NewHTTPClient(),
@@ -46,7 +51,7 @@ func NewHandler(apiBaseURL, clientKey, pointOfSale string) *Handler {
 			PointOfSale: pointOfSale},
 		cookieName: "bid_" + clientKey,
 		flows:      [3]string{FlowBanner, FlowDestinations, FlowNewsletter},
-		page:       template.Must(template.New("home").Parse(homeTemplate)),
+		page:       newHomeTemplate(),
 	}
 }
 
@@ -71,13 +76,27 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	answers := CallFlows(ctx, h.hc, h.baseURL, body, h.flows[:]...)
 	cancel()
 
-	view := homeView{Slots: make([]slotView, len(answers))}
-	for i, a := range answers {
-		view.Slots[i] = newSlotView(h.flows[i], a)
+	// Rendered into a buffer and sent with its length, as the site sends its pages.
+	var buf bytes.Buffer
+	if err := h.page.Execute(&buf, newHomeView(answers[0], answers[1], answers[2])); err != nil {
+		http.Error(w, "bareref: "+err.Error(), http.StatusInternalServerError)
+		return
 	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Cache-Control", "private, no-store")
-	_ = h.page.Execute(w, view) // a write error means the visitor left
+	hd := w.Header()
+	setSecurityHeaders(hd)
+	hd.Set("Content-Type", "text/html; charset=utf-8")
+	hd.Set("Cache-Control", "private, no-store")
+	hd.Set("Content-Length", strconv.Itoa(buf.Len()))
+	_, _ = buf.WriteTo(w) // a write error means the visitor left
+}
+
+// setSecurityHeaders sets the headers the example site sets on every response
+// (example-site/routes.go, securityHeaders), so both pages send the same bytes.
+func setSecurityHeaders(h http.Header) {
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "strict-origin-when-cross-origin")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' https: data:; style-src 'self'; script-src 'none'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
 }
 
 // CloseIdleConnections closes the handler's kept-alive connections to the API.

@@ -3,6 +3,7 @@ package bareref
 import (
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -23,7 +24,7 @@ func homeFlows() sandbox.Option {
 			"title": "Summer sale", "text": "30% off", "trackingUrl": "{tracker}", "destination": "/sale"}),
 		sandbox.Flow(FlowDestinations).Returns(map[string]any{"offers": []any{
 			map[string]any{"name": "Lisbon", "trackingUrl": "{tracker}", "destination": "/lisbon"},
-			map[string]any{"Name": "Kyoto"},
+			map[string]any{"Name": "Kyoto", "url": "/kyoto"},
 		}}),
 		sandbox.Flow(FlowNewsletter).Returns([]any{map[string]any{"Name": "Weekly deals"}}),
 	)
@@ -32,8 +33,8 @@ func homeFlows() sandbox.Option {
 // slot is what a rendered slot shows.
 type slot struct {
 	state string
-	title string
-	items []string
+	title string   // the hero's <h1>, the banner's <h2>
+	items []string // the cards' names
 	links []string
 }
 
@@ -50,16 +51,16 @@ func getPage(t *testing.T, h http.Handler, cookie *http.Cookie) (map[string]slot
 	doc, err := goquery.NewDocumentFromReader(strings.NewReader(rec.Body.String()))
 	require.NoError(t, err)
 	slots := map[string]slot{}
-	doc.Find("section.slot").Each(func(_ int, s *goquery.Selection) {
+	doc.Find("[data-personalize-slot]").Each(func(_ int, s *goquery.Selection) {
 		var sl slot
 		sl.state, _ = s.Attr("data-personalize-state")
-		sl.title = s.Find("h2").Text()
-		s.Find("li").Each(func(_ int, li *goquery.Selection) { sl.items = append(sl.items, li.Text()) })
+		sl.title = s.Find("h1, h2").First().Text()
+		s.Find("h3").Each(func(_ int, h *goquery.Selection) { sl.items = append(sl.items, h.Text()) })
 		s.Find("a").Each(func(_ int, a *goquery.Selection) {
 			href, _ := a.Attr("href")
 			sl.links = append(sl.links, href)
 		})
-		flow, _ := s.Attr("data-personalize-flow")
+		flow, _ := s.Attr("data-personalize-slot")
 		slots[flow] = sl
 	})
 	return slots, rec
@@ -81,6 +82,9 @@ func TestHandlerRendersThreeSlots(t *testing.T) {
 
 	assert.Equal(t, "text/html; charset=utf-8", rec.Header().Get("Content-Type"))
 	assert.Equal(t, "private, no-store", rec.Header().Get("Cache-Control"))
+	assert.Equal(t, strconv.Itoa(rec.Body.Len()), rec.Header().Get("Content-Length"))
+	assert.Equal(t, "nosniff", rec.Header().Get("X-Content-Type-Options"))
+	assert.Contains(t, rec.Header().Get("Content-Security-Policy"), "script-src 'none'")
 	require.Len(t, slots, 3)
 	banner := slots[FlowBanner]
 	assert.Equal(t, "decision", banner.state)
@@ -90,8 +94,10 @@ func TestHandlerRendersThreeSlots(t *testing.T) {
 	dest := slots[FlowDestinations]
 	assert.Equal(t, "decision", dest.state)
 	assert.Equal(t, []string{"Lisbon", "Kyoto"}, dest.items)
+	assert.Equal(t, []string{"/kyoto"}, dest.links[1:], "an offer without a tracking link links to its own URL")
+	assert.Contains(t, dest.links[0], srv.URL+"/v3/trackers/")
 	assert.Equal(t, "decision", slots[FlowNewsletter].state)
-	assert.Equal(t, []string{"Weekly deals"}, slots[FlowNewsletter].items)
+	assert.Equal(t, "Weekly deals", slots[FlowNewsletter].title)
 
 	calls := srv.Sandbox.Calls()
 	require.Len(t, calls, 3)
@@ -140,8 +146,10 @@ func TestHandlerFallsBack(t *testing.T) {
 			require.Len(t, slots, 3)
 			for _, flow := range []string{FlowBanner, FlowDestinations, FlowNewsletter} {
 				assert.Equal(t, "fallback", slots[flow].state, flow)
-				assert.Equal(t, defaultSlot(flow).Title, slots[flow].title, flow)
 			}
+			assert.Equal(t, defaultHero().Title, slots[FlowBanner].title)
+			assert.Len(t, slots[FlowDestinations].items, len(defaultDestinations().Cards))
+			assert.Equal(t, defaultNewsletter().Title, slots[FlowNewsletter].title)
 			// The budget bounds the page; the margin is generous for a shared machine.
 			assert.Less(t, elapsed, Budget+2*time.Second)
 		})
