@@ -11,6 +11,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/go-personalize/personalize/personalize"
 )
 
 // MaxBodySize is the largest request body the sandbox reads (callFlows and events); a larger
@@ -186,7 +188,7 @@ func validateCallFlows(req *Request) *apiError {
 			fmt.Sprintf("sandbox: exactly one of browserId, email and identifiers is required, got %d", n))
 	}
 	switch {
-	case req.BrowserID != "" && !validBrowserID(req.BrowserID):
+	case req.BrowserID != "" && !personalize.ValidBrowserID(req.BrowserID):
 		return newAPIError(http.StatusBadRequest, CodeInvalidBrowserID, "Bad Request",
 			"sandbox: browserId must be a UUID (8-4-4-4-12 hexadecimal digits)")
 	case req.Email != "" && !strings.Contains(req.Email, "@"):
@@ -215,27 +217,6 @@ func isNull(v json.RawMessage) bool { return string(bytes.TrimSpace(v)) == "null
 func invalidField(name, want string) *apiError {
 	return newAPIError(http.StatusBadRequest, CodeInvalidField, "Bad Request",
 		fmt.Sprintf("sandbox: %s must be %s", name, want))
-}
-
-// validBrowserID reports whether s is a UUID in its 36-character 8-4-4-4-12 form.
-func validBrowserID(s string) bool {
-	if len(s) != 36 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch i {
-		case 8, 13, 18, 23:
-			if c != '-' {
-				return false
-			}
-		default:
-			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
-				return false
-			}
-		}
-	}
-	return true
 }
 
 // identify counts this call for the request's identity and gives the request the browser's
