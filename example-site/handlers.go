@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"sync"
 
 	"github.com/a-h/templ"
 
@@ -94,10 +95,13 @@ func (s *site) meta(r *http.Request, title, description string) views.Meta {
 }
 
 // render renders c into a buffer, then sends it: a template error becomes a 500 page rather
-// than half a page. The slots wait for their flows within the Personalize budget.
+// than half a page. The slots wait for their flows within the Personalize budget. The buffer
+// comes from the site's pool: a page grown anew for every request would be most of its
+// allocations.
 func (s *site) render(w http.ResponseWriter, r *http.Request, status int, c templ.Component) {
-	var buf bytes.Buffer
-	if err := c.Render(r.Context(), &buf); err != nil {
+	buf := s.pages.get()
+	defer s.pages.put(buf)
+	if err := c.Render(r.Context(), buf); err != nil {
 		if r.Context().Err() != nil {
 			return // the visitor went away
 		}
@@ -116,4 +120,26 @@ func (s *site) render(w http.ResponseWriter, r *http.Request, status int, c temp
 	if r.Method != http.MethodHead {
 		_, _ = buf.WriteTo(w)
 	}
+}
+
+// maxPooledPage is the largest page buffer kept for reuse; a larger one (a debug page with
+// long records) is left to the garbage collector, so the pool never holds much memory.
+const maxPooledPage = 256 << 10
+
+// pagePool holds the buffers pages are rendered into. The zero value is ready to use.
+type pagePool struct{ p sync.Pool }
+
+func (pp *pagePool) get() *bytes.Buffer {
+	if b, ok := pp.p.Get().(*bytes.Buffer); ok {
+		return b
+	}
+	return new(bytes.Buffer)
+}
+
+func (pp *pagePool) put(b *bytes.Buffer) {
+	if b.Cap() > maxPooledPage {
+		return
+	}
+	b.Reset()
+	pp.p.Put(b)
 }

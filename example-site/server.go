@@ -47,6 +47,7 @@ type site struct {
 	recent  *recentCalls
 	static  *staticFiles
 	router  http.Handler
+	pages   pagePool // buffers pages are rendered into
 
 	closeOnce sync.Once
 }

@@ -6,7 +6,6 @@ import (
 	"embed"
 	"encoding/hex"
 	"io/fs"
-	"mime"
 	"net/http"
 	"path"
 	"strings"
@@ -49,7 +48,7 @@ func newStaticFiles() (*staticFiles, error) {
 			return err
 		}
 		sum := sha256.Sum256(data)
-		ct := mime.TypeByExtension(path.Ext(p))
+		ct := assetType(path.Ext(p))
 		if ct == "" {
 			ct = http.DetectContentType(data)
 		}
@@ -57,6 +56,44 @@ func newStaticFiles() (*staticFiles, error) {
 		return nil
 	})
 	return sf, err
+}
+
+// assetType is the Content-Type of the asset kinds a site ships, as Go's mime package has
+// them built in; "" for any other extension. It does not ask the mime package, whose first
+// look-up loads the system's whole MIME database (about 700 KB, kept for the life of the
+// process, which the garbage collector then walks in every cycle), for two types.
+func assetType(ext string) string {
+	switch strings.ToLower(ext) {
+	case ".css":
+		return "text/css; charset=utf-8"
+	case ".js", ".mjs":
+		return "text/javascript; charset=utf-8"
+	case ".svg":
+		return "image/svg+xml"
+	case ".png":
+		return "image/png"
+	case ".jpg", ".jpeg":
+		return "image/jpeg"
+	case ".gif":
+		return "image/gif"
+	case ".webp":
+		return "image/webp"
+	case ".avif":
+		return "image/avif"
+	case ".ico":
+		return "image/vnd.microsoft.icon"
+	case ".json":
+		return "application/json"
+	case ".txt":
+		return "text/plain; charset=utf-8"
+	case ".html", ".htm":
+		return "text/html; charset=utf-8"
+	case ".woff2":
+		return "font/woff2"
+	case ".woff":
+		return "font/woff"
+	}
+	return ""
 }
 
 // url returns the versioned URL of an asset, "/static/<name>?v=<hash>".

@@ -187,8 +187,14 @@ func (c *Client) CreateBrowser(ctx context.Context) (string, error) {
 // was sent or the API answered 503, and only while the deadline leaves room for it. It
 // returns the body of a 2xx answer.
 func (c *Client) send(ctx context.Context, method, url string, payload []byte, visitorUA string) (raw []byte, status, attempts int, err error) {
-	callCtx, cancel := context.WithTimeout(ctx, c.cfg.timeout)
-	defer cancel()
+	// The call's own timeout, unless the context ends sooner anyway (a page's budget): a
+	// context per call would change nothing then but cost a timer.
+	callCtx := ctx
+	if d, ok := ctx.Deadline(); !ok || time.Until(d) > c.cfg.timeout {
+		var cancel context.CancelFunc
+		callCtx, cancel = context.WithTimeout(ctx, c.cfg.timeout)
+		defer cancel()
+	}
 	for {
 		attempts++
 		began := time.Now()

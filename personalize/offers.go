@@ -174,19 +174,19 @@ func ParseOffers(raw []byte) []Offer {
 }
 
 // decodeTree decodes one JSON value, numbers kept as json.Number, and fails on anything else:
-// invalid JSON, nothing at all, or more than one value.
+// invalid JSON, nothing at all, or more than one value. The tree is the one encoding/json's
+// Decoder makes with UseNumber, parsed in one pass without copying the body (treeParser).
 func decodeTree(raw []byte) (any, error) {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 {
 		return nil, fmt.Errorf("%w: empty body", ErrMalformedResponse)
 	}
-	var v any
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	if err := dec.Decode(&v); err != nil {
+	p := treeParser{data: raw}
+	v, err := p.parseValue()
+	if err != nil {
 		return nil, fmt.Errorf("%w: body is not JSON: %s", ErrMalformedResponse, excerpt(raw))
 	}
-	if off := dec.InputOffset(); off < int64(len(raw)) && len(bytes.TrimSpace(raw[off:])) > 0 {
+	if off := p.i; off < len(raw) && len(bytes.TrimSpace(raw[off:])) > 0 {
 		return nil, fmt.Errorf("%w: body is not one JSON value: %s", ErrMalformedResponse, excerpt(raw))
 	}
 	return v, nil

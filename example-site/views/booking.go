@@ -147,6 +147,6 @@ func ancillarySlot(links Links) templ.Component {
 			}
 			return ancillaryList(links.All(offers))
 		},
-		Fallback: ancillaryList(defaultAncillaries()),
+		Fallback: lazy(func() templ.Component { return ancillaryList(defaultAncillaries()) }),
 	})
 }

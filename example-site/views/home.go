@@ -1,6 +1,9 @@
 package views
 
 import (
+	"context"
+	"io"
+
 	"github.com/a-h/templ"
 
 	"github.com/go-personalize/personalize/components"
@@ -74,7 +77,7 @@ func heroSlot(links Links) templ.Component {
 			}
 			return heroSection(h)
 		},
-		Fallback: heroSection(defaultHero()),
+		Fallback: lazy(func() templ.Component { return heroSection(defaultHero()) }),
 	})
 }
 
@@ -119,7 +122,7 @@ func destinationsSlot(links Links) templ.Component {
 			}
 			return destinationList(links.All(offers))
 		},
-		Fallback: destinationList(defaultDestinations()),
+		Fallback: lazy(func() templ.Component { return destinationList(defaultDestinations()) }),
 	})
 }
 
@@ -135,12 +138,14 @@ func newsletterSlot(links Links) templ.Component {
 			}
 			return newsletterBanner(links.Local(o))
 		},
-		Fallback: newsletterBanner(personalize.NewOffer(map[string]any{
-			"title": "Join 40,000 travellers on our fare alerts",
-			"text":  "Two emails a month with the lowest fares we have. Unsubscribe in one click.",
-			"cta":   "Sign me up",
-			"url":   "/?subscribed=1",
-		})),
+		Fallback: lazy(func() templ.Component {
+			return newsletterBanner(personalize.NewOffer(map[string]any{
+				"title": "Join 40,000 travellers on our fare alerts",
+				"text":  "Two emails a month with the lowest fares we have. Unsubscribe in one click.",
+				"cta":   "Sign me up",
+				"url":   "/?subscribed=1",
+			}))
+		}),
 	})
 }
 
@@ -156,6 +161,14 @@ func newsletterBanner(o personalize.Offer) templ.Component {
 		Class:      "newsletter",
 		Extra:      badge(o.String("badge")),
 		Attributes: templ.Attributes{"data-theme": theme},
+	})
+}
+
+// lazy is the component build returns, made only when it renders: a slot's default content
+// is built for the pages that show it, not for every page.
+func lazy(build func() templ.Component) templ.Component {
+	return templ.ComponentFunc(func(ctx context.Context, w io.Writer) error {
+		return build().Render(ctx, w)
 	})
 }
 

@@ -1,0 +1,128 @@
+package personalize
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// decodeTreeStd is decodeTree as encoding/json's Decoder (with UseNumber) does it: the
+// reference treeParser must match, value for value and error for error.
+func decodeTreeStd(raw []byte) (any, error) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 {
+		return nil, fmt.Errorf("%w: empty body", ErrMalformedResponse)
+	}
+	var v any
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	if err := dec.Decode(&v); err != nil {
+		return nil, fmt.Errorf("%w: body is not JSON: %s", ErrMalformedResponse, excerpt(raw))
+	}
+	if off := dec.InputOffset(); off < int64(len(raw)) && len(bytes.TrimSpace(raw[off:])) > 0 {
+		return nil, fmt.Errorf("%w: body is not one JSON value: %s", ErrMalformedResponse, excerpt(raw))
+	}
+	return v, nil
+}
+
+// requireSameTree fails when decodeTree and encoding/json disagree on raw.
+func requireSameTree(t *testing.T, raw []byte) {
+	t.Helper()
+	want, wantErr := decodeTreeStd(raw)
+	got, gotErr := decodeTree(raw)
+	if wantErr != nil || gotErr != nil {
+		require.Error(t, gotErr, "encoding/json: %v; input %q", wantErr, raw)
+		require.Error(t, wantErr, "decodeTree: %v; input %q", gotErr, raw)
+		require.Equal(t, wantErr.Error(), gotErr.Error(), "input %q", raw)
+		return
+	}
+	if !reflect.DeepEqual(want, got) {
+		t.Fatalf("input %q: encoding/json %#v, decodeTree %#v", raw, want, got)
+	}
+}
+
+// treeSeeds are inputs at every edge of JSON's grammar and of encoding/json's decoding.
+var treeSeeds = []string{
+	`{}`, `[]`, `""`, `0`, `-0`, `1`, `-1.5e+10`, `1E5`, `1e-5`, `0.0`, `123456789012345678901234567890`,
+	`1e999`, `true`, `false`, `null`, ` {"a" : [1 , 2,{"b":null}] } `, "\t\n\r[1]\r\n",
+	`{"a":1,"a":2}`, `{"A":1,"a":2}`, `[[[[[]]]]]`, `{"":""}`,
+	`"plain"`, `"esc \" \\ \/ \b \f \n \r \t"`, `"\u0041\u00e9\u20ac"`, `"\ud83d\ude00"`,
+	`"\ud83d"`, `"\ude00"`, `"\ud83dx"`, `"\ud83d\u0041"`, `"\ud83d\ud83d\ude00"`, `"\u0000"`,
+	"\"caf\xc3\xa9\"", "\"bad \xff utf8\"", "\"\xed\xa0\x80\"", "\"\xef\xbf\xbd\"", "\"tr\xc3\"",
+	"\"\x7f\"", `"\uDEAD"`, `"\uD83D\uDE00"`,
+	// Invalid.
+	``, ` `, `{`, `}`, `[`, `]`, `[1,]`, `{"a":1,}`, `{"a"}`, `{"a":}`, `{a:1}`, `{'a':1}`,
+	`[1 2]`, `{"a":1 "b":2}`, `01`, `-`, `--1`, `+1`, `.5`, `1.`, `1.e5`, `1e`, `1e+`, `0x10`,
+	`tru`, `truex`, `nul`, `nulll`, `True`, `NaN`, `Infinity`, `"abc`, `"\x"`, `"\u12"`, `"\u12G4"`,
+	`"\'"`, "\"a\nb\"", "\"\x00\"", `{} {}`, `1 2`, `[1]]`, `{}x`, `1x`, "\xef\xbb\xbf{}",
+	"{}\u00a0", "\u00a0[]", "{}\u00a0x", `[1,2]x`, `"a"b`, `{"a":1}}`, `[`, `[1,`, `{"a":`, `{"a"`,
+	`[1e]`, `[-]`, `[01]`, `[1.]`, `["a"1]`, `{"a":1,"b"}`, `{,}`, `[,]`, `[,1]`,
+}
+
+func TestDecodeTreeMatchesEncodingJSON(t *testing.T) {
+	for _, s := range treeSeeds {
+		t.Run(fmt.Sprintf("%q", s), func(t *testing.T) {
+			requireSameTree(t, []byte(s))
+		})
+	}
+}
+
+func TestDecodeTreeDepth(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		depth int
+	}{{"at the limit", maxTreeDepth}, {"over the limit", maxTreeDepth + 1}} {
+		t.Run(tt.name, func(t *testing.T) {
+			arrays := strings.Repeat("[", tt.depth) + strings.Repeat("]", tt.depth)
+			requireSameTree(t, []byte(arrays))
+			objects := strings.Repeat(`{"a":`, tt.depth) + "1" + strings.Repeat("}", tt.depth)
+			requireSameTree(t, []byte(objects))
+		})
+	}
+}
+
+func TestDecodeTreeKeepsStringsAndNumbers(t *testing.T) {
+	v, err := decodeTree([]byte(`{"flag":"false","n":1.50,"big":12345678901234567890}`))
+	require.NoError(t, err)
+	assert.Equal(t, map[string]any{"flag": "false", "n": json.Number("1.50"), "big": json.Number("12345678901234567890")}, v)
+}
+
+// FuzzDecodeTree: decodeTree accepts exactly what encoding/json's Decoder accepts, and
+// yields the same tree.
+func FuzzDecodeTree(f *testing.F) {
+	for _, s := range treeSeeds {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		requireSameTree(t, raw)
+	})
+}
+
+// BenchmarkDecodeTree decodes Sitecore's documented 4-offer answer with decodeTree and with
+// encoding/json's Decoder, as decodeTree did before.
+func BenchmarkDecodeTree(b *testing.B) {
+	raw, err := os.ReadFile(filepath.Join("testdata", "seed", "response_offers.json"))
+	require.NoError(b, err)
+	for _, impl := range []struct {
+		name   string
+		decode func([]byte) (any, error)
+	}{{"parser", decodeTree}, {"encoding-json", decodeTreeStd}} {
+		b.Run(impl.name, func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(raw)))
+			for b.Loop() {
+				if _, err := impl.decode(raw); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
