@@ -306,10 +306,11 @@ func errorObject(status int, raw []byte) *APIError {
 	if len(raw) == 0 || raw[0] != '{' || !bytes.Contains(raw, []byte(`"status"`)) {
 		return nil
 	}
-	var m map[string]any
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	if dec.Decode(&m) != nil || !isErrorObject(m) {
+	// The first JSON value, as encoding/json's Decoder would read it: the same parser as a
+	// flow's answer (decodeTree), without its check that nothing follows.
+	p := treeParser{data: raw}
+	v, err := p.parseValue()
+	if m, ok := v.(map[string]any); err != nil || !ok || !isErrorObject(m) {
 		return nil
 	}
 	return newAPIError(status, raw)
