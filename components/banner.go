@@ -1,11 +1,12 @@
 package components
 
 import (
+	"cmp"
 	"context"
 
 	"github.com/a-h/templ"
 
-	"github.com/go-personalize/personalize/personalize"
+	"github.com/go-personalize/sdk/personalize"
 )
 
 // BannerProps are the props of Banner, a hero for a single decision.
@@ -46,13 +47,13 @@ func newBannerView(ctx context.Context, p BannerProps) bannerView {
 	v := bannerView{
 		ID:         p.ID,
 		Class:      classes("personalize-banner", p.Class),
-		TestID:     orDefault(p.TestID, TestIDBanner),
+		TestID:     cmp.Or(p.TestID, TestIDBanner),
 		Attributes: p.Attributes,
-		Title:      orDefault(p.Title, o.Name()),
-		Text:       orDefault(p.Text, o.Description()),
+		Title:      cmp.Or(p.Title, o.Name()),
+		Text:       cmp.Or(p.Text, o.Description()),
 		Image:      safeImage(o.ImageURL()),
 		Link:       p.Links.resolveLink(ctx, o.TrackingURL(), o.URL()),
-		CTA:        orDefault(p.CTA, DefaultCTA),
+		CTA:        cmp.Or(p.CTA, DefaultCTA),
 		Extra:      p.Extra,
 	}
 	if v.ID != "" && v.Title != "" {

@@ -7,20 +7,24 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/go-personalize/personalize/components"
-	"github.com/go-personalize/personalize/personalize"
-	"github.com/go-personalize/personalize/personalize/sandbox"
+	"github.com/go-personalize/sdk/components"
+	"github.com/go-personalize/sdk/personalize"
+	"github.com/go-personalize/sdk/personalize/sandbox"
 )
 
 // BenchmarkSlotFourOffers renders a slot of the seed's four offers from a page whose result is
 // already memoized: the rendering alone, no I/O.
 func BenchmarkSlotFourOffers(b *testing.B) {
-	e := newEnv(b, []*sandbox.FlowDef{sandbox.Flow("ancillary_offers").Returns(seedOffers())}, personalize.WithBudget(slowBudget))
+	e := newEnv(b, []*sandbox.FlowDef{sandbox.Define("ancillary_offers").Returns(seedOffers())}, personalize.WithBudget(slowBudget))
 	ctx := e.pageContext(b)
 	res, err := personalize.Flow(ctx, "ancillary_offers")
 	require.NoError(b, err)
 	require.Len(b, res.Offers(), 4)
-	slot := components.OffersSlot("ancillary_offers", fallback, components.OffersProps{Heading: "Add to your trip"})
+	slot := components.Slot(components.SlotProps{
+		FriendlyID: "ancillary_offers",
+		Decision:   components.OfferListDecision(components.OfferListProps{Heading: "Add to your trip"}),
+		Fallback:   fallback,
+	})
 	var buf bytes.Buffer
 	b.ReportAllocs()
 	for b.Loop() {
@@ -34,14 +38,14 @@ func BenchmarkSlotFourOffers(b *testing.B) {
 	require.Contains(b, buf.String(), `data-personalize-state="decision"`)
 }
 
-// BenchmarkOffersFourOffers renders the Offers list of four offers directly.
-func BenchmarkOffersFourOffers(b *testing.B) {
+// BenchmarkOfferListFourOffers renders an OfferList of four offers directly.
+func BenchmarkOfferListFourOffers(b *testing.B) {
 	offers := make([]personalize.Offer, 0, 4)
 	for i, o := range seedOffers() {
 		o["trackingUrl"] = "https://api-engage-eu.sitecorecloud.io/v3/trackers/" + seedNames[i]
 		offers = append(offers, personalize.NewOffer(o))
 	}
-	list := components.Offers(components.OffersProps{Offers: offers, Heading: "Add to your trip"})
+	list := components.OfferList(components.OfferListProps{Offers: offers, Heading: "Add to your trip"})
 	ctx := context.Background()
 	var buf bytes.Buffer
 	b.ReportAllocs()

@@ -1,16 +1,24 @@
 package components
 
 import (
+	"slices"
+
 	"github.com/a-h/templ"
 
-	"github.com/go-personalize/personalize/personalize"
+	"github.com/go-personalize/sdk/personalize"
 )
 
-// OffersDecision returns a Decision that renders the result's offers with Offers and the
+// OfferListDecision returns a Decision that renders the result's offers with OfferList and the
 // given props (their Offers field is replaced). Offers with nothing to show (no name, text,
 // image or link, e.g. {"message": "No flow executed"}) are left out; a result without any
 // other renders the fallback.
-func OffersDecision(list OffersProps) func(*personalize.Result) templ.Component {
+//
+//	components.Slot(components.SlotProps{
+//		FriendlyID: "ancillary_offers",
+//		Decision:   components.OfferListDecision(components.OfferListProps{Heading: "Add to your trip"}),
+//		Fallback:   defaultOffers(),
+//	})
+func OfferListDecision(list OfferListProps) func(*personalize.Result) templ.Component {
 	return func(res *personalize.Result) templ.Component {
 		offers := Showable(res.Offers())
 		if len(offers) == 0 {
@@ -18,13 +26,19 @@ func OffersDecision(list OffersProps) func(*personalize.Result) templ.Component 
 		}
 		p := list
 		p.Offers = offers
-		return Offers(p)
+		return OfferList(p)
 	}
 }
 
 // BannerDecision returns a Decision that renders the result's first offer with something to
 // show with Banner and the given props (their Offer field is replaced); a result without one
 // renders the fallback.
+//
+//	components.Slot(components.SlotProps{
+//		FriendlyID: "home_page_banner",
+//		Decision:   components.BannerDecision(components.BannerProps{CTA: "Shop now"}),
+//		Fallback:   defaultBanner(),
+//	})
 func BannerDecision(banner BannerProps) func(*personalize.Result) templ.Component {
 	return func(res *personalize.Result) templ.Component {
 		offers := Showable(res.Offers())
@@ -40,32 +54,13 @@ func BannerDecision(banner BannerProps) func(*personalize.Result) templ.Componen
 // Showable returns the offers that have something the default components can show: a name,
 // a description, an image or a link. It returns offers itself when all of them do.
 func Showable(offers []personalize.Offer) []personalize.Offer {
-	for i, o := range offers {
-		if !showable(o) {
-			out := append([]personalize.Offer(nil), offers[:i]...)
-			for _, o := range offers[i+1:] {
-				if showable(o) {
-					out = append(out, o)
-				}
-			}
-			return out
-		}
+	if !slices.ContainsFunc(offers, hidden) {
+		return offers
 	}
-	return offers
+	return slices.DeleteFunc(slices.Clone(offers), hidden)
 }
 
-func showable(o personalize.Offer) bool {
-	return o.Name() != "" || o.Description() != "" || o.ImageURL() != "" || o.TrackingURL() != "" || o.URL() != ""
-}
-
-// OffersSlot is a Slot for friendlyID that renders the decision's offers with Offers (list
-// gives the list's props; its Offers field is replaced), or fallback.
-func OffersSlot(friendlyID string, fallback templ.Component, list OffersProps) templ.Component {
-	return Slot(SlotProps{FriendlyID: friendlyID, Decision: OffersDecision(list), Fallback: fallback})
-}
-
-// BannerSlot is a Slot for friendlyID that renders the decision's first offer with Banner
-// (banner gives the banner's props; its Offer field is replaced), or fallback.
-func BannerSlot(friendlyID string, fallback templ.Component, banner BannerProps) templ.Component {
-	return Slot(SlotProps{FriendlyID: friendlyID, Decision: BannerDecision(banner), Fallback: fallback})
+// hidden reports whether the offer has nothing the default components can show.
+func hidden(o personalize.Offer) bool {
+	return o.Name() == "" && o.Description() == "" && o.ImageURL() == "" && o.TrackingURL() == "" && o.URL() == ""
 }

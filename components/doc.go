@@ -4,9 +4,12 @@
 //
 // # Slots
 //
-// A Slot asks the page in the context (see personalize.WithPage; the middleware puts one
-// there) for a flow's result, awaiting a prefetched call or starting one, and renders the
-// decision, or the fallback when there is none:
+// A Slot asks the page in the context (the middleware starts one for every request,
+// personalize.StartPage one without it) for a flow's result, awaiting a prefetched call or
+// starting one, and renders the decision, or the fallback when there is none. Its Decision
+// says how: BannerDecision shows the first offer with Banner, OfferListDecision (the default)
+// the offers with OfferList, and a function of the site's own may decode the result into its
+// own types (personalize.Result.Decode):
 //
 //	@components.Slot(components.SlotProps{
 //		FriendlyID: "home_page_banner",
@@ -14,7 +17,11 @@
 //		Fallback:   defaultBanner(),
 //	})
 //
-//	@components.OffersSlot("ancillary_offers", defaultOffers(), components.OffersProps{Heading: "Add to your trip"})
+//	@components.Slot(components.SlotProps{
+//		FriendlyID: "ancillary_offers",
+//		Decision:   components.OfferListDecision(components.OfferListProps{Heading: "Add to your trip"}),
+//		Fallback:   defaultOffers(),
+//	})
 //
 // The fallback is rendered on any failure (timeout, API error, breaker open, no page, no
 // consent) and when the result holds nothing to show (an empty answer, or a Decision that
@@ -35,7 +42,7 @@
 //
 // # Offers, banners and links
 //
-// Offers renders a <section> with a <ul> of Offer cards; each card is an <article> with the
+// OfferList renders a <section> with a <ul> of OfferCards; each card is an <article> with the
 // offer's image (alt text = its name, loading="lazy"), name, description and a call to action
 // (or, with LinkWholeCard, the whole card) linking through the offer's tracking URL. Banner
 // renders one decision as a hero. Every component takes a props struct with ID, Class and
@@ -65,7 +72,7 @@
 //			<body>
 //				<h1>Your booking</h1>
 //				@templ.Flush()
-//				@components.OffersSlot("ancillary_offers", defaultOffers(), components.OffersProps{})
+//				@components.Slot(components.SlotProps{FriendlyID: "ancillary_offers", Fallback: defaultOffers()})
 //			</body>
 //		</html>
 //	}

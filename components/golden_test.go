@@ -11,8 +11,8 @@ import (
 	"github.com/a-h/templ"
 	"github.com/stretchr/testify/require"
 
-	"github.com/go-personalize/personalize/components"
-	"github.com/go-personalize/personalize/personalize"
+	"github.com/go-personalize/sdk/components"
+	"github.com/go-personalize/sdk/personalize"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata with the current output")
@@ -34,9 +34,9 @@ func TestGolden(t *testing.T) {
 		name string
 		c    templ.Component
 	}{
-		{"offer", components.Offer(components.OfferProps{Offer: offers[1]})},
-		{"offer_whole_card", components.Offer(components.OfferProps{Offer: offers[1], LinkWholeCard: true, ID: "seat", Class: "card"})},
-		{"offers", components.Offers(components.OffersProps{Offers: offers, Heading: "Add to your trip", ID: "ancillaries", CTA: "Add"})},
+		{"offer", components.OfferCard(components.OfferCardProps{Offer: offers[1]})},
+		{"offer_whole_card", components.OfferCard(components.OfferCardProps{Offer: offers[1], LinkWholeCard: true, ID: "seat", Class: "card"})},
+		{"offers", components.OfferList(components.OfferListProps{Offers: offers, Heading: "Add to your trip", ID: "ancillaries", CTA: "Add"})},
 		{"banner", components.Banner(components.BannerProps{Offer: offers[0], ID: "hero", Text: "Everything you need, in one box", CTA: "See the bundle"})},
 		{"tracking_link", templ.ComponentFunc(func(ctx context.Context, w io.Writer) error {
 			return components.TrackingLink(components.LinkProps{Offer: offers[0]}).Render(templ.WithChildren(ctx, templ.Raw("Ancillary bundle")), w)
@@ -44,7 +44,7 @@ func TestGolden(t *testing.T) {
 		// With no page in the context the slot has no decision: its fallback markup.
 		{"slot_fallback", components.Slot(components.SlotProps{
 			FriendlyID: "ancillary_offers",
-			Fallback:   components.Offers(components.OffersProps{Offers: offers[:1], Heading: "Popular extras"}),
+			Fallback:   components.OfferList(components.OfferListProps{Offers: offers[:1], Heading: "Popular extras"}),
 		})},
 	}
 	for _, tt := range tests {

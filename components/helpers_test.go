@@ -4,16 +4,19 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/PuerkitoBio/goquery"
 	"github.com/a-h/templ"
+	"github.com/andybalholm/cascadia"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/net/html"
 
-	"github.com/go-personalize/personalize/personalize"
-	"github.com/go-personalize/personalize/personalize/sandbox"
+	"github.com/go-personalize/sdk/personalize"
+	"github.com/go-personalize/sdk/personalize/personalizetest"
+	"github.com/go-personalize/sdk/personalize/sandbox"
 )
 
 // testBrowserID is the browser ID of Sitecore's callFlows example.
@@ -39,28 +42,27 @@ type env struct {
 	client *personalize.Client
 }
 
-// newEnv starts a sandbox with the flows and a client for it.
+// newEnv starts a sandbox with the flows and a client for it; both end with the test.
 func newEnv(t testing.TB, flows []*sandbox.FlowDef, opts ...personalize.Option) *env {
 	t.Helper()
-	srv := sandbox.Start(t, sandbox.WithFlows(flows...))
-	opts = append([]personalize.Option{
-		personalize.WithBaseURL(srv.URL),
-		personalize.WithPointOfSale("test"),
-	}, opts...)
-	client, err := personalize.New(sandbox.DefaultClientKey, opts...)
-	require.NoError(t, err)
-	t.Cleanup(client.CloseIdleConnections)
-	return &env{srv: srv, client: client}
+	srv := personalizetest.NewSandbox(t, sandbox.WithFlows(flows...))
+	return &env{srv: srv, client: personalizetest.NewClient(t, srv, opts...)}
 }
 
-// pageContext returns a context carrying a new page of the env's client; the page is closed
+// pageContext returns a context carrying a new page of the env's client; the page is done
 // when the test ends.
 func (e *env) pageContext(t testing.TB) context.Context {
 	t.Helper()
-	ctx := context.Background()
-	page := personalize.NewPage(ctx, e.client, personalize.Visitor{BrowserID: testBrowserID})
-	t.Cleanup(page.Close)
-	return personalize.WithPage(ctx, page)
+	return startPage(t, e.client)
+}
+
+// startPage returns a context carrying a new page of client for the test's visitor; the page
+// is done when the test ends.
+func startPage(t testing.TB, client *personalize.Client) context.Context {
+	t.Helper()
+	ctx, done := personalize.StartPage(context.Background(), client, personalize.Visitor{BrowserID: testBrowserID})
+	t.Cleanup(done)
+	return ctx
 }
 
 // render renders c and returns its HTML.
@@ -71,27 +73,75 @@ func render(t testing.TB, ctx context.Context, c templ.Component) string {
 	return b.String()
 }
 
-// parse parses HTML into a document.
-func parse(t testing.TB, html string) *goquery.Document {
+// parse parses HTML into a document, as a browser would.
+func parse(t testing.TB, s string) *html.Node {
 	t.Helper()
-	doc, err := goquery.NewDocumentFromReader(strings.NewReader(html))
+	doc, err := html.Parse(strings.NewReader(s))
 	require.NoError(t, err)
 	return doc
 }
 
 // renderDoc renders c and parses it.
-func renderDoc(t testing.TB, ctx context.Context, c templ.Component) *goquery.Document {
+func renderDoc(t testing.TB, ctx context.Context, c templ.Component) *html.Node {
 	t.Helper()
 	return parse(t, render(t, ctx, c))
 }
 
-// text is the trimmed text of the selection.
-func text(s *goquery.Selection) string { return strings.TrimSpace(s.Text()) }
+// find returns the elements inside root (not root itself) that match the CSS selector, in
+// document order. The selector sees the whole document: "section > h2" matches an h2 inside
+// root whose parent section is root itself.
+func find(root *html.Node, selector string) []*html.Node {
+	return cascadia.QueryAll(root, cascadia.MustCompile(selector))
+}
 
-// attr is an attribute of the first element of the selection, "" when absent.
-func attr(s *goquery.Selection, name string) string {
-	v, _ := s.Attr(name)
+// one returns the element inside root that matches the CSS selector, failing the test unless
+// there is exactly one.
+func one(t testing.TB, root *html.Node, selector string) *html.Node {
+	t.Helper()
+	found := find(root, selector)
+	require.Len(t, found, 1, "one element matches %q", selector)
+	return found[0]
+}
+
+// text is the trimmed text of the nodes and everything inside them, in order.
+func text(nodes ...*html.Node) string {
+	var b strings.Builder
+	add := func(n *html.Node) {
+		if n.Type == html.TextNode {
+			b.WriteString(n.Data)
+		}
+	}
+	for _, n := range nodes {
+		add(n)
+		for d := range n.Descendants() {
+			add(d)
+		}
+	}
+	return strings.TrimSpace(b.String())
+}
+
+// lookupAttr returns an attribute of n and whether n has it.
+func lookupAttr(n *html.Node, name string) (string, bool) {
+	if n == nil {
+		return "", false
+	}
+	for _, a := range n.Attr {
+		if a.Key == name {
+			return a.Val, true
+		}
+	}
+	return "", false
+}
+
+// attr is an attribute of n, "" when absent.
+func attr(n *html.Node, name string) string {
+	v, _ := lookupAttr(n, name)
 	return v
+}
+
+// hasClass reports whether n's class attribute holds class.
+func hasClass(n *html.Node, class string) bool {
+	return slices.Contains(strings.Fields(attr(n, "class")), class)
 }
 
 // fallback is the default content the slot tests render when there is no decision.

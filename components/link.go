@@ -8,7 +8,7 @@ import (
 
 	"github.com/a-h/templ"
 
-	"github.com/go-personalize/personalize/personalize"
+	"github.com/go-personalize/sdk/internal/seam"
 )
 
 // LinkPolicy says which links of an offer may reach the page. Every link goes through templ's
@@ -22,8 +22,8 @@ import (
 // offer renders without a link. An unsafe URL is never rendered.
 type LinkPolicy struct {
 	// RestrictToAPIHost allows tracking links only to the host of the API the page's client
-	// calls (personalize.Client.BaseURL). With no page in the context no API host is known,
-	// and only AllowedHosts are allowed.
+	// calls (its region's host, or the one given to personalize.WithBaseURL). With no page in
+	// the context no API host is known, and only AllowedHosts are allowed.
 	RestrictToAPIHost bool
 	// AllowedHosts are further hosts links may point at: "host" matches that host on any port,
 	// "host:port" only that port. Matching ignores case.
@@ -109,7 +109,7 @@ func suspicious(r rune) bool {
 
 // apiHostOf returns "host[:port]" of the API the page in ctx calls, "" without a page.
 func apiHostOf(ctx context.Context) string {
-	c := personalize.FromContext(ctx).Client()
+	c := seam.PageClient(ctx)
 	if c == nil {
 		return ""
 	}

@@ -7,13 +7,12 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/PuerkitoBio/goquery"
 	"github.com/a-h/templ"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/go-personalize/personalize/components"
-	"github.com/go-personalize/personalize/personalize"
+	"github.com/go-personalize/sdk/components"
+	"github.com/go-personalize/sdk/personalize"
 )
 
 // apiBase is the API of the pages in the link tests; no call is made to it.
@@ -25,9 +24,8 @@ func offlinePage(t *testing.T) context.Context {
 	t.Helper()
 	client, err := personalize.New("key", personalize.WithBaseURL(apiBase), personalize.WithPointOfSale("test"))
 	require.NoError(t, err)
-	page := personalize.NewPage(context.Background(), client, personalize.Visitor{BrowserID: testBrowserID})
-	t.Cleanup(page.Close)
-	return personalize.WithPage(context.Background(), page)
+	t.Cleanup(func() { assert.NoError(t, client.Close(context.Background())) })
+	return startPage(t, client)
 }
 
 // linkOf renders a TrackingLink around "go" and returns its href and rel, ok=false when no
@@ -38,13 +36,14 @@ func linkOf(t *testing.T, ctx context.Context, p components.LinkProps) (href, re
 		return components.TrackingLink(p).Render(templ.WithChildren(ctx, templ.Raw("<span>go</span>")), w)
 	})
 	doc := renderDoc(t, ctx, c)
-	require.Equal(t, 1, doc.Find("span").Length(), "children are rendered")
-	a := doc.Find("a")
-	if a.Length() == 0 {
+	require.Len(t, find(doc, "span"), 1, "children are rendered")
+	links := find(doc, "a")
+	if len(links) == 0 {
 		return "", "", false
 	}
-	require.Equal(t, 1, a.Length())
-	require.Equal(t, 1, a.Find("span").Length(), "children are inside the link")
+	require.Len(t, links, 1)
+	a := links[0]
+	require.Len(t, find(a, "span"), 1, "children are inside the link")
 	return attr(a, "href"), attr(a, "rel"), true
 }
 
@@ -131,8 +130,8 @@ func TestTrackingLinkPolicy(t *testing.T) {
 			assert.Equal(t, tt.wantHref, href)
 
 			// The card applies the same policy.
-			doc := renderDoc(t, ctx, components.Offer(components.OfferProps{Offer: o, Links: tt.policy}))
-			assert.Equal(t, tt.wantHref, attr(doc.Find("a"), "href"))
+			doc := renderDoc(t, ctx, components.OfferCard(components.OfferCardProps{Offer: o, Links: tt.policy}))
+			assert.Equal(t, tt.wantHref, attr(one(t, doc, "a"), "href"))
 		})
 	}
 }
@@ -163,16 +162,16 @@ func FuzzOfferLinks(f *testing.F) {
 		o := offer(map[string]any{"trackingUrl": tracking, "url": plain, "name": name, "imageUrl": tracking})
 		policy := components.LinkPolicy{RestrictToAPIHost: restrict}
 		for _, c := range []templ.Component{
-			components.Offer(components.OfferProps{Offer: o, Links: policy}),
+			components.OfferCard(components.OfferCardProps{Offer: o, Links: policy}),
 			components.Banner(components.BannerProps{Offer: o, Links: policy}),
 		} {
 			doc := renderDoc(t, ctx, c)
-			if doc.Find("script, iframe, object, embed, [onerror], [onclick], [onload]").Length() > 0 {
+			if len(find(doc, "script, iframe, object, embed, [onerror], [onclick], [onload]")) > 0 {
 				t.Fatalf("injected markup for %q / %q / %q", tracking, plain, name)
 			}
-			doc.Find("[href], [src]").Each(func(_ int, s *goquery.Selection) {
+			for _, n := range find(doc, "[href], [src]") {
 				for _, a := range []string{"href", "src"} {
-					v, ok := s.Attr(a)
+					v, ok := lookupAttr(n, a)
 					if !ok {
 						continue
 					}
@@ -189,7 +188,7 @@ func FuzzOfferLinks(f *testing.F) {
 						t.Fatalf("restricted href %q leaves the site", v)
 					}
 				}
-			})
+			}
 		}
 	})
 }

@@ -9,8 +9,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/go-personalize/personalize/components"
-	"github.com/go-personalize/personalize/personalize"
+	"github.com/go-personalize/sdk/components"
+	"github.com/go-personalize/sdk/personalize"
 )
 
 func offer(fields map[string]any) personalize.Offer { return personalize.NewOffer(fields) }
@@ -25,26 +25,23 @@ func TestOfferCard(t *testing.T) {
 	})
 
 	t.Run("call to action", func(t *testing.T) {
-		doc := renderDoc(t, ctx, components.Offer(components.OfferProps{Offer: o, ID: "seat", Class: "card", Attributes: templ.Attributes{"data-position": "2"}}))
-		card := doc.Find("article")
-		require.Equal(t, 1, card.Length())
+		doc := renderDoc(t, ctx, components.OfferCard(components.OfferCardProps{Offer: o, ID: "seat", Class: "card", Attributes: templ.Attributes{"data-position": "2"}}))
+		card := one(t, doc, "article")
 		assert.Equal(t, "seat", attr(card, "id"))
 		assert.Equal(t, "personalize-offer card", attr(card, "class"))
-		assert.Equal(t, components.TestIDOffer, attr(card, "data-testid"))
+		assert.Equal(t, components.TestIDOfferCard, attr(card, "data-testid"))
 		assert.Equal(t, "2", attr(card, "data-position"))
 
-		img := card.Find("img.personalize-offer__image")
-		require.Equal(t, 1, img.Length())
+		img := one(t, card, "img.personalize-offer__image")
 		assert.Equal(t, "https://img.example.com/seat.png", attr(img, "src"))
 		assert.Equal(t, "Ancillary seat", attr(img, "alt"))
 		assert.Equal(t, "lazy", attr(img, "loading"))
 
-		assert.Equal(t, "Ancillary seat", text(card.Find("h3.personalize-offer__name")))
-		assert.Equal(t, "Pick your seat", text(card.Find("p.personalize-offer__description")))
+		assert.Equal(t, "Ancillary seat", text(one(t, card, "h3.personalize-offer__name")))
+		assert.Equal(t, "Pick your seat", text(one(t, card, "p.personalize-offer__description")))
 
-		a := card.Find("a")
-		require.Equal(t, 1, a.Length())
-		assert.True(t, a.HasClass("personalize-offer__cta"))
+		a := one(t, card, "a")
+		assert.True(t, hasClass(a, "personalize-offer__cta"))
 		assert.Equal(t, "https://api.example.com/v3/trackers/abc", attr(a, "href"))
 		assert.Equal(t, "nofollow", attr(a, "rel"))
 		assert.Equal(t, components.DefaultCTA, text(a))
@@ -52,13 +49,12 @@ func TestOfferCard(t *testing.T) {
 	})
 
 	t.Run("whole card link", func(t *testing.T) {
-		doc := renderDoc(t, ctx, components.Offer(components.OfferProps{Offer: o, LinkWholeCard: true, CTA: "Book"}))
-		a := doc.Find("article > a.personalize-offer__link")
-		require.Equal(t, 1, a.Length())
+		doc := renderDoc(t, ctx, components.OfferCard(components.OfferCardProps{Offer: o, LinkWholeCard: true, CTA: "Book"}))
+		a := one(t, doc, "article > a.personalize-offer__link")
 		assert.Equal(t, "https://api.example.com/v3/trackers/abc", attr(a, "href"))
-		assert.Equal(t, 1, a.Find("img").Length())
-		assert.Equal(t, 1, a.Find("h3").Length())
-		assert.Equal(t, 1, doc.Find("a").Length(), "one link per card")
+		assert.Len(t, find(a, "img"), 1)
+		assert.Len(t, find(a, "h3"), 1)
+		assert.Len(t, find(doc, "a"), 1, "one link per card")
 	})
 
 	t.Run("custom text and footer", func(t *testing.T) {
@@ -66,29 +62,29 @@ func TestOfferCard(t *testing.T) {
 			_, err := io.WriteString(w, `<span class="price">€12</span>`)
 			return err
 		})
-		doc := renderDoc(t, ctx, components.Offer(components.OfferProps{Offer: o, CTA: "Book now", Footer: footer, TestID: "seat-card"}))
-		assert.Equal(t, "Book now", text(doc.Find("a.personalize-offer__cta")))
-		assert.Equal(t, "seat-card", attr(doc.Find("article"), "data-testid"))
-		assert.Equal(t, "€12", text(doc.Find("article .personalize-offer__footer .price")))
+		doc := renderDoc(t, ctx, components.OfferCard(components.OfferCardProps{Offer: o, CTA: "Book now", Footer: footer, TestID: "seat-card"}))
+		assert.Equal(t, "Book now", text(one(t, doc, "a.personalize-offer__cta")))
+		assert.Equal(t, "seat-card", attr(one(t, doc, "article"), "data-testid"))
+		assert.Equal(t, "€12", text(one(t, doc, "article .personalize-offer__footer .price")))
 	})
 
 	t.Run("own URL without a tracking link", func(t *testing.T) {
-		doc := renderDoc(t, ctx, components.Offer(components.OfferProps{Offer: offer(map[string]any{"name": "Bag", "url": "/booking/bag"})}))
-		a := doc.Find("a")
+		doc := renderDoc(t, ctx, components.OfferCard(components.OfferCardProps{Offer: offer(map[string]any{"name": "Bag", "url": "/booking/bag"})}))
+		a := one(t, doc, "a")
 		assert.Equal(t, "/booking/bag", attr(a, "href"))
-		_, hasRel := a.Attr("rel")
+		_, hasRel := lookupAttr(a, "rel")
 		assert.False(t, hasRel, "only tracking links are nofollow")
 	})
 
 	t.Run("no link, no image", func(t *testing.T) {
-		doc := renderDoc(t, ctx, components.Offer(components.OfferProps{Offer: offer(map[string]any{"name": "Bag"})}))
-		assert.Equal(t, 0, doc.Find("a").Length())
-		assert.Equal(t, 0, doc.Find("img").Length())
-		assert.Equal(t, "Bag", text(doc.Find("h3")))
+		doc := renderDoc(t, ctx, components.OfferCard(components.OfferCardProps{Offer: offer(map[string]any{"name": "Bag"})}))
+		assert.Empty(t, find(doc, "a"))
+		assert.Empty(t, find(doc, "img"))
+		assert.Equal(t, "Bag", text(one(t, doc, "h3")))
 	})
 }
 
-func TestOffersList(t *testing.T) {
+func TestOfferList(t *testing.T) {
 	ctx := context.Background()
 	offers := []personalize.Offer{
 		offer(map[string]any{"name": "One", "trackingUrl": "https://api.example.com/v3/trackers/1"}),
@@ -96,24 +92,22 @@ func TestOffersList(t *testing.T) {
 	}
 
 	t.Run("heading labels the section", func(t *testing.T) {
-		doc := renderDoc(t, ctx, components.Offers(components.OffersProps{Offers: offers, Heading: "For you", ID: "recs"}))
-		section := doc.Find("section.personalize-offers")
-		require.Equal(t, 1, section.Length())
-		assert.Equal(t, components.TestIDOffers, attr(section, "data-testid"))
+		doc := renderDoc(t, ctx, components.OfferList(components.OfferListProps{Offers: offers, Heading: "For you", ID: "recs"}))
+		section := one(t, doc, "section.personalize-offers")
+		assert.Equal(t, components.TestIDOfferList, attr(section, "data-testid"))
 		assert.Equal(t, "recs-heading", attr(section, "aria-labelledby"))
-		h2 := section.Find("h2#recs-heading")
-		assert.Equal(t, "For you", text(h2))
-		items := section.Find("ul.personalize-offers__list > li.personalize-offers__item > article")
-		require.Equal(t, 2, items.Length())
-		assert.Equal(t, "One", text(items.Eq(0).Find("h3")))
-		assert.Equal(t, "https://api.example.com/v3/trackers/2", attr(items.Eq(1).Find("a"), "href"))
+		assert.Equal(t, "For you", text(one(t, section, "h2#recs-heading")))
+		items := find(section, "ul.personalize-offers__list > li.personalize-offers__item > article")
+		require.Len(t, items, 2)
+		assert.Equal(t, "One", text(one(t, items[0], "h3")))
+		assert.Equal(t, "https://api.example.com/v3/trackers/2", attr(one(t, items[1], "a"), "href"))
 	})
 
 	t.Run("label without heading", func(t *testing.T) {
-		doc := renderDoc(t, ctx, components.Offers(components.OffersProps{Offers: offers, Label: "Offers"}))
-		section := doc.Find("section")
+		doc := renderDoc(t, ctx, components.OfferList(components.OfferListProps{Offers: offers, Label: "Offers"}))
+		section := one(t, doc, "section")
 		assert.Equal(t, "Offers", attr(section, "aria-label"))
-		assert.Equal(t, 0, section.Find("h2").Length())
+		assert.Empty(t, find(section, "h2"))
 	})
 
 	t.Run("custom header, footer and card", func(t *testing.T) {
@@ -127,16 +121,16 @@ func TestOffersList(t *testing.T) {
 			}
 			return components.TrackingLink(components.LinkProps{Offer: o, Class: "tile"})
 		}
-		doc := renderDoc(t, ctx, components.Offers(components.OffersProps{Offers: offers, Heading: "ignored", Header: header, Footer: header, Card: card}))
-		assert.Equal(t, 2, doc.Find("h3.mine").Length())
-		assert.Equal(t, 0, doc.Find("h2").Length())
-		li := doc.Find("li")
-		require.Equal(t, 1, li.Length(), "a nil card is skipped")
-		assert.Equal(t, "personalize-link tile", attr(li.Find("a"), "class"))
+		doc := renderDoc(t, ctx, components.OfferList(components.OfferListProps{Offers: offers, Heading: "ignored", Header: header, Footer: header, Card: card}))
+		assert.Len(t, find(doc, "h3.mine"), 2)
+		assert.Empty(t, find(doc, "h2"))
+		li := find(doc, "li")
+		require.Len(t, li, 1, "a nil card is skipped")
+		assert.Equal(t, "personalize-link tile", attr(one(t, li[0], "a"), "class"))
 	})
 
 	t.Run("no offers renders nothing", func(t *testing.T) {
-		assert.Empty(t, render(t, ctx, components.Offers(components.OffersProps{Heading: "For you"})))
+		assert.Empty(t, render(t, ctx, components.OfferList(components.OfferListProps{Heading: "For you"})))
 	})
 }
 
@@ -151,24 +145,23 @@ func TestBanner(t *testing.T) {
 
 	t.Run("from the offer", func(t *testing.T) {
 		doc := renderDoc(t, ctx, components.Banner(components.BannerProps{Offer: o, ID: "hero", CTA: "Shop now"}))
-		s := doc.Find("section.personalize-banner")
-		require.Equal(t, 1, s.Length())
+		s := one(t, doc, "section.personalize-banner")
 		assert.Equal(t, components.TestIDBanner, attr(s, "data-testid"))
 		assert.Equal(t, "hero-title", attr(s, "aria-labelledby"))
-		assert.Equal(t, "Summer sale", text(s.Find("h2#hero-title")))
-		assert.Equal(t, "Up to 30% off", text(s.Find("p.personalize-banner__text")))
-		img := s.Find("img.personalize-banner__image")
+		assert.Equal(t, "Summer sale", text(one(t, s, "h2#hero-title")))
+		assert.Equal(t, "Up to 30% off", text(one(t, s, "p.personalize-banner__text")))
+		img := one(t, s, "img.personalize-banner__image")
 		assert.Equal(t, "/img/hero.jpg", attr(img, "src"))
 		assert.Equal(t, "Summer sale", attr(img, "alt"))
-		a := s.Find("a.personalize-banner__cta")
+		a := one(t, s, "a.personalize-banner__cta")
 		assert.Equal(t, "https://api.example.com/v3/trackers/hero", attr(a, "href"))
 		assert.Equal(t, "Shop now", text(a))
 	})
 
 	t.Run("props override the offer", func(t *testing.T) {
 		doc := renderDoc(t, ctx, components.Banner(components.BannerProps{Offer: o, Title: "Mine", Text: "Our text"}))
-		assert.Equal(t, "Mine", text(doc.Find("h2")))
-		assert.Equal(t, "Our text", text(doc.Find("p")))
+		assert.Equal(t, "Mine", text(one(t, doc, "h2")))
+		assert.Equal(t, "Our text", text(one(t, doc, "p")))
 	})
 }
 
@@ -184,31 +177,31 @@ func TestEscaping(t *testing.T) {
 		"imageUrl":    `https://img.example.com/a.png"onerror="alert(1)`,
 	})
 	comps := map[string]templ.Component{
-		"offer":         components.Offer(components.OfferProps{Offer: o}),
-		"whole card":    components.Offer(components.OfferProps{Offer: o, LinkWholeCard: true}),
-		"offers":        components.Offers(components.OffersProps{Offers: []personalize.Offer{o}, Heading: script}),
+		"offer card":    components.OfferCard(components.OfferCardProps{Offer: o}),
+		"whole card":    components.OfferCard(components.OfferCardProps{Offer: o, LinkWholeCard: true}),
+		"offer list":    components.OfferList(components.OfferListProps{Offers: []personalize.Offer{o}, Heading: script}),
 		"banner":        components.Banner(components.BannerProps{Offer: o}),
 		"tracking link": components.TrackingLink(components.LinkProps{Offer: o}),
 	}
 	for name, c := range comps {
 		t.Run(name, func(t *testing.T) {
 			doc := renderDoc(t, ctx, c)
-			assert.Equal(t, 0, doc.Find("script").Length(), "no <script> element")
-			assert.Equal(t, 0, doc.Find("b").Length(), "no <b> element")
-			assert.Equal(t, 0, doc.Find("[onmouseover], [onerror]").Length(), "no event handler attribute")
+			assert.Empty(t, find(doc, "script"), "no <script> element")
+			assert.Empty(t, find(doc, "b"), "no <b> element")
+			assert.Empty(t, find(doc, "[onmouseover], [onerror]"), "no event handler attribute")
 			if name == "tracking link" {
 				return
 			}
-			assert.Contains(t, doc.Text(), script, "the script is shown as text")
-			if h := doc.Find("h2, h3").First(); h.Length() > 0 {
-				assert.Equal(t, script, text(h))
+			assert.Contains(t, text(doc), script, "the script is shown as text")
+			if h := find(doc, "h2, h3"); len(h) > 0 {
+				assert.Equal(t, script, text(h[0]))
 			}
-			if p := doc.Find("p"); p.Length() > 0 {
-				assert.Equal(t, markup, text(p))
+			if p := find(doc, "p"); len(p) > 0 {
+				assert.Equal(t, markup, text(p...))
 			}
-			if img := doc.Find("img"); img.Length() > 0 {
-				assert.Equal(t, script, attr(img, "alt"))
-				assert.Equal(t, `https://img.example.com/a.png"onerror="alert(1)`, attr(img, "src"))
+			if img := find(doc, "img"); len(img) > 0 {
+				assert.Equal(t, script, attr(img[0], "alt"))
+				assert.Equal(t, `https://img.example.com/a.png"onerror="alert(1)`, attr(img[0], "src"))
 			}
 		})
 	}

@@ -6,13 +6,13 @@ import "strings"
 const (
 	// DefaultCTA is the text of an offer's call to action when its props give none.
 	DefaultCTA = "View offer"
-	// TestIDSlot, TestIDOffers, TestIDOffer, TestIDBanner and TestIDLink are the default
+	// TestIDSlot, TestIDOfferList, TestIDOfferCard, TestIDBanner and TestIDLink are the default
 	// data-testid values of the components' root elements.
-	TestIDSlot   = "personalize-slot"
-	TestIDOffers = "personalize-offers"
-	TestIDOffer  = "personalize-offer"
-	TestIDBanner = "personalize-banner"
-	TestIDLink   = "personalize-link"
+	TestIDSlot      = "personalize-slot"
+	TestIDOfferList = "personalize-offers"
+	TestIDOfferCard = "personalize-offer"
+	TestIDBanner    = "personalize-banner"
+	TestIDLink      = "personalize-link"
 )
 
 // classes joins the component's own class with the caller's extra classes.
@@ -22,11 +22,4 @@ func classes(base, extra string) string {
 		return base
 	}
 	return base + " " + extra
-}
-
-func orDefault(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
 }

@@ -2,6 +2,7 @@ package components
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -10,7 +11,8 @@ import (
 
 	"github.com/a-h/templ"
 
-	"github.com/go-personalize/personalize/personalize"
+	"github.com/go-personalize/sdk/internal/seam"
+	"github.com/go-personalize/sdk/personalize"
 )
 
 // Slot states, the values of a slot's data-personalize-state attribute.
@@ -27,7 +29,8 @@ type SlotProps struct {
 	FriendlyID string
 	// Decision makes the component that shows the flow's result; it may return nil when the
 	// result holds nothing it can show, and the slot renders the fallback. It is called only
-	// with a non-empty result. When nil, the result's offers are rendered with Offers.
+	// with a non-empty result. When nil, the result's offers are rendered with OfferList
+	// (OfferListDecision); BannerDecision shows the first one with Banner.
 	Decision func(res *personalize.Result) templ.Component
 	// Fallback is the default content, rendered when there is no decision. When nil, the
 	// slot's children are the fallback: @components.Slot(p) { <p>Default</p> }.
@@ -98,7 +101,7 @@ func (p SlotProps) render(ctx context.Context, w io.Writer) error {
 	v := slotView{
 		ID:         p.ID,
 		Class:      classes("personalize-slot", p.Class),
-		TestID:     orDefault(p.TestID, TestIDSlot),
+		TestID:     cmp.Or(p.TestID, TestIDSlot),
 		Attributes: p.Attributes,
 		FriendlyID: p.FriendlyID,
 		State:      state,
@@ -118,7 +121,7 @@ func (p SlotProps) decision(ctx context.Context) (c templ.Component, err error) 
 	}
 	decide := p.Decision
 	if decide == nil {
-		decide = OffersDecision(OffersProps{})
+		decide = OfferListDecision(OfferListProps{})
 	}
 	defer func() {
 		if r := recover(); r != nil {
@@ -135,7 +138,7 @@ func (p SlotProps) decision(ctx context.Context) (c templ.Component, err error) 
 // (the client reports its calls itself), as an error when the site's own code failed (a
 // Decision or fallback that panicked or failed to render).
 func (p SlotProps) log(ctx context.Context, err error, siteFault bool) {
-	client := personalize.FromContext(ctx).Client()
+	client := seam.PageClient(ctx)
 	if client == nil {
 		return
 	}

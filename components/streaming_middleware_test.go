@@ -15,10 +15,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/go-personalize/personalize/components"
-	"github.com/go-personalize/personalize/middleware"
-	"github.com/go-personalize/personalize/personalize"
-	"github.com/go-personalize/personalize/personalize/sandbox"
+	"github.com/go-personalize/sdk/components"
+	"github.com/go-personalize/sdk/middleware"
+	"github.com/go-personalize/sdk/personalize"
+	"github.com/go-personalize/sdk/personalize/sandbox"
 )
 
 // TestStreamingKeepsTheCookie: behind the middleware, a new visitor's page prefetches its flow,
@@ -27,7 +27,7 @@ import (
 func TestStreamingKeepsTheCookie(t *testing.T) {
 	const latency = 400 * time.Millisecond
 	var answered atomic.Bool
-	e := newEnv(t, []*sandbox.FlowDef{sandbox.Flow("ancillary_offers").Returns(seedOffers()).WithFault(sandbox.Fault{Latency: latency})},
+	e := newEnv(t, []*sandbox.FlowDef{sandbox.Define("ancillary_offers").Returns(seedOffers()).WithFault(sandbox.Fault{Latency: latency})},
 		personalize.WithBudget(slowBudget),
 		personalize.WithHook(func(personalize.CallInfo) { answered.Store(true) }),
 	)
@@ -76,6 +76,6 @@ func TestStreamingKeepsTheCookie(t *testing.T) {
 	require.NoError(t, err)
 	root := slotRoot(t, parse(t, got.String()+string(rest)), "ancillary_offers")
 	assert.Equal(t, components.StateDecision, attr(root, "data-personalize-state"))
-	assert.Equal(t, 4, root.Find("article").Length())
+	assert.Len(t, find(root, "article"), 4)
 	assert.Equal(t, 1, e.srv.Sandbox.CallCount("ancillary_offers"))
 }

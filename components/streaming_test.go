@@ -15,9 +15,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/go-personalize/personalize/components"
-	"github.com/go-personalize/personalize/personalize"
-	"github.com/go-personalize/personalize/personalize/sandbox"
+	"github.com/go-personalize/sdk/components"
+	"github.com/go-personalize/sdk/personalize"
+	"github.com/go-personalize/sdk/personalize/sandbox"
 )
 
 // streamedPage is a page that flushes its head and the content above its slot before the slot
@@ -27,7 +27,7 @@ import (
 //		<!DOCTYPE html>
 //		<html><head><title>Booking</title></head><body><h1>Your booking</h1>
 //		@templ.Flush()
-//		@components.OffersSlot("ancillary_offers", defaultOffers(), components.OffersProps{})
+//		@components.Slot(components.SlotProps{FriendlyID: "ancillary_offers", Fallback: defaultOffers()})
 //		</body></html>
 //	}
 var streamedPage = templ.ComponentFunc(func(ctx context.Context, w io.Writer) error {
@@ -37,7 +37,7 @@ var streamedPage = templ.ComponentFunc(func(ctx context.Context, w io.Writer) er
 	if err := templ.Flush().Render(ctx, w); err != nil {
 		return err
 	}
-	if err := components.OffersSlot("ancillary_offers", fallback, components.OffersProps{}).Render(ctx, w); err != nil {
+	if err := components.Slot(components.SlotProps{FriendlyID: "ancillary_offers", Fallback: fallback}).Render(ctx, w); err != nil {
 		return err
 	}
 	_, err := io.WriteString(w, `</body></html>`)
@@ -49,14 +49,13 @@ var streamedPage = templ.ComponentFunc(func(ctx context.Context, w io.Writer) er
 func TestStreaming(t *testing.T) {
 	const latency = 400 * time.Millisecond
 	var answered atomic.Bool
-	e := newEnv(t, []*sandbox.FlowDef{sandbox.Flow("ancillary_offers").Returns(seedOffers()).WithFault(sandbox.Fault{Latency: latency})},
+	e := newEnv(t, []*sandbox.FlowDef{sandbox.Define("ancillary_offers").Returns(seedOffers()).WithFault(sandbox.Fault{Latency: latency})},
 		personalize.WithBudget(slowBudget),
 		personalize.WithHook(func(personalize.CallInfo) { answered.Store(true) }),
 	)
 	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		page := personalize.NewPage(r.Context(), e.client, personalize.Visitor{BrowserID: testBrowserID})
-		defer page.Close()
-		ctx := personalize.WithPage(r.Context(), page)
+		ctx, done := personalize.StartPage(r.Context(), e.client, personalize.Visitor{BrowserID: testBrowserID})
+		defer done()
 		// Start the flow before the first byte: a browser ID (and its cookie) must exist by then.
 		personalize.Prefetch(ctx, "ancillary_offers")
 		templ.Handler(streamedPage, templ.WithStreaming()).ServeHTTP(w, r.WithContext(ctx))
@@ -89,9 +88,9 @@ func TestStreaming(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, answered.Load(), "the slot waited for the flow")
 	doc := parse(t, head+string(rest))
-	assert.Equal(t, "Your booking", text(doc.Find("h1")))
+	assert.Equal(t, "Your booking", text(one(t, doc, "h1")))
 	root := slotRoot(t, doc, "ancillary_offers")
 	assert.Equal(t, components.StateDecision, attr(root, "data-personalize-state"))
-	assert.Equal(t, 4, root.Find("article").Length())
+	assert.Len(t, find(root, "article"), 4)
 	assert.Equal(t, 1, e.srv.Sandbox.CallCount("ancillary_offers"))
 }

@@ -10,8 +10,8 @@ import (
 
 	"github.com/a-h/templ"
 
-	"github.com/go-personalize/personalize/personalize"
-	"github.com/go-personalize/personalize/personalize/sandbox"
+	"github.com/go-personalize/sdk/personalize"
+	"github.com/go-personalize/sdk/personalize/sandbox"
 )
 
 // BenchmarkTimeToFirstByte serves the streamed page (head flushed before the slot waits for
@@ -20,7 +20,7 @@ import (
 // latency off the first byte.
 func BenchmarkTimeToFirstByte(b *testing.B) {
 	const latency = 50 * time.Millisecond
-	e := newEnv(b, []*sandbox.FlowDef{sandbox.Flow("ancillary_offers").Returns(seedOffers()).WithFault(sandbox.Fault{Latency: latency})},
+	e := newEnv(b, []*sandbox.FlowDef{sandbox.Define("ancillary_offers").Returns(seedOffers()).WithFault(sandbox.Fault{Latency: latency})},
 		personalize.WithBudget(slowBudget))
 	for _, mode := range []struct {
 		name string
@@ -31,9 +31,8 @@ func BenchmarkTimeToFirstByte(b *testing.B) {
 	} {
 		b.Run(mode.name, func(b *testing.B) {
 			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				page := personalize.NewPage(r.Context(), e.client, personalize.Visitor{BrowserID: testBrowserID})
-				defer page.Close()
-				ctx := personalize.WithPage(r.Context(), page)
+				ctx, done := personalize.StartPage(r.Context(), e.client, personalize.Visitor{BrowserID: testBrowserID})
+				defer done()
 				personalize.Prefetch(ctx, "ancillary_offers")
 				templ.Handler(streamedPage, mode.opts...).ServeHTTP(w, r.WithContext(ctx))
 			}))

@@ -12,10 +12,11 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/go-personalize/personalize/internal/bareref"
-	"github.com/go-personalize/personalize/personalize/sandbox"
+	"github.com/go-personalize/sdk/example-site/internal/bareref"
+	"github.com/go-personalize/sdk/personalize/personalizetest"
+	"github.com/go-personalize/sdk/personalize/sandbox"
 
-	"github.com/go-personalize/personalize/example-site/views"
+	"github.com/go-personalize/sdk/example-site/internal/views"
 )
 
 // The bare reference page (internal/bareref) is the yardstick of the load runs
@@ -48,7 +49,7 @@ func startSamePageTenant(t *testing.T, fault sandbox.Fault) *sandbox.Server {
 	t.Helper()
 	flows, err := sandbox.LoadFlows(bytes.NewReader(defaultFlows))
 	require.NoError(t, err)
-	srv := sandbox.Start(t, sandbox.WithClientKeys(samePageClientKey), sandbox.WithFlows(flows...),
+	srv := personalizetest.NewSandbox(t, sandbox.WithClientKeys(samePageClientKey), sandbox.WithFlows(flows...),
 		sandbox.WithPublicURL(samePagePublicURL))
 	srv.Sandbox.AddBrowser(samePageBrowserID)
 	srv.Sandbox.SetFault(fault)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
@@ -15,8 +16,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/go-personalize/personalize/personalize"
-	"github.com/go-personalize/personalize/personalize/sandbox"
+	"github.com/go-personalize/sdk/personalize"
+	"github.com/go-personalize/sdk/personalize/sandbox"
 )
 
 // Defaults of the site's configuration.
@@ -158,7 +159,7 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		if err != nil {
 			bad("%v", err)
 		} else {
-			c.CloseIdleConnections()
+			_ = c.Close(context.Background())
 		}
 	}
 	if len(errs) > 0 {

@@ -10,11 +10,11 @@ import (
 	"strings"
 	"time"
 
-	"github.com/go-personalize/personalize/middleware"
-	"github.com/go-personalize/personalize/personalize"
-	"github.com/go-personalize/personalize/personalize/sandbox"
+	"github.com/go-personalize/sdk/middleware"
+	"github.com/go-personalize/sdk/personalize"
+	"github.com/go-personalize/sdk/personalize/sandbox"
 
-	"github.com/go-personalize/personalize/example-site/views"
+	"github.com/go-personalize/sdk/example-site/internal/views"
 )
 
 // maxDebugRows is how many of the sandbox's records of each kind the debug page lists.
@@ -37,19 +37,16 @@ func (s *site) debug(w http.ResponseWriter, r *http.Request) {
 		res, err := personalize.Flow(ctx, id)
 		v.Ran = flowRun(id, res, err)
 	}
-	page := personalize.FromContext(ctx)
-	for _, c := range page.Calls() {
+	for _, c := range personalize.Calls(ctx) {
 		v.PageCalls = append(v.PageCalls, callRow(c))
 	}
 	for _, c := range s.recent.list() {
 		v.RecentCalls = append(v.RecentCalls, callRow(c))
 	}
-	if s.events != nil {
-		st := s.events.Stats()
-		v.EventStats = views.EventStats{Sent: st.Sent, Failed: st.Failed, Dropped: st.Dropped, Queued: st.Queued + st.InFlight}
-	}
+	st := s.client.EventStats()
+	v.EventStats = views.EventStats{Sent: st.Sent, Failed: st.Failed, Dropped: st.Dropped, Queued: st.Queued + st.InFlight}
 	v.BrowserID = middleware.BrowserID(ctx)
-	v.Blocked = middleware.Blocked(ctx)
+	v.Blocked = middleware.Blocked(ctx).String()
 	v.RequestUTM = sortedKVs(middleware.UTM(ctx))
 	campaign := middleware.VisitCampaign(ctx)
 	v.VisitUTM = sortedKVs(campaign.UTM)
@@ -156,7 +153,7 @@ func (s *site) sandboxRecords(v *views.DebugView) {
 // eventDetail summarises an event's data for the debug page: its ext attributes and an
 // identity's providers. Identifier values, email addresses and names are left out: the page
 // lists every visitor's events.
-func eventDetail(e sandbox.Event) string {
+func eventDetail(e sandbox.EventRecord) string {
 	var parts []string
 	if ext, ok := e.Body["ext"].(map[string]any); ok {
 		for _, k := range slices.Sorted(maps.Keys(ext)) {

@@ -14,7 +14,7 @@ import (
 
 // queuedTotal is how many events the site's sender was given, whatever became of them.
 func queuedTotal(ts *testSite) uint64 {
-	st := ts.site.events.Stats()
+	st := ts.site.client.EventStats()
 	return st.Sent + st.Failed + st.Dropped + st.Invalid + uint64(st.Queued+st.InFlight)
 }
 
@@ -216,7 +216,7 @@ func TestAddingAnAncillarySendsAnEvent(t *testing.T) {
 	require.NoError(t, resp.Body.Close())
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	v.page("/booking?added=bag")
-	require.NoError(t, ts.site.events.Close(t.Context()), "everything queued is delivered")
+	require.NoError(t, ts.site.client.Close(t.Context()), "everything queued is delivered")
 	added := eventsOf(sb, "ADD_TO_TRIP")
 	require.Len(t, added, 2, "unknown ancillaries and HEAD requests send nothing")
 	assert.Equal(t, map[string]any{"ancillary": "bag"}, added[1].Body["ext"])
@@ -279,7 +279,7 @@ func TestTenantEvents(t *testing.T) {
 	v.page("/")
 	resp, body := v.post("/signin", "Origin", ts.URL)
 	require.Equal(t, http.StatusOK, resp.StatusCode, "%s", body)
-	require.NoError(t, ts.site.events.Close(t.Context()), "delivers what is queued")
+	require.NoError(t, ts.site.client.Close(t.Context()), "delivers what is queued")
 	bid := v.cookie("bid_tenant-client-key")
 	require.NotEmpty(t, bid)
 	types := map[string]int{}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -11,23 +12,23 @@ import (
 	"github.com/a-h/templ"
 	"github.com/go-chi/chi/v5"
 
-	"github.com/go-personalize/personalize/components"
-	"github.com/go-personalize/personalize/middleware"
-	"github.com/go-personalize/personalize/personalize"
-	"github.com/go-personalize/personalize/personalize/sandbox"
+	"github.com/go-personalize/sdk/components"
+	"github.com/go-personalize/sdk/middleware"
+	"github.com/go-personalize/sdk/personalize"
+	"github.com/go-personalize/sdk/personalize/sandbox"
 )
 
-// Embedding the library in your own chi site: the dozen lines of the README, run here
+// Embedding the library in your own chi site (the README shows net/http), run here
 // against a sandbox standing in for the tenant.
 func Example_embedInChi() {
 	tenant := sandbox.NewServer(sandbox.New(sandbox.WithFlows(
-		sandbox.Flow("home_page_banner").Returns(map[string]any{"title": "Fly for less", "trackingUrl": "{tracker}", "destination": "/flights"}),
+		sandbox.Define("home_page_banner").Returns(map[string]any{"title": "Fly for less", "trackingUrl": "{tracker}", "destination": "/flights"}),
 	)))
 	defer tenant.Close()
 	sessionKeys := [][]byte{bytes.Repeat([]byte("k"), 64), bytes.Repeat([]byte("e"), 32)}
 	defaultBanner := templ.Raw(`<h2>Welcome aboard</h2>`)
 
-	// --- the README's dozen lines ---
+	// --- as in the README ---
 	client, err := personalize.New(sandbox.DefaultClientKey, // your client key
 		personalize.WithBaseURL(tenant.URL), // or personalize.WithRegion(personalize.RegionEU)
 		personalize.WithPointOfSale("mysite/ireland"))
@@ -42,10 +43,15 @@ func Example_embedInChi() {
 	r.Use(mw.Handler)
 	r.Get("/", func(w http.ResponseWriter, r *http.Request) {
 		personalize.Prefetch(r.Context(), "home_page_banner") // start early, in parallel
-		_ = components.BannerSlot("home_page_banner", defaultBanner, components.BannerProps{}).Render(r.Context(), w)
+		banner := components.Slot(components.SlotProps{
+			FriendlyID: "home_page_banner",
+			Decision:   components.BannerDecision(components.BannerProps{}),
+			Fallback:   defaultBanner,
+		})
+		_ = banner.Render(r.Context(), w)
 	})
 	// --- end ---
-	defer client.CloseIdleConnections()
+	defer client.Close(context.Background())
 
 	req := httptest.NewRequest(http.MethodGet, "/", nil)
 	req.Header.Set("User-Agent", browserUA)

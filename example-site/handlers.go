@@ -9,9 +9,9 @@ import (
 
 	"github.com/a-h/templ"
 
-	"github.com/go-personalize/personalize/personalize"
+	"github.com/go-personalize/sdk/personalize"
 
-	"github.com/go-personalize/personalize/example-site/views"
+	"github.com/go-personalize/sdk/example-site/internal/views"
 )
 
 // home is the home page. Its three slots' flows start at once, in parallel, so the page
@@ -42,7 +42,7 @@ func (s *site) booking(w http.ResponseWriter, r *http.Request) {
 		Trip:  views.NewTrip(q.Get("to"), q.Get("fare")),
 		Added: views.ExtraOf(q.Get("added")),
 	}
-	if v.Added != nil && r.Method == http.MethodGet {
+	if v.Added != nil && r.Method == http.MethodGet && s.cfg.Events {
 		// The offer's tracking link landed here: tell Personalize, for goals and conditions
 		// on the ancillary. Queued, never awaited.
 		if err := personalize.Track(ctx, eventAddToTrip, map[string]any{"ancillary": v.Added.Key}); err != nil {

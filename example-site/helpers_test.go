@@ -16,7 +16,7 @@ import (
 	"github.com/PuerkitoBio/goquery"
 	"github.com/stretchr/testify/require"
 
-	"github.com/go-personalize/personalize/personalize/sandbox"
+	"github.com/go-personalize/sdk/personalize/sandbox"
 )
 
 // browserUA is a desktop Chrome User-Agent. Go's default one (and headless Chrome's) is a
@@ -185,8 +185,8 @@ func (v *visitor) post(path string, header ...string) (*http.Response, []byte) {
 }
 
 // eventsOf returns the sandbox's events of one type, oldest first.
-func eventsOf(sb *sandbox.Sandbox, typ string) []sandbox.Event {
-	var out []sandbox.Event
+func eventsOf(sb *sandbox.Sandbox, typ string) []sandbox.EventRecord {
+	var out []sandbox.EventRecord
 	for _, e := range sb.Events() {
 		if e.Type == typ {
 			out = append(out, e)

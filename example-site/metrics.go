@@ -19,7 +19,6 @@ type processMetrics struct {
 	Sys         uint64 `json:"sys_bytes"`
 	NumGC       uint32 `json:"num_gc"`
 	RSS         uint64 `json:"rss_bytes,omitempty"` // Linux only
-	BreakerOpen bool   `json:"breaker_open"`
 	EventsSent  uint64 `json:"events_sent"`
 	EventsLost  uint64 `json:"events_failed_or_dropped"`
 }
@@ -37,12 +36,9 @@ func (s *site) metrics(w http.ResponseWriter, _ *http.Request) {
 		Sys:         ms.Sys,
 		NumGC:       ms.NumGC,
 		RSS:         residentBytes(),
-		BreakerOpen: s.client.BreakerOpen(),
 	}
-	if s.events != nil {
-		st := s.events.Stats()
-		m.EventsSent, m.EventsLost = st.Sent, st.Failed+st.Dropped
-	}
+	st := s.client.EventStats()
+	m.EventsSent, m.EventsLost = st.Sent, st.Failed+st.Dropped
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	_ = json.NewEncoder(w).Encode(m)

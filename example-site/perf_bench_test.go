@@ -8,8 +8,9 @@ import (
 	"net/http/httptest"
 	"testing"
 
-	"github.com/go-personalize/personalize/internal/bareref"
-	"github.com/go-personalize/personalize/personalize/sandbox"
+	"github.com/go-personalize/sdk/example-site/internal/bareref"
+	"github.com/go-personalize/sdk/personalize/personalizetest"
+	"github.com/go-personalize/sdk/personalize/sandbox"
 	"github.com/stretchr/testify/require"
 )
 
@@ -22,7 +23,7 @@ const benchUA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like
 func BenchmarkHomePage(b *testing.B) {
 	flows, err := sandbox.LoadFlows(bytes.NewReader(defaultFlows))
 	require.NoError(b, err)
-	tenant := sandbox.Start(b, sandbox.WithClientKeys("tenant-client-key"), sandbox.WithFlows(flows...))
+	tenant := personalizetest.NewSandbox(b, sandbox.WithClientKeys("tenant-client-key"), sandbox.WithFlows(flows...))
 	browserID := "a38b230c-11eb-4cf9-8d5d-274e9f344925"
 	tenant.Sandbox.AddBrowser(browserID)
 

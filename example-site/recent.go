@@ -3,7 +3,7 @@ package main
 import (
 	"sync"
 
-	"github.com/go-personalize/personalize/personalize"
+	"github.com/go-personalize/sdk/personalize"
 )
 
 // maxRecentCalls is how many flow calls the debug page lists.

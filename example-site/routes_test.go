@@ -13,7 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/go-personalize/personalize/personalize/sandbox"
+	"github.com/go-personalize/sdk/personalize/sandbox"
 )
 
 const bidCookie = "bid_" + sandbox.DefaultClientKey
@@ -395,7 +395,6 @@ func TestMetrics(t *testing.T) {
 	assert.Positive(t, m.Goroutines)
 	assert.Positive(t, m.HeapAlloc)
 	assert.Positive(t, m.RSS, "read from /proc on Linux")
-	assert.False(t, m.BreakerOpen)
 	assert.Empty(t, resp.Cookies(), "not personalized")
 }
 

@@ -14,9 +14,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/go-personalize/personalize/middleware"
-	"github.com/go-personalize/personalize/personalize"
-	"github.com/go-personalize/personalize/personalize/sandbox"
+	"github.com/go-personalize/sdk/middleware"
+	"github.com/go-personalize/sdk/personalize"
+	"github.com/go-personalize/sdk/personalize/sandbox"
 )
 
 // Server timeouts. Pages answer within the Personalize budget (400ms by default), so these
@@ -39,8 +39,7 @@ const (
 type site struct {
 	cfg     Config
 	logger  *slog.Logger
-	client  *personalize.Client
-	events  *personalize.Sender // sends VIEW, IDENTITY and custom events off the request path
+	client  *personalize.Client // also sends VIEW, IDENTITY and custom events, off the request path
 	members *members            // the signed-in demo user's cookie
 	mw      *middleware.Middleware
 	sandbox *sandbox.Sandbox // nil in tenant mode
@@ -54,10 +53,10 @@ type site struct {
 
 // newServer builds the site's handler (a *site) for cfg. In sandbox mode cfg.BaseURL must be
 // the site's own address (the listener's), since the client calls the sandbox mounted in this
-// very server. cleanup releases requests held in the sandbox, closes the events sender
-// (delivering what is queued, within eventsCloseTimeout, and logging what was not) and the
-// client's idle connections; call it once the server has shut down (serve does). Calling it
-// more than once is safe. To end requests a sandbox fault holds before Shutdown, call the
+// very server. cleanup releases requests held in the sandbox and closes the client
+// (delivering the events still queued, within eventsCloseTimeout, logging what was not, and
+// closing its idle connections); call it once the server has shut down (serve does). Calling
+// it more than once is safe. To end requests a sandbox fault holds before Shutdown, call the
 // site's releaseHeld.
 func newServer(cfg Config, logger *slog.Logger) (http.Handler, func(), error) {
 	if cfg.BaseURL == "" {
@@ -89,16 +88,10 @@ func newServer(cfg Config, logger *slog.Logger) (http.Handler, func(), error) {
 		}
 	}
 	s.members = newMembers(mwOpts.SessionKeys)
-	// Events (POST {base}/v1.2/events: the sandbox's, or the tenant's) leave through a
-	// Sender, never on the request path; it is closed after the server's Shutdown.
-	if cfg.Events {
-		if s.events, err = personalize.NewSender(s.client, personalize.SenderOptions{Logger: logger}); err != nil {
-			return nil, nil, fmt.Errorf("example-site: %w", err)
-		}
-		s.client.SetSender(s.events)
-	}
+	// Events (POST {base}/v1.2/events: the sandbox's, or the tenant's) leave from the client's
+	// queue, never on the request path; the client is closed after the server's Shutdown.
 	if s.mw, err = middleware.New(s.client, mwOpts); err != nil {
-		s.closeEvents()
+		s.closeClient()
 		return nil, nil, fmt.Errorf("example-site: %w", err)
 	}
 	s.router = s.routes()
@@ -132,25 +125,20 @@ func (s *site) releaseHeld() {
 	}
 }
 
-// close releases held sandbox requests, closes the events sender and the client's idle
-// connections. Safe to call more than once.
+// close releases held sandbox requests and closes the client. Safe to call more than once.
 func (s *site) close() {
 	s.releaseHeld()
-	s.closeOnce.Do(s.closeEvents)
-	s.client.CloseIdleConnections()
+	s.closeOnce.Do(s.closeClient)
 }
 
-// closeEvents closes the events sender: it delivers the events still queued within
+// closeClient closes the client: it delivers the events still queued within
 // eventsCloseTimeout and logs what it sent and could not send. In sandbox mode the sandbox
 // goes with the server, so events still queued then are not delivered (and logged as such).
-func (s *site) closeEvents() {
-	if s.events == nil {
-		return
-	}
+func (s *site) closeClient() {
 	ctx, cancel := context.WithTimeout(context.Background(), eventsCloseTimeout)
 	defer cancel()
-	err := s.events.Close(ctx)
-	st := s.events.Stats()
+	err := s.client.Close(ctx)
+	st := s.client.EventStats()
 	attrs := []slog.Attr{
 		slog.Uint64("sent", st.Sent), slog.Uint64("failed", st.Failed),
 		slog.Uint64("dropped", st.Dropped), slog.Uint64("invalid", st.Invalid),
@@ -158,10 +146,10 @@ func (s *site) closeEvents() {
 	var undelivered *personalize.UndeliveredError
 	if errors.As(err, &undelivered) {
 		attrs = append(attrs, slog.Int("undelivered", undelivered.Count), slog.Any("error", err))
-		s.logger.LogAttrs(ctx, slog.LevelWarn, "events sender closed with events not delivered", attrs...)
+		s.logger.LogAttrs(ctx, slog.LevelWarn, "personalize client closed with events not delivered", attrs...)
 		return
 	}
-	s.logger.LogAttrs(ctx, slog.LevelInfo, "events sender closed", attrs...)
+	s.logger.LogAttrs(ctx, slog.LevelInfo, "personalize client closed", attrs...)
 }
 
 // listening fills in what is known once the site listens: in sandbox mode the client calls

@@ -6,9 +6,9 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/go-personalize/personalize/personalize"
+	"github.com/go-personalize/sdk/personalize"
 
-	"github.com/go-personalize/personalize/example-site/views"
+	"github.com/go-personalize/sdk/example-site/internal/views"
 )
 
 // signInPage is GET /signin: the demo member, and a button to sign in as them.
@@ -35,16 +35,18 @@ func (s *site) signIn(w http.ResponseWriter, r *http.Request) {
 		s.serverError(w, r)
 		return
 	}
-	err := personalize.Identify(r.Context(), personalize.Guest{
-		Identifiers: []personalize.GuestIdentifier{{ID: m.ID, Provider: m.Provider}},
-		Email:       m.Email,
-		FirstName:   m.FirstName,
-		LastName:    m.LastName,
-	}, personalize.EventPage(r.URL.Path))
-	if err != nil {
-		// A visitor without consent, a bot, or no event sender: signed in all the same. The
-		// error holds no value of the guest.
-		s.logger.LogAttrs(r.Context(), slog.LevelInfo, "IDENTITY event not sent", slog.Any("error", err))
+	if s.cfg.Events {
+		err := personalize.Identify(r.Context(), personalize.Guest{
+			Identifiers: []personalize.GuestIdentifier{{ID: m.ID, Provider: m.Provider}},
+			Email:       m.Email,
+			FirstName:   m.FirstName,
+			LastName:    m.LastName,
+		})
+		if err != nil {
+			// A visitor without consent or a bot: signed in all the same. The error holds no
+			// value of the guest.
+			s.logger.LogAttrs(r.Context(), slog.LevelInfo, "IDENTITY event not sent", slog.Any("error", err))
+		}
 	}
 	http.Redirect(w, r, "/", http.StatusSeeOther)
 }

@@ -10,7 +10,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/go-personalize/personalize/personalize/sandbox"
+	"github.com/go-personalize/sdk/personalize/personalizetest"
+	"github.com/go-personalize/sdk/personalize/sandbox"
 )
 
 // startTenant starts a sandbox standing in for a Sitecore tenant, with the site's own demo
@@ -19,7 +20,7 @@ func startTenant(t *testing.T) *sandbox.Server {
 	t.Helper()
 	flows, err := sandbox.LoadFlows(bytes.NewReader(defaultFlows))
 	require.NoError(t, err)
-	return sandbox.Start(t, sandbox.WithClientKeys("tenant-client-key"), sandbox.WithFlows(flows...))
+	return personalizetest.NewSandbox(t, sandbox.WithClientKeys("tenant-client-key"), sandbox.WithFlows(flows...))
 }
 
 func tenantSiteEnv(tenantURL string) map[string]string {

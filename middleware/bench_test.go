@@ -1,6 +1,7 @@
 package middleware
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -9,7 +10,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/go-personalize/personalize/personalize"
+	"github.com/go-personalize/sdk/personalize"
 )
 
 // stubAPI answers the Personalize API in process, without I/O, so benchmarks measure the
@@ -46,6 +47,7 @@ func benchMiddleware(b *testing.B) *Middleware {
 	pc, err := personalize.New("bench-key", personalize.WithBaseURL("http://api.invalid"),
 		personalize.WithPointOfSale("bench"), personalize.WithHTTPClient(&http.Client{Transport: stubAPI{}}))
 	require.NoError(b, err)
+	b.Cleanup(func() { _ = pc.Close(context.Background()) })
 	mw, err := New(pc, Options{SessionKeys: testKeys})
 	require.NoError(b, err)
 	return mw

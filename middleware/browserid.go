@@ -6,7 +6,7 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/go-personalize/personalize/personalize"
+	"github.com/go-personalize/sdk/internal/browserid"
 )
 
 // newBrowserID makes a browser ID with the configured strategy.
@@ -39,7 +39,7 @@ func (st *request) browserIDForHeaders() (string, error) {
 func (st *request) obtainID(ctx context.Context) (string, error) {
 	st.idOnce.Do(func() {
 		id, err := st.m.newBrowserID(ctx)
-		if err == nil && !personalize.ValidBrowserID(id) {
+		if err == nil && !browserid.Valid(id) {
 			id, err = "", fmt.Errorf("middleware: new browser ID %q is not well-formed", id)
 		}
 		st.mu.Lock()

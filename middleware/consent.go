@@ -2,33 +2,59 @@ package middleware
 
 import (
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 
 	"github.com/x-way/crawlerdetect"
 )
 
-// Why a visitor gets no personalization; the page's flows report these as ErrNoVisitor.
+// BlockReason says why a visitor gets no personalization: flows report it as
+// personalize.ErrNoVisitor, and no cookie, browser, session or event is made for the visitor.
+type BlockReason uint8
+
 const (
-	ReasonNoConsent = "no consent"
-	ReasonBot       = "bot"
-	ReasonPrefetch  = "prefetch"
+	// NotBlocked: the visitor may be personalized (or the request is outside the middleware).
+	NotBlocked BlockReason = iota
+	// BlockedNoConsent: Options.Consent said no.
+	BlockedNoConsent
+	// BlockedBot: the request comes from a crawler or a script (Options.IsBot,
+	// Options.PersonalizeBots).
+	BlockedBot
+	// BlockedPrefetch: the request is a speculative prefetch (Options.PersonalizePrefetch).
+	BlockedPrefetch
 )
 
-// blockReason says why the request must not be personalized, or "" when it may be. It is
-// evaluated only when a request asks for personalization: crawler detection runs regular
-// expressions over the User-Agent.
-func (m *Middleware) blockReason(r *http.Request) string {
+// String returns "no consent", "bot" or "prefetch", the words flows' errors use, and "" for
+// NotBlocked.
+func (r BlockReason) String() string {
+	switch r {
+	case NotBlocked:
+		return ""
+	case BlockedNoConsent:
+		return "no consent"
+	case BlockedBot:
+		return "bot"
+	case BlockedPrefetch:
+		return "prefetch"
+	}
+	return "BlockReason(" + strconv.Itoa(int(r)) + ")"
+}
+
+// blockReason says why the request must not be personalized, or NotBlocked when it may be.
+// It is evaluated only when a request asks for personalization: crawler detection runs
+// regular expressions over the User-Agent.
+func (m *Middleware) blockReason(r *http.Request) BlockReason {
 	if m.cfg.consent != nil && !m.cfg.consent(r) {
-		return ReasonNoConsent
+		return BlockedNoConsent
 	}
 	if !m.cfg.bots && m.isBot(r) {
-		return ReasonBot
+		return BlockedBot
 	}
 	if !m.cfg.prefetch && isPrefetch(r.Header) {
-		return ReasonPrefetch
+		return BlockedPrefetch
 	}
-	return ""
+	return NotBlocked
 }
 
 func (m *Middleware) isBot(r *http.Request) bool {

@@ -1,6 +1,7 @@
 package middleware
 
 import (
+	"fmt"
 	"net/http"
 	"testing"
 
@@ -37,4 +38,17 @@ func TestIsPrefetch(t *testing.T) {
 			assert.Equal(t, tt.want, isPrefetch(tt.header))
 		})
 	}
+}
+
+func TestBlockReasonString(t *testing.T) {
+	for reason, want := range map[BlockReason]string{
+		NotBlocked:       "",
+		BlockedNoConsent: "no consent",
+		BlockedBot:       "bot",
+		BlockedPrefetch:  "prefetch",
+		BlockReason(9):   "BlockReason(9)",
+	} {
+		assert.Equal(t, want, reason.String())
+	}
+	assert.Equal(t, "bot", fmt.Sprint(BlockedBot), "it prints as its words")
 }

@@ -1,6 +1,9 @@
 package middleware
 
-import "context"
+import (
+	"context"
+	"maps"
+)
 
 // ctxKey finds the middleware's state for the request in its context.
 type ctxKey struct{}
@@ -30,7 +33,7 @@ func BrowserID(ctx context.Context) string {
 		return ""
 	}
 	id := st.currentID()
-	if id == "" || st.blocked() != "" {
+	if id == "" || st.blocked() != NotBlocked {
 		return ""
 	}
 	return id
@@ -43,7 +46,7 @@ func UTM(ctx context.Context) map[string]string {
 	if st == nil {
 		return nil
 	}
-	return cloneUTM(st.reqUTM)
+	return maps.Clone(st.reqUTM)
 }
 
 // VisitCampaign returns the visit's campaign: this request's UTM parameters if it has any,
@@ -55,21 +58,23 @@ func VisitCampaign(ctx context.Context) Campaign {
 	if st == nil {
 		return Campaign{}
 	}
-	if st.blocked() != "" {
-		return Campaign{UTM: cloneUTM(st.reqUTM)}
+	if st.blocked() != NotBlocked {
+		return Campaign{UTM: maps.Clone(st.reqUTM)}
 	}
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	st.loadSession()
-	return Campaign{UTM: cloneUTM(st.campaign.UTM), LandingReferrer: st.campaign.LandingReferrer}
+	return Campaign{UTM: maps.Clone(st.campaign.UTM), LandingReferrer: st.campaign.LandingReferrer}
 }
 
-// Blocked returns why the request gets no personalization (ReasonNoConsent, ReasonBot,
-// ReasonPrefetch), or "" when it may be personalized or is outside the middleware.
-func Blocked(ctx context.Context) string {
+// Blocked returns why the request gets no personalization (BlockedNoConsent, BlockedBot,
+// BlockedPrefetch), or NotBlocked when it may be personalized or is outside the middleware.
+// Like the flows, it decides only when asked: the consent and bot checks run at most once per
+// request.
+func Blocked(ctx context.Context) BlockReason {
 	st := fromContext(ctx)
 	if st == nil {
-		return ""
+		return NotBlocked
 	}
 	return st.blocked()
 }

@@ -4,7 +4,7 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/go-personalize/personalize/personalize"
+	"github.com/go-personalize/sdk/internal/browserid"
 )
 
 // cookieValues calls yield with the value of every cookie called name in the request's Cookie
@@ -64,7 +64,7 @@ func cookieBrowserID(h http.Header, name string) string {
 			if len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"' {
 				v = v[1 : len(v)-1]
 			}
-			if personalize.ValidBrowserID(v) {
+			if browserid.Valid(v) {
 				return v
 			}
 		}

@@ -7,7 +7,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 
-	"github.com/go-personalize/personalize/personalize"
+	"github.com/go-personalize/sdk/internal/browserid"
 )
 
 const validID = "0f8fad5b-d9cb-469f-a165-70867728950e"
@@ -61,7 +61,7 @@ func FuzzCookieBrowserID(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, line string) {
 		id := cookieBrowserID(http.Header{"Cookie": {line}}, "bid")
-		if id != "" && !personalize.ValidBrowserID(id) {
+		if id != "" && !browserid.Valid(id) {
 			t.Fatalf("accepted %q", id)
 		}
 		if id != "" && !strings.Contains(line, id) {
@@ -70,7 +70,7 @@ func FuzzCookieBrowserID(f *testing.F) {
 		// Whatever net/http finds valid under that name, we find too.
 		r := &http.Request{Header: http.Header{"Cookie": {line}}}
 		for _, c := range r.CookiesNamed("bid") {
-			if personalize.ValidBrowserID(c.Value) && id == "" {
+			if browserid.Valid(c.Value) && id == "" {
 				t.Fatalf("missed %q in %q", c.Value, line)
 			}
 		}

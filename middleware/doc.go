@@ -5,8 +5,9 @@
 // other router; it imports none.
 //
 // For every request it puts a personalization page into the context, so handlers and
-// components call personalize.Flow(ctx, "home_page_banner") and personalize.Prefetch. All of it
-// is lazy: a request that asks for no flow reads one cookie and pays for nothing else.
+// components call personalize.Flow(ctx, "home_page_banner"), personalize.Prefetch,
+// personalize.Track and personalize.Identify. All of it is lazy: a request that asks for no
+// flow reads one cookie and pays for nothing else.
 //
 // # Browser ID
 //
@@ -55,12 +56,18 @@
 //
 // With Options.Consent returning false, no cookie is set, no browser created and no session
 // read or written; flows report "no consent" (personalize.ErrNoVisitor) so slots render their
-// defaults. Options.AllowKnownIdentitiesWithoutConsent still lets flows called with an email or
+// defaults, and Blocked(ctx) returns BlockedNoConsent.
+// Options.AllowKnownIdentitiesWithoutConsent still lets flows called with an email or
 // identifiers identity run. Crawlers (github.com/x-way/crawlerdetect, or Options.IsBot) and
 // speculative prefetches (Sec-Purpose: prefetch; the older Purpose, X-Moz and X-Purpose headers
 // except on mobile browsers, which send them on real navigations) are treated the same way
-// unless Options.PersonalizeBots or Options.PersonalizePrefetch say otherwise. A prerender
-// (Sec-Purpose: prefetch;prerender) is personalized: the visitor sees it without a new request.
+// unless Options.PersonalizeBots or Options.PersonalizePrefetch say otherwise (BlockedBot,
+// BlockedPrefetch). A prerender (Sec-Purpose: prefetch;prerender) is personalized: the visitor
+// sees it without a new request. A handler that serves crawlers something else asks:
+//
+//	if middleware.Blocked(r.Context()) == middleware.BlockedBot {
+//		// render the page's default content, without personalization
+//	}
 //
 // # Page view events
 //
@@ -75,15 +82,14 @@
 // as top-level utm_* keys (not the visit's campaign: the Stream API keeps the session).
 //
 // The decision is made when the response's headers go out, and the event is queued on the
-// client's personalize.Sender, which sends it off the request path: the response never waits
-// for the API, and when the queue is full the event is dropped and counted
-// (Sender.Stats). The client needs a Sender before New, or New fails:
+// client's event queue, which sends it off the request path: the response never waits for the
+// API, and when the queue is full the event is dropped and counted (Client.EventStats). There
+// is nothing to set up; close the client at shutdown so that what is queued is delivered:
 //
-//	sender, err := personalize.NewSender(client, personalize.SenderOptions{})
-//	if err != nil { ... }
-//	client.SetSender(sender)
-//	defer sender.Close(shutdownCtx) // after the server's Shutdown: delivers what is queued
 //	mw, err := middleware.New(client, middleware.Options{SendViewEvents: true, ...})
+//	if err != nil { ... }
+//	// ... serve; then, after the server's Shutdown:
+//	if err := client.Close(shutdownCtx); err != nil { ... } // delivers what is queued
 //
 // Handlers send other events for the same visitor with personalize.Track and
 // personalize.Identify.
@@ -111,13 +117,13 @@
 //
 // # Setup with chi
 //
-// chi's own middleware package is also called middleware, so import this one under another
-// name:
+// chi's own middleware package is also called middleware, so import one of them under another
+// name (here chi's):
 //
 //	import (
 //		"github.com/go-chi/chi/v5"
 //		chimw "github.com/go-chi/chi/v5/middleware"
-//		"github.com/go-personalize/personalize/middleware"
+//		"github.com/go-personalize/sdk/middleware"
 //	)
 //
 //	r := chi.NewRouter()

@@ -10,36 +10,41 @@ import (
 	"net/http/httptest"
 	"strings"
 
-	"github.com/go-personalize/personalize/middleware"
-	"github.com/go-personalize/personalize/personalize"
-	"github.com/go-personalize/personalize/personalize/sandbox"
+	"github.com/go-personalize/sdk/middleware"
+	"github.com/go-personalize/sdk/personalize"
+	"github.com/go-personalize/sdk/personalize/sandbox"
 )
 
 // exampleKeys would come from configuration (e.g. SESSION_KEYS), the same on every instance.
 var exampleKeys = [][]byte{bytes.Repeat([]byte("a"), 64), bytes.Repeat([]byte("b"), 32)}
 
 // startSandbox runs a local Personalize emulator with a "home_page_banner" flow and returns a
-// client for it.
-func startSandbox() (*sandbox.Server, *personalize.Client) {
-	srv := sandbox.NewServer(sandbox.New(sandbox.WithFlows(
-		sandbox.Flow("home_page_banner").Returns(map[string]any{"name": "Summer in Lisbon"}),
+// client for it, and a shutdown that closes the client (delivering its queued events), then
+// the emulator.
+func startSandbox() (srv *sandbox.Server, client *personalize.Client, shutdown func()) {
+	srv = sandbox.NewServer(sandbox.New(sandbox.WithFlows(
+		sandbox.Define("home_page_banner").Returns(map[string]any{"name": "Summer in Lisbon"}),
 	)))
 	client, err := personalize.New(sandbox.DefaultClientKey,
 		personalize.WithBaseURL(srv.URL),
-		personalize.WithPointOfSale("example"),
-		personalize.WithHTTPClient(srv.Client()))
+		personalize.WithPointOfSale("example"))
 	if err != nil {
 		log.Fatal(err)
 	}
-	return srv, client
+	return srv, client, func() {
+		if err := client.Close(context.Background()); err != nil {
+			log.Print(err)
+		}
+		srv.Close()
+	}
 }
 
 // home renders the banner's offer, or a default when there is no decision.
 func home(w http.ResponseWriter, r *http.Request) {
 	title := "Welcome"
 	if res, err := personalize.Flow(r.Context(), "home_page_banner"); err == nil {
-		if offer, ok := res.Offer(); ok {
-			title = offer.Name()
+		if offers := res.Offers(); len(offers) > 0 {
+			title = offers[0].Name()
 		}
 	}
 	fmt.Fprintln(w, title)
@@ -48,8 +53,8 @@ func home(w http.ResponseWriter, r *http.Request) {
 // The middleware in front of a net/http mux: the first visit to a personalized page gets a
 // browser ID cookie (and the visit's session) and a response no shared cache may keep.
 func Example() {
-	srv, client := startSandbox()
-	defer srv.Close()
+	_, client, shutdown := startSandbox()
+	defer shutdown()
 
 	mw, err := middleware.New(client, middleware.Options{SessionKeys: exampleKeys})
 	if err != nil {
@@ -80,8 +85,8 @@ func Example() {
 
 // A route that asks for no flow costs almost nothing, sets no cookie and creates no browser.
 func ExampleMiddleware_Handler() {
-	srv, client := startSandbox()
-	defer srv.Close()
+	srv, client, shutdown := startSandbox()
+	defer shutdown()
 
 	mw, err := middleware.New(client, middleware.Options{SessionKeys: exampleKeys})
 	if err != nil {
@@ -102,8 +107,8 @@ func ExampleMiddleware_Handler() {
 
 // The visit's campaign outlives the landing page: the next page, without a query, still has it.
 func ExampleVisitCampaign() {
-	srv, client := startSandbox()
-	defer srv.Close()
+	_, client, shutdown := startSandbox()
+	defer shutdown()
 
 	mw, err := middleware.New(client, middleware.Options{SessionKeys: exampleKeys})
 	if err != nil {
@@ -136,8 +141,8 @@ func ExampleVisitCampaign() {
 
 // Without consent the page renders its defaults: no cookie, no browser, no call.
 func ExampleOptions_consent() {
-	srv, client := startSandbox()
-	defer srv.Close()
+	srv, client, shutdown := startSandbox()
+	defer shutdown()
 
 	mw, err := middleware.New(client, middleware.Options{
 		SessionKeys: exampleKeys,
@@ -165,18 +170,47 @@ func ExampleOptions_consent() {
 	// cookies: 0 calls: 0
 }
 
-// With SendViewEvents, every personalized HTML page view sends a VIEW event for the visitor,
-// through the client's Sender, off the request path.
-func ExampleOptions_sendViewEvents() {
-	srv, client := startSandbox()
-	defer srv.Close()
-	defer client.CloseIdleConnections()
+// A crawler gets the page's default content: its flows make no call, and the handler can tell
+// why.
+func ExampleBlocked() {
+	srv, client, shutdown := startSandbox()
+	defer shutdown()
 
-	sender, err := personalize.NewSender(client, personalize.SenderOptions{})
+	mw, err := middleware.New(client, middleware.Options{SessionKeys: exampleKeys})
 	if err != nil {
 		log.Fatal(err)
 	}
-	client.SetSender(sender)
+	handler := mw.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if middleware.Blocked(r.Context()) == middleware.BlockedBot {
+			fmt.Fprintln(w, "Welcome (for crawlers)")
+			return
+		}
+		home(w, r)
+	}))
+
+	for _, ua := range []string{
+		"Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
+		"Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0",
+	} {
+		req := httptest.NewRequest(http.MethodGet, "/", nil)
+		req.Header.Set("User-Agent", ua)
+		rec := httptest.NewRecorder()
+		handler.ServeHTTP(rec, req)
+		fmt.Print(rec.Body.String())
+	}
+	fmt.Println("calls:", len(srv.Sandbox.Calls()))
+	// Output:
+	// Welcome (for crawlers)
+	// Summer in Lisbon
+	// calls: 1
+}
+
+// With SendViewEvents, every personalized HTML page view sends a VIEW event for the visitor,
+// through the client's event queue, off the request path. There is nothing to set up.
+func ExampleOptions_sendViewEvents() {
+	srv, client, shutdown := startSandbox()
+	defer shutdown()
+
 	mw, err := middleware.New(client, middleware.Options{SessionKeys: exampleKeys, SendViewEvents: true})
 	if err != nil {
 		log.Fatal(err)
@@ -192,8 +226,8 @@ func ExampleOptions_sendViewEvents() {
 	rec := httptest.NewRecorder()
 	handler.ServeHTTP(rec, req)
 
-	// At shutdown (after the server's Shutdown), deliver what is queued.
-	if err := sender.Close(context.Background()); err != nil {
+	// At shutdown (after the server's Shutdown), close the client: it delivers what is queued.
+	if err := client.Close(context.Background()); err != nil {
 		log.Fatal(err)
 	}
 	for _, ev := range srv.Sandbox.Events() {

@@ -16,8 +16,9 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/go-personalize/personalize/personalize"
-	"github.com/go-personalize/personalize/personalize/sandbox"
+	"github.com/go-personalize/sdk/personalize"
+	"github.com/go-personalize/sdk/personalize/personalizetest"
+	"github.com/go-personalize/sdk/personalize/sandbox"
 )
 
 // browserUA is a desktop Chrome User-Agent: not a crawler.
@@ -56,32 +57,26 @@ type site struct {
 // sandboxFlows are the flows every test sandbox knows.
 func sandboxFlows() []*sandbox.FlowDef {
 	return []*sandbox.FlowDef{
-		sandbox.Flow("home").Returns(map[string]any{"name": "Home offer"}),
-		sandbox.Flow("banner").Returns(map[string]any{"name": "Banner"}),
-		sandbox.Flow("a").Returns(map[string]any{"name": "A"}),
-		sandbox.Flow("b").Returns(map[string]any{"name": "B"}),
-		sandbox.Flow("c").Returns(map[string]any{"name": "C"}),
+		sandbox.Define("home").Returns(map[string]any{"name": "Home offer"}),
+		sandbox.Define("banner").Returns(map[string]any{"name": "Banner"}),
+		sandbox.Define("a").Returns(map[string]any{"name": "A"}),
+		sandbox.Define("b").Returns(map[string]any{"name": "B"}),
+		sandbox.Define("c").Returns(map[string]any{"name": "C"}),
 	}
 }
 
-// newClient makes a personalize client for the sandbox server.
+// newClient makes a personalize client for the sandbox server (point of sale
+// personalizetest.PointOfSale), closed when the test ends.
 func newClient(t testing.TB, sb *sandbox.Server, opts ...personalize.Option) *personalize.Client {
 	t.Helper()
-	opts = append([]personalize.Option{
-		personalize.WithBaseURL(sb.URL),
-		personalize.WithPointOfSale("test"),
-		personalize.WithHTTPClient(sb.Client()),
-	}, opts...)
-	pc, err := personalize.New(sandbox.DefaultClientKey, opts...)
-	require.NoError(t, err)
-	return pc
+	return personalizetest.NewClient(t, sb, opts...)
 }
 
 // newSite starts a sandbox and a site behind a middleware made with opts. Missing session
 // keys default to testKeys.
 func newSite(t *testing.T, opts Options) *site {
 	t.Helper()
-	sb := sandbox.Start(t, sandbox.WithFlows(sandboxFlows()...))
+	sb := personalizetest.NewSandbox(t, sandbox.WithFlows(sandboxFlows()...))
 	return newSiteWith(t, sb, opts)
 }
 
@@ -109,7 +104,7 @@ type pageReport struct {
 	BrowserID string            `json:"browserId"`
 	UTM       map[string]string `json:"utm"`
 	Campaign  Campaign          `json:"campaign"`
-	Blocked   string            `json:"blocked"`
+	Blocked   BlockReason       `json:"blocked"`
 	Results   map[string]string `json:"results"`
 	Errors    map[string]string `json:"errors"`
 }
@@ -146,7 +141,7 @@ func testRoutes() http.Handler {
 	mux.HandleFunc("/email", func(w http.ResponseWriter, r *http.Request) {
 		rep := newReport()
 		rep.add("home", func(ctx context.Context, id string, _ ...personalize.FlowOption) (*personalize.Result, error) {
-			return personalize.Flow(ctx, id, personalize.FlowIdentity(personalize.Email("guest@example.com")))
+			return personalize.Flow(ctx, id, personalize.WithIdentity(personalize.ByEmail("guest@example.com")))
 		})(r)
 		rep.write(w, r)
 	})
@@ -257,10 +252,10 @@ func setCookies(t *testing.T, resp *http.Response, name string) []*http.Cookie {
 
 func bidName() string { return CookiePrefix + sandbox.DefaultClientKey }
 
-func calls(s *site) []sandbox.Call { return s.sb.Sandbox.Calls() }
+func calls(s *site) []sandbox.CallRecord { return s.sb.Sandbox.Calls() }
 
 // utmOf returns params.utm of a recorded call.
-func utmOf(t *testing.T, c sandbox.Call) map[string]any {
+func utmOf(t *testing.T, c sandbox.CallRecord) map[string]any {
 	t.Helper()
 	utm, _ := c.Request.Params["utm"].(map[string]any)
 	return utm

@@ -12,7 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/go-personalize/personalize/personalize"
+	"github.com/go-personalize/sdk/internal/browserid"
 )
 
 // TestHostileInput sends bad cookies, sessions and UTM parameters: none is a 500, none
@@ -82,7 +82,7 @@ func TestHostileInput(t *testing.T) {
 			cs := calls(s)
 			require.Len(t, cs, 1)
 			got := cs[0].Request.BrowserID
-			assert.True(t, personalize.ValidBrowserID(got))
+			assert.True(t, browserid.Valid(got))
 			if tt.keepID {
 				assert.Equal(t, validID, got)
 				assert.Empty(t, s.sb.Sandbox.Browsers())

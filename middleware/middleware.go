@@ -8,14 +8,15 @@ import (
 
 	"github.com/gorilla/sessions"
 
-	"github.com/go-personalize/personalize/personalize"
+	"github.com/go-personalize/sdk/internal/seam"
+	"github.com/go-personalize/sdk/personalize"
 )
 
 // Middleware gives each visitor a persistent browser ID, keeps the visit's campaign and puts a
 // personalization page into every request's context. Make one with New; it is safe for
 // concurrent use.
 type Middleware struct {
-	client   *personalize.Client
+	client   seam.Client
 	cfg      config
 	crawlers crawlerCache
 }
@@ -23,25 +24,24 @@ type Middleware struct {
 // New checks the options and makes a Middleware for the client. Invalid options are reported
 // here, not per request.
 func New(client *personalize.Client, opts Options) (*Middleware, error) {
-	if client == nil {
+	pc := seam.ClientOf(client)
+	if pc == nil {
 		return nil, errorf("nil personalize client")
 	}
-	cfg, err := newConfig(client.ClientKey(), opts, client.Logger())
+	cfg, err := newConfig(pc.ClientKey(), opts, pc.Logger())
 	if err != nil {
 		return nil, err
-	}
-	if cfg.sendViews && client.Sender() == nil {
-		return nil, errorf("SendViewEvents needs an event sender: attach one to the client first (s, err := personalize.NewSender(client, personalize.SenderOptions{}); client.SetSender(s))")
 	}
 	if cfg.generatedKey {
 		cfg.logger.Warn("middleware: no SessionKeys or SessionStore given; using random session keys, so visits neither survive a restart nor work across instances")
 	}
-	return &Middleware{client: client, cfg: cfg}, nil
+	return &Middleware{client: pc, cfg: cfg}, nil
 }
 
 // Handler wraps next: requests reach it with a page in their context (personalize.Flow,
-// personalize.Prefetch, personalize.FromContext) and a response writer that adds the browser
-// ID cookie, the session and the cache headers before the response's headers go out.
+// personalize.Prefetch, personalize.Track, personalize.Identify, personalize.Calls) and a
+// response writer that adds the browser ID cookie, the session and the cache headers before
+// the response's headers go out.
 //
 // Nothing is decoded, checked or created until the request asks for personalization: the
 // first look-up of the page builds it (consent, bot and prefetch checks, the session), and a
@@ -54,13 +54,13 @@ func (m *Middleware) Handler(next http.Handler) http.Handler {
 		if r.URL != nil {
 			st.reqUTM = parseUTM(r.URL.RawQuery)
 		}
-		if len(st.reqUTM) > 0 && st.blocked() == "" {
+		if len(st.reqUTM) > 0 && st.blocked() == NotBlocked {
 			// A landing with a campaign: remember it even if this page personalizes nothing.
 			st.mu.Lock()
 			st.loadSession()
 			st.mu.Unlock()
 		}
-		ctx := personalize.WithLazyPage(st, st.newPage)
+		ctx := seam.WithLazyPage(st, st.newPage)
 		completed := false
 		defer func() {
 			if !completed {
@@ -90,15 +90,15 @@ type request struct {
 	reqUTM   map[string]string // this request's UTM parameters
 
 	blockOnce sync.Once
-	reason    string
+	reason    BlockReason
 
 	idOnce sync.Once
 	newID  string
 	idErr  error
 
 	mu         sync.Mutex
-	page       *personalize.Page
-	done       bool // the handler returned
+	page       seam.Page // nil until built
+	done       bool      // the handler returned
 	headersOut bool
 	sessLoaded bool
 	sess       *sessions.Session
@@ -107,21 +107,22 @@ type request struct {
 	campaign   Campaign
 }
 
-// blocked returns why the request gets no personalization, or "", deciding once.
-func (st *request) blocked() string {
+// blocked returns why the request gets no personalization, or NotBlocked, deciding once.
+func (st *request) blocked() BlockReason {
 	st.blockOnce.Do(func() { st.reason = st.m.blockReason(st.r) })
 	return st.reason
 }
 
-// newPage builds the request's page the first time it is looked up.
-func (st *request) newPage() *personalize.Page {
-	v := personalize.Visitor{Referrer: st.r.Referer(), UserAgent: st.r.UserAgent()}
+// newPage builds the request's page the first time it is looked up; it returns nil once the
+// handler has returned.
+func (st *request) newPage() seam.Page {
+	v := seam.Visitor{Referrer: st.r.Referer(), UserAgent: st.r.UserAgent()}
 	if st.r.URL != nil {
 		v.Path = st.r.URL.Path
 	}
-	if reason := st.blocked(); reason != "" {
-		v.Blocked = reason
-		v.AllowKnownIdentities = reason == ReasonNoConsent && st.m.cfg.knownIDs
+	if reason := st.blocked(); reason != NotBlocked {
+		v.Blocked = reason.String()
+		v.AllowKnownIdentities = reason == BlockedNoConsent && st.m.cfg.knownIDs
 		v.UTM = st.reqUTM
 	} else {
 		v.BrowserID = st.cookieID
@@ -136,7 +137,7 @@ func (st *request) newPage() *personalize.Page {
 		st.loadSession()
 		v.UTM = st.campaign.UTM
 	}
-	st.page = personalize.NewPage(st.Context, st.m.client, v)
+	st.page = st.m.client.NewPage(st.Context, v)
 	return st.page
 }
 
@@ -146,7 +147,9 @@ func (st *request) closePage() {
 	st.done = true
 	p := st.page
 	st.mu.Unlock()
-	p.Close()
+	if p != nil {
+		p.Close()
+	}
 }
 
 // beforeHeaders runs once, just before the response's headers go out: it sets the browser ID
@@ -164,7 +167,7 @@ func (st *request) beforeHeaders() {
 
 	personalized := p != nil && p.Called()
 	id := ""
-	if p != nil && st.blocked() == "" {
+	if p != nil && st.blocked() == NotBlocked {
 		switch {
 		case personalized && st.cookieID != "":
 			id = st.cookieID // renewed
@@ -173,7 +176,7 @@ func (st *request) beforeHeaders() {
 			// for it, so the cookie goes out with these headers.
 			id, _ = st.browserIDForHeaders()
 		default:
-			// No flow, but an event may have needed an ID (Page.Enqueue).
+			// No flow, but an event may have needed an ID (personalize.Track, Identify).
 			id = st.createdID()
 		}
 	}

@@ -1,6 +1,7 @@
 package middleware
 
 import (
+	"context"
 	"crypto/tls"
 	"net/http"
 	"net/http/httptest"
@@ -12,8 +13,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/go-personalize/personalize/personalize"
-	"github.com/go-personalize/personalize/personalize/sandbox"
+	"github.com/go-personalize/sdk/internal/browserid"
+	"github.com/go-personalize/sdk/personalize"
+	"github.com/go-personalize/sdk/personalize/personalizetest"
+	"github.com/go-personalize/sdk/personalize/sandbox"
 )
 
 func TestFirstVisitThenReturning(t *testing.T) {
@@ -25,7 +28,7 @@ func TestFirstVisitThenReturning(t *testing.T) {
 	bids := setCookies(t, resp, bidName())
 	require.Len(t, bids, 1, "exactly one browser ID cookie")
 	c := bids[0]
-	assert.True(t, personalize.ValidBrowserID(c.Value))
+	assert.True(t, browserid.Valid(c.Value))
 	assert.Equal(t, "/", c.Path)
 	assert.Equal(t, 730*24*3600, c.MaxAge)
 	assert.Equal(t, http.SameSiteLaxMode, c.SameSite)
@@ -76,23 +79,23 @@ func TestBlockedVisitors(t *testing.T) {
 		opts    Options
 		ua      string
 		header  http.Header
-		reason  string
+		reason  BlockReason
 		created bool // the switch is on: the visitor is personalized after all
 	}{
-		{name: "googlebot", ua: "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)", reason: ReasonBot},
-		{name: "no user agent", ua: "", reason: ReasonBot},
-		{name: "curl", ua: "curl/8.5.0", reason: ReasonBot},
-		{name: "custom bot detector", ua: browserUA, opts: Options{IsBot: func(r *http.Request) bool { return r.Header.Get("X-Bot") != "" }}, header: http.Header{"X-Bot": {"1"}}, reason: ReasonBot},
+		{name: "googlebot", ua: "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)", reason: BlockedBot},
+		{name: "no user agent", ua: "", reason: BlockedBot},
+		{name: "curl", ua: "curl/8.5.0", reason: BlockedBot},
+		{name: "custom bot detector", ua: browserUA, opts: Options{IsBot: func(r *http.Request) bool { return r.Header.Get("X-Bot") != "" }}, header: http.Header{"X-Bot": {"1"}}, reason: BlockedBot},
 		{name: "bots personalized", ua: "curl/8.5.0", opts: Options{PersonalizeBots: true}, created: true},
-		{name: "sec-purpose prefetch", ua: browserUA, header: http.Header{"Sec-Purpose": {"prefetch"}}, reason: ReasonPrefetch},
-		{name: "sec-purpose anonymous prefetch", ua: browserUA, header: http.Header{"Sec-Purpose": {"prefetch;anonymous-client-ip"}}, reason: ReasonPrefetch},
-		{name: "purpose prefetch", ua: browserUA, header: http.Header{"Purpose": {"prefetch"}}, reason: ReasonPrefetch},
-		{name: "x-moz prefetch", ua: browserUA, header: http.Header{"X-Moz": {"prefetch"}}, reason: ReasonPrefetch},
-		{name: "safari preview", ua: browserUA, header: http.Header{"X-Purpose": {"preview"}}, reason: ReasonPrefetch},
+		{name: "sec-purpose prefetch", ua: browserUA, header: http.Header{"Sec-Purpose": {"prefetch"}}, reason: BlockedPrefetch},
+		{name: "sec-purpose anonymous prefetch", ua: browserUA, header: http.Header{"Sec-Purpose": {"prefetch;anonymous-client-ip"}}, reason: BlockedPrefetch},
+		{name: "purpose prefetch", ua: browserUA, header: http.Header{"Purpose": {"prefetch"}}, reason: BlockedPrefetch},
+		{name: "x-moz prefetch", ua: browserUA, header: http.Header{"X-Moz": {"prefetch"}}, reason: BlockedPrefetch},
+		{name: "safari preview", ua: browserUA, header: http.Header{"X-Purpose": {"preview"}}, reason: BlockedPrefetch},
 		{name: "prefetch personalized", ua: browserUA, opts: Options{PersonalizePrefetch: true}, header: http.Header{"Sec-Purpose": {"prefetch"}}, created: true},
 		{name: "prerender is a navigation", ua: browserUA, header: http.Header{"Sec-Purpose": {"prefetch;prerender"}}, created: true},
 		{name: "mobile navigation with purpose prefetch", ua: browserUA, header: http.Header{"Purpose": {"prefetch"}, "Sec-Ch-Ua-Mobile": {"?1"}}, created: true},
-		{name: "no consent", ua: browserUA, opts: Options{Consent: noConsent}, reason: ReasonNoConsent},
+		{name: "no consent", ua: browserUA, opts: Options{Consent: noConsent}, reason: BlockedNoConsent},
 		{name: "consent given", ua: browserUA, opts: Options{Consent: func(r *http.Request) bool { return true }}, created: true},
 	}
 	for _, tt := range tests {
@@ -110,6 +113,7 @@ func TestBlockedVisitors(t *testing.T) {
 				assert.Len(t, calls(s), 2)
 				return
 			}
+			require.NotEqual(t, NotBlocked, tt.reason)
 			assert.Empty(t, resp.Header.Values("Set-Cookie"), "no cookie at all, session included")
 			assert.Empty(t, s.sb.Sandbox.Browsers())
 			assert.Empty(t, calls(s))
@@ -117,7 +121,7 @@ func TestBlockedVisitors(t *testing.T) {
 			require.Len(t, rep.Errors, 2)
 			for _, e := range rep.Errors {
 				assert.Contains(t, e, "no visitor")
-				assert.Contains(t, e, tt.reason)
+				assert.Contains(t, e, tt.reason.String())
 			}
 			assert.Equal(t, "private, no-store", resp.Header.Get("Cache-Control"), "the default content is not cached either")
 		})
@@ -214,14 +218,14 @@ func TestSessionCookieAttributes(t *testing.T) {
 }
 
 func TestTwoInstancesShareTheVisit(t *testing.T) {
-	sb := sandbox.Start(t, sandbox.WithFlows(sandboxFlows()...))
+	sb := personalizetest.NewSandbox(t, sandbox.WithFlows(sandboxFlows()...))
 	one := newSiteWith(t, sb, Options{SessionKeys: testKeys})
 	two := newSiteWith(t, sb, Options{SessionKeys: testKeys})
 	// One cookie jar for both "servers", as a load balancer in front of them would see it.
 	v := newVisitor(t)
 	first, rep := v.get(one.ts.URL + "/flow?utm_campaign=summer_sale")
 	id := rep.BrowserID
-	require.True(t, personalize.ValidBrowserID(id))
+	require.True(t, browserid.Valid(id))
 	require.Len(t, setCookies(t, first, bidName()), 1)
 
 	servers := []*site{two, one, two, one, two}
@@ -240,7 +244,7 @@ func TestTwoInstancesShareTheVisit(t *testing.T) {
 }
 
 func TestInstancesWithOtherKeysStartANewVisit(t *testing.T) {
-	sb := sandbox.Start(t, sandbox.WithFlows(sandboxFlows()...))
+	sb := personalizetest.NewSandbox(t, sandbox.WithFlows(sandboxFlows()...))
 	one := newSiteWith(t, sb, Options{SessionKeys: testKeys})
 	other := newSiteWith(t, sb, Options{SessionKeys: [][]byte{[]byte(strings.Repeat("x", 32))}})
 	v := newVisitor(t)
@@ -361,7 +365,7 @@ func TestSecureAttribute(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			sb := sandbox.Start(t, sandbox.WithFlows(sandboxFlows()...))
+			sb := personalizetest.NewSandbox(t, sandbox.WithFlows(sandboxFlows()...))
 			tt.opts.SessionKeys = testKeys
 			tt.opts.BrowserIDs = MintLocally
 			mw, err := New(newClient(t, sb), tt.opts)
@@ -426,7 +430,7 @@ func TestCacheHeaders(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			sb := sandbox.Start(t, sandbox.WithFlows(sandboxFlows()...))
+			sb := personalizetest.NewSandbox(t, sandbox.WithFlows(sandboxFlows()...))
 			tt.opts.SessionKeys = testKeys
 			mw, err := New(newClient(t, sb), tt.opts)
 			require.NoError(t, err)
@@ -454,7 +458,7 @@ func TestCacheHeaders(t *testing.T) {
 }
 
 func TestHandlerThatWritesNothing(t *testing.T) {
-	sb := sandbox.Start(t, sandbox.WithFlows(sandboxFlows()...))
+	sb := personalizetest.NewSandbox(t, sandbox.WithFlows(sandboxFlows()...))
 	mw, err := New(newClient(t, sb), Options{SessionKeys: testKeys})
 	require.NoError(t, err)
 	h := mw.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -469,7 +473,7 @@ func TestHandlerThatWritesNothing(t *testing.T) {
 }
 
 func TestResponseWriterPassThrough(t *testing.T) {
-	sb := sandbox.Start(t, sandbox.WithFlows(sandboxFlows()...))
+	sb := personalizetest.NewSandbox(t, sandbox.WithFlows(sandboxFlows()...))
 	mw, err := New(newClient(t, sb), Options{SessionKeys: testKeys, BrowserIDs: MintLocally})
 	require.NoError(t, err)
 	var (
@@ -512,19 +516,20 @@ func TestGettersOutsideTheMiddleware(t *testing.T) {
 	assert.Empty(t, BrowserID(ctx))
 	assert.Nil(t, UTM(ctx))
 	assert.Equal(t, Campaign{}, VisitCampaign(ctx))
-	assert.Empty(t, Blocked(ctx))
-	assert.Empty(t, BrowserID(nil)) //nolint:staticcheck // nil context on purpose
+	assert.Equal(t, NotBlocked, Blocked(ctx))
+	assert.Equal(t, NotBlocked, Blocked(nil)) //lint:ignore SA1012 a nil context on purpose: the getters must not panic
+	assert.Empty(t, BrowserID(nil))           //lint:ignore SA1012 a nil context on purpose
 }
 
-// An event (Page.Enqueue) may need a browser ID on a page that calls no flow: the cookie
+// An event (personalize.Track) may need a browser ID on a page that calls no flow: the cookie
 // carries it all the same.
 func TestIDCreatedWithoutFlowGetsItsCookie(t *testing.T) {
 	s := newSite(t, Options{})
 	h := s.mw.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p := personalize.FromContext(r.Context())
-		id, err := p.Visitor().EnsureBrowserID(r.Context())
-		assert.NoError(t, err)
-		assert.Equal(t, id, BrowserID(r.Context()))
+		assert.Empty(t, BrowserID(r.Context()), "no ID before the event")
+		assert.NoError(t, personalize.Track(r.Context(), "ADD_TO_TRIP", nil))
+		id := BrowserID(r.Context())
+		assert.True(t, browserid.Valid(id), "the event's ID is visible at once: %q", id)
 		_, _ = w.Write([]byte(id))
 	}))
 	req := httptest.NewRequest(http.MethodGet, "/", nil)
@@ -536,6 +541,15 @@ func TestIDCreatedWithoutFlowGetsItsCookie(t *testing.T) {
 	assert.Equal(t, rec.Body.String(), bids[0].Value)
 	assert.Equal(t, []string{bids[0].Value}, s.sb.Sandbox.Browsers())
 	assert.Empty(t, rec.Header().Get("Cache-Control"), "no flow ran")
+
+	// The event went out for that ID.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	require.NoError(t, s.pc.Close(ctx))
+	events := s.sb.Sandbox.Events()
+	require.Len(t, events, 1)
+	assert.Equal(t, "ADD_TO_TRIP", events[0].Type)
+	assert.Equal(t, bids[0].Value, events[0].BrowserID)
 }
 
 // Requests that personalize nothing run no consent or bot check and read no session.

@@ -1,6 +1,7 @@
 package middleware
 
 import (
+	"cmp"
 	"crypto/rand"
 	"fmt"
 	"log/slog"
@@ -117,15 +118,15 @@ type Options struct {
 	// User-Agent).
 	IsBot func(*http.Request) bool
 
-	// SendViewEvents sends a VIEW event (personalize.NewViewEvent) for each page request that
-	// personalization covers, on the client's Sender, so that Personalize can attribute page
-	// view goals: a GET (not HEAD) answered 2xx with an HTML body (Content-Type text/html,
-	// decided when the headers go out), from a visitor who consented, is neither a bot nor a
-	// prefetch, and has a browser ID: from the cookie, or created during the request by a
-	// flow. No browser is ever created just for a VIEW. The event carries the request's path,
-	// its Referer and its own utm_* parameters. Queueing never blocks the response: when the
-	// Sender's queue is full the event is dropped and counted. New fails when the client has
-	// no Sender (personalize.NewSender, Client.SetSender).
+	// SendViewEvents sends a VIEW event for each page request that personalization covers,
+	// through the client's event queue, so that Personalize can attribute page view goals: a
+	// GET (not HEAD) answered 2xx with an HTML body (Content-Type text/html, decided when the
+	// headers go out), from a visitor who consented, is neither a bot nor a prefetch, and has
+	// a browser ID: from the cookie, or created during the request by a flow (or an event).
+	// No browser is ever created just for a VIEW. The event carries the request's path, its
+	// Referer and its own utm_* parameters. Queueing never blocks the response: when the
+	// client's queue is full the event is dropped and counted (Client.EventStats). It needs no
+	// setup; close the client at shutdown (Client.Close) to deliver what is queued.
 	SendViewEvents bool
 
 	// CacheControl is set on responses for which a flow ran, unless the handler set its own
@@ -168,7 +169,7 @@ func errorf(format string, args ...any) error {
 
 func newConfig(clientKey string, o Options, logger *slog.Logger) (config, error) {
 	c := config{
-		cookieName:   o.CookieName,
+		cookieName:   cmp.Or(o.CookieName, CookiePrefix+clientKey),
 		domain:       o.CookieDomain,
 		sameSite:     o.SameSite,
 		secure:       o.Secure,
@@ -176,21 +177,15 @@ func newConfig(clientKey string, o Options, logger *slog.Logger) (config, error)
 		trustProto:   o.TrustForwardedProto,
 		strategy:     o.BrowserIDs,
 		store:        o.SessionStore,
-		sessionName:  o.SessionName,
+		sessionName:  cmp.Or(o.SessionName, DefaultSessionName),
 		consent:      o.Consent,
 		knownIDs:     o.AllowKnownIdentitiesWithoutConsent,
 		bots:         o.PersonalizeBots,
 		prefetch:     o.PersonalizePrefetch,
 		isBot:        o.IsBot,
-		cacheControl: o.CacheControl,
+		cacheControl: cmp.Or(o.CacheControl, DefaultCacheControl),
 		sendViews:    o.SendViewEvents,
-		logger:       o.Logger,
-	}
-	if c.logger == nil {
-		c.logger = logger
-	}
-	if c.cookieName == "" {
-		c.cookieName = CookiePrefix + clientKey
+		logger:       cmp.Or(o.Logger, logger),
 	}
 	if !isToken(c.cookieName) {
 		return c, errorf("cookie name %q is not a valid cookie name", c.cookieName)
@@ -231,9 +226,6 @@ func newConfig(clientKey string, o Options, logger *slog.Logger) (config, error)
 	if c.strategy > MintLocally {
 		return c, errorf("unknown browser ID strategy %d", c.strategy)
 	}
-	if c.sessionName == "" {
-		c.sessionName = DefaultSessionName
-	}
 	if !isToken(c.sessionName) {
 		return c, errorf("session name %q is not a valid cookie name", c.sessionName)
 	}
@@ -248,9 +240,6 @@ func newConfig(clientKey string, o Options, logger *slog.Logger) (config, error)
 	default:
 		c.visitTimeout = int(o.VisitTimeout / time.Second)
 	}
-	if c.cacheControl == "" {
-		c.cacheControl = DefaultCacheControl
-	}
 	if strings.ContainsAny(c.cacheControl, "\r\n") {
 		return c, errorf("cache control %q contains a line break", c.cacheControl)
 	}
@@ -260,10 +249,7 @@ func newConfig(clientKey string, o Options, logger *slog.Logger) (config, error)
 	if c.store == nil {
 		keys := o.SessionKeys
 		if len(keys) == 0 {
-			var err error
-			if keys, err = randomKeys(); err != nil {
-				return c, err
-			}
+			keys = randomKeys()
 			c.generatedKey = true
 		}
 		if err := checkKeys(keys); err != nil {
@@ -298,15 +284,13 @@ func checkKeys(keys [][]byte) error {
 	return nil
 }
 
-func randomKeys() ([][]byte, error) {
+// randomKeys makes a fresh authentication key and encryption key. crypto/rand.Read never
+// fails (it crashes the program when the system cannot give randomness).
+func randomKeys() [][]byte {
 	hash, block := make([]byte, 64), make([]byte, 32)
-	if _, err := rand.Read(hash); err != nil {
-		return nil, errorf("generating session keys: %w", err)
-	}
-	if _, err := rand.Read(block); err != nil {
-		return nil, errorf("generating session keys: %w", err)
-	}
-	return [][]byte{hash, block}, nil
+	_, _ = rand.Read(hash)
+	_, _ = rand.Read(block)
+	return [][]byte{hash, block}
 }
 
 // isToken reports whether s is an RFC 7230 token, which cookie names must be.

@@ -2,6 +2,7 @@ package middleware
 
 import (
 	"bytes"
+	"context"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -12,13 +13,16 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/go-personalize/personalize/personalize"
+	"github.com/go-personalize/sdk/personalize"
 )
 
-func offlineClient(t *testing.T) *personalize.Client {
+// offlineClient makes a client of key123 for an API that cannot be reached, closed when the
+// test ends.
+func offlineClient(t *testing.T, opts ...personalize.Option) *personalize.Client {
 	t.Helper()
-	pc, err := personalize.New("key123", personalize.WithBaseURL("http://127.0.0.1:1"))
+	pc, err := personalize.New("key123", append([]personalize.Option{personalize.WithBaseURL("http://127.0.0.1:1")}, opts...)...)
 	require.NoError(t, err)
+	t.Cleanup(func() { _ = pc.Close(context.Background()) })
 	return pc
 }
 

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"sort"
 	"strings"
 )
 
@@ -22,28 +21,20 @@ func (stringCodec) Serialize(src any) ([]byte, error) {
 	if !ok {
 		return nil, fmt.Errorf("middleware: session values of type %T, want map[any]any", src)
 	}
-	keys := make([]string, 0, len(values))
+	q := make(url.Values, len(values))
 	for k, v := range values {
 		ks, ok := k.(string)
 		if !ok {
 			return nil, fmt.Errorf("middleware: session key of type %T, want string", k)
 		}
-		if _, ok := v.(string); !ok {
+		vs, ok := v.(string)
+		if !ok {
 			return nil, fmt.Errorf("middleware: session value %q of type %T, want string", ks, v)
 		}
-		keys = append(keys, ks)
+		q.Set(ks, vs)
 	}
-	sort.Strings(keys)
-	var b strings.Builder
-	for i, k := range keys {
-		if i > 0 {
-			b.WriteByte('&')
-		}
-		b.WriteString(url.QueryEscape(k))
-		b.WriteByte('=')
-		b.WriteString(url.QueryEscape(values[k].(string)))
-	}
-	return []byte(b.String()), nil
+	// Encode sorts the keys and escapes both sides with url.QueryEscape.
+	return []byte(q.Encode()), nil
 }
 
 // Deserialize decodes into a *map[any]any.

@@ -2,9 +2,10 @@ package middleware
 
 import (
 	"net/url"
-	"sort"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/go-personalize/sdk/internal/mapkeys"
 )
 
 // Limits on the UTM parameters taken from a request.
@@ -113,16 +114,8 @@ func utmValue(raw string) (string, bool) {
 // encodeUTM writes a UTM set as a query (utm_ prefixes restored, keys sorted), the form kept
 // in the session; parseUTM reads it back with the same checks as a request's query.
 func encodeUTM(m map[string]string) string {
-	if len(m) == 0 {
-		return ""
-	}
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
 	var b strings.Builder
-	for i, k := range keys {
+	for i, k := range mapkeys.Sorted(m) {
 		if i > 0 {
 			b.WriteByte('&')
 		}
@@ -132,15 +125,4 @@ func encodeUTM(m map[string]string) string {
 		b.WriteString(url.QueryEscape(m[k]))
 	}
 	return b.String()
-}
-
-func cloneUTM(m map[string]string) map[string]string {
-	if m == nil {
-		return nil
-	}
-	c := make(map[string]string, len(m))
-	for k, v := range m {
-		c[k] = v
-	}
-	return c
 }

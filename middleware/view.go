@@ -1,12 +1,13 @@
 package middleware
 
 import (
+	"cmp"
 	"errors"
 	"log/slog"
 	"net/http"
 	"strings"
 
-	"github.com/go-personalize/personalize/personalize"
+	"github.com/go-personalize/sdk/personalize"
 )
 
 // sendView queues a VIEW event for the request when Options.SendViewEvents covers it; see
@@ -18,28 +19,18 @@ func (st *request) sendView(h http.Header, id string) {
 	if r.Method != http.MethodGet || r.URL == nil || r.URL.Path == "" {
 		return
 	}
-	status := st.w.status
-	if status == 0 {
-		status = http.StatusOK // the body starts, or the handler wrote nothing
-	}
+	status := cmp.Or(st.w.status, http.StatusOK) // 0: the body starts, or the handler wrote nothing
 	if status < 200 || status > 299 || !isHTML(h.Get("Content-Type"), st.w.first) {
 		return
 	}
-	if id == "" {
-		id = st.cookieID // no flow renewed it: the cookie's, if any
-	}
-	if id == "" || st.blocked() != "" {
+	id = cmp.Or(id, st.cookieID) // no flow renewed it: the cookie's, if any
+	if id == "" || st.blocked() != NotBlocked {
 		return // never create a browser just for a view
 	}
-	s := st.m.client.Sender()
-	if s == nil {
-		return // detached after New: nothing to send with
-	}
-	ev := personalize.NewViewEvent(r.URL.Path, r.Referer(), st.reqUTM)
-	ev.BrowserID = id
-	// Enqueue never blocks. A full queue or a closed sender is counted and logged by the
-	// Sender itself.
-	if err := s.Enqueue(ev); err != nil && !errors.Is(err, personalize.ErrQueueFull) && !errors.Is(err, personalize.ErrSenderClosed) {
+	// Queueing never blocks. A full queue or a closed client is counted and logged by the
+	// client's event queue itself.
+	err := st.m.client.QueueView(id, r.URL.Path, r.Referer(), st.reqUTM)
+	if err != nil && !errors.Is(err, personalize.ErrQueueFull) && !errors.Is(err, personalize.ErrClosed) {
 		st.m.cfg.logger.LogAttrs(st.Context, slog.LevelDebug, "middleware: VIEW event not queued",
 			slog.String("path", r.URL.Path), slog.Any("error", err))
 	}

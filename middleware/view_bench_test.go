@@ -9,8 +9,9 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/go-personalize/personalize/personalize"
-	"github.com/go-personalize/personalize/personalize/sandbox"
+	"github.com/go-personalize/sdk/personalize"
+	"github.com/go-personalize/sdk/personalize/personalizetest"
+	"github.com/go-personalize/sdk/personalize/sandbox"
 )
 
 // slowEvents is how long the sandbox's events endpoint takes to answer in
@@ -21,22 +22,18 @@ const slowEvents = 200 * time.Millisecond
 // over loopback, with VIEW events off and on, while the sandbox's events endpoint answers in
 // 200ms. The page must cost the same either way (within a few percent): queueing a VIEW never
 // waits for the API, and once the queue is full the event is dropped and counted. Compare
-// the two ns/op; views/op and dropped/op show what the Sender did.
+// the two ns/op; views/op and dropped/op show what the client's event queue did.
 func BenchmarkPageViewEvents(b *testing.B) {
-	sb := sandbox.Start(b, sandbox.WithFlows(sandbox.Flow("home").Returns(map[string]any{"name": "Home offer"})))
+	sb := personalizetest.NewSandbox(b, sandbox.WithFlows(sandbox.Define("home").Returns(map[string]any{"name": "Home offer"})))
 	sb.Sandbox.SetEventsFault(sandbox.Fault{Latency: slowEvents})
 	pc := newClient(b, sb)
 	id, err := pc.CreateBrowser(context.Background())
 	require.NoError(b, err)
-	sender, err := personalize.NewSender(pc, personalize.SenderOptions{})
-	require.NoError(b, err)
-	pc.SetSender(sender)
 	b.Cleanup(func() {
 		sb.Sandbox.Close() // ends the slow answers still held
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
-		_ = sender.Close(ctx) // what is still queued is reported as not delivered: fine here
-		pc.CloseIdleConnections()
+		_ = pc.Close(ctx) // what is still queued is reported as not delivered: fine here
 	})
 	page := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = personalize.Flow(r.Context(), "home")
@@ -51,9 +48,9 @@ func BenchmarkPageViewEvents(b *testing.B) {
 			mw, err := New(pc, Options{SessionKeys: testKeys, SendViewEvents: tc.on})
 			require.NoError(b, err)
 			req := newBenchRequest("/?utm_campaign=summer_sale", bidName()+"="+id)
-			before := sender.Stats()
+			before := pc.EventStats()
 			serveLoop(b, mw.Handler(page), req)
-			after := sender.Stats()
+			after := pc.EventStats()
 			n := float64(b.N)
 			queued := after.Sent + after.Failed + after.Dropped + uint64(after.Queued+after.InFlight) -
 				(before.Sent + before.Failed + before.Dropped + uint64(before.Queued+before.InFlight))

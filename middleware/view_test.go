@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -12,29 +13,25 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/go-personalize/personalize/personalize"
-	"github.com/go-personalize/personalize/personalize/sandbox"
+	"github.com/go-personalize/sdk/personalize"
+	"github.com/go-personalize/sdk/personalize/personalizetest"
+	"github.com/go-personalize/sdk/personalize/sandbox"
 )
 
 // viewSite is a site behind a middleware that sends VIEW events, on a sandbox.
 type viewSite struct {
-	sb     *sandbox.Server
-	pc     *personalize.Client
-	sender *personalize.Sender
-	ts     *httptest.Server
+	sb *sandbox.Server
+	pc *personalize.Client
+	ts *httptest.Server
 }
 
-// newViewSite starts a sandbox and a site with SendViewEvents on (and opts), whose client
-// has a Sender.
+// newViewSite starts a sandbox and a site with SendViewEvents on (and opts). Its client is
+// closed when the test ends, and must deliver everything by then.
 func newViewSite(t *testing.T, opts Options) *viewSite {
 	t.Helper()
-	s := &viewSite{sb: sandbox.Start(t, sandbox.WithFlows(sandboxFlows()...))}
+	s := &viewSite{sb: personalizetest.NewSandbox(t, sandbox.WithFlows(sandboxFlows()...))}
 	s.pc = newClient(t, s.sb)
-	var err error
-	s.sender, err = personalize.NewSender(s.pc, personalize.SenderOptions{})
-	require.NoError(t, err)
-	t.Cleanup(func() { s.closeSender(t) })
-	s.pc.SetSender(s.sender)
+	t.Cleanup(func() { s.closeClient(t) })
 	opts.SendViewEvents = true
 	if opts.SessionKeys == nil {
 		opts.SessionKeys = testKeys
@@ -46,18 +43,19 @@ func newViewSite(t *testing.T, opts Options) *viewSite {
 	return s
 }
 
-// closeSender delivers what is queued; the sandbox then holds every event the site sent.
-func (s *viewSite) closeSender(t *testing.T) {
+// closeClient closes the client, which delivers what is queued; the sandbox then holds every
+// event the site sent. Closing again does nothing.
+func (s *viewSite) closeClient(t *testing.T) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	require.NoError(t, s.sender.Close(ctx))
+	require.NoError(t, s.pc.Close(ctx))
 }
 
-// events closes the sender and returns the events the sandbox accepted.
-func (s *viewSite) events(t *testing.T) []sandbox.Event {
+// events closes the client and returns the events the sandbox accepted.
+func (s *viewSite) events(t *testing.T) []sandbox.EventRecord {
 	t.Helper()
-	s.closeSender(t)
+	s.closeClient(t)
 	return s.sb.Sandbox.Events()
 }
 
@@ -134,7 +132,7 @@ func viewRoutes() http.Handler {
 
 // viewBody is a recorded event's body without requested_at, whose format the personalize
 // package tests.
-func viewBody(t *testing.T, ev sandbox.Event) string {
+func viewBody(t *testing.T, ev sandbox.EventRecord) string {
 	t.Helper()
 	var m map[string]any
 	require.NoError(t, json.Unmarshal(ev.Raw, &m))
@@ -160,7 +158,7 @@ func TestViewEventBody(t *testing.T) {
 	require.Len(t, events, 1)
 	assert.Equal(t, "VIEW", events[0].Type)
 	assert.JSONEq(t, `{"type":"VIEW","browser_id":"`+id+`","client_key":"`+sandbox.DefaultClientKey+`",
-		"channel":"WEB","language":"en","currency":"EUR","page":"/html","pos":"test",
+		"channel":"WEB","language":"en","currency":"EUR","page":"/html","pos":"`+personalizetest.PointOfSale+`",
 		"referrer":"https://search.example/?q=flights","utm_campaign":"summer_sale","utm_source":"news letter"}`,
 		viewBody(t, events[0]))
 	assert.Empty(t, setCookies(t, resp, bidName()), "a view renews no cookie")
@@ -227,7 +225,7 @@ func TestViewEventsOnlyForPageViews(t *testing.T) {
 			if !tc.known && tc.views == 0 {
 				assert.Empty(t, s.sb.Sandbox.Browsers(), "no browser is created for a view")
 			}
-			st := s.sender.Stats()
+			st := s.pc.EventStats()
 			assert.Zero(t, st.Failed+st.Dropped+st.Invalid, "%+v", st)
 		})
 	}
@@ -286,31 +284,25 @@ func TestViewEventsNeverWaitForTheAPI(t *testing.T) {
 		require.Equal(t, http.StatusOK, resp.StatusCode)
 	}
 	assert.Less(t, time.Since(start), latency-time.Second, "five pages answered before one event did")
-	st := s.sender.Stats()
+	st := s.pc.EventStats()
 	assert.Equal(t, 5, st.Queued+st.InFlight, "%+v", st)
 
 	// Cut the slow deliveries short so the test ends.
 	s.sb.Sandbox.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
-	_ = s.sender.Close(ctx)
+	_ = s.pc.Close(ctx)
 }
 
-func TestViewEventsNeedASender(t *testing.T) {
-	pc := offlineClient(t)
-	_, err := New(pc, Options{SendViewEvents: true, SessionKeys: testKeys})
-	require.Error(t, err)
-	assert.Contains(t, err.Error(), "middleware: SendViewEvents needs an event sender")
-
-	sender, err := personalize.NewSender(pc, personalize.SenderOptions{})
-	require.NoError(t, err)
-	defer func() { _ = sender.Close(context.Background()) }()
-	pc.SetSender(sender)
+// TestViewEventsNeedNoSetup: any client sends views; once it is closed, pages are still served
+// and their views are dropped and counted, never sent.
+func TestViewEventsNeedNoSetup(t *testing.T) {
+	var logs lockedBuffer
+	pc := offlineClient(t, personalize.WithPointOfSale("test"), personalize.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
 	mw, err := New(pc, Options{SendViewEvents: true, SessionKeys: testKeys})
 	require.NoError(t, err)
+	require.NoError(t, pc.Close(context.Background()), "nothing queued yet")
 
-	// Detached later: pages are served, nothing is sent.
-	pc.SetSender(nil)
 	req := httptest.NewRequest(http.MethodGet, "/", nil)
 	req.Header.Set("User-Agent", browserUA)
 	req.Header.Set("Cookie", "bid_key123="+validID)
@@ -320,7 +312,9 @@ func TestViewEventsNeedASender(t *testing.T) {
 		_, _ = io.WriteString(w, htmlPage)
 	})).ServeHTTP(rec, req)
 	assert.Equal(t, http.StatusOK, rec.Code)
-	assert.Equal(t, personalize.SenderStats{}, sender.Stats())
+	assert.Equal(t, htmlPage, rec.Body.String())
+	assert.Equal(t, personalize.EventStats{Dropped: 1}, pc.EventStats())
+	assert.Contains(t, logs.String(), "event dropped", "the client's queue logs the drop")
 }
 
 func TestIsHTML(t *testing.T) {

@@ -31,7 +31,7 @@ func isAPIFault(err error) bool {
 	}
 	var apiErr *APIError
 	if errors.As(err, &apiErr) {
-		return apiErr.Temporary()
+		return apiErr.temporary()
 	}
 	return errors.Is(err, ErrTimeout) || errors.Is(err, ErrUnavailable) ||
 		errors.Is(err, ErrMalformedResponse) || errors.Is(err, ErrResponseTooLarge)
@@ -47,9 +47,4 @@ func (c *Client) guard(fn func() error) error {
 		return fmt.Errorf("%w: failing fast after repeated API failures", ErrBreakerOpen)
 	}
 	return err
-}
-
-// BreakerOpen reports whether the circuit breaker is failing calls fast right now.
-func (c *Client) BreakerOpen() bool {
-	return c.breaker != nil && c.breaker.State() == gobreaker.StateOpen
 }

@@ -12,10 +12,11 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/sony/gobreaker/v2"
+
+	"github.com/go-personalize/sdk/internal/browserid"
 )
 
 // Client calls Sitecore Personalize. It is safe for concurrent use; make one per site and
@@ -27,14 +28,16 @@ type Client struct {
 	ownsHC    bool
 	logger    *slog.Logger
 	breaker   *gobreaker.CircuitBreaker[struct{}]
-	sender    atomic.Pointer[Sender]
+	events    eventQueue
 
 	callFlowsURL string
 	createURL    string
+	eventsURL    string
 }
 
 // New makes a client for the tenant with the given public client key. Invalid options are
-// reported here, not on the first call.
+// reported here, not on the first call. Close the client when the site shuts down: it
+// delivers the events still queued.
 func New(clientKey string, opts ...Option) (*Client, error) {
 	if strings.TrimSpace(clientKey) == "" {
 		return nil, fmt.Errorf("%w: empty client key", ErrInvalidConfig)
@@ -47,7 +50,7 @@ func New(clientKey string, opts ...Option) (*Client, error) {
 		if opt == nil {
 			continue
 		}
-		if err := opt(&cfg); err != nil {
+		if err := opt.applyOption(&cfg); err != nil {
 			return nil, err
 		}
 	}
@@ -64,6 +67,8 @@ func New(clientKey string, opts ...Option) (*Client, error) {
 	}
 	c.callFlowsURL = cfg.baseURL + "/v2/callFlows"
 	c.createURL = cfg.baseURL + "/v1.2/browser/create.json?client_key=" + url.QueryEscape(clientKey) + "&message=%7B%7D"
+	c.eventsURL = cfg.baseURL + "/v1.2/events"
+	c.events.init(c, cfg.events)
 	return c, nil
 }
 
@@ -80,20 +85,21 @@ func newTransport() *http.Transport {
 	return t
 }
 
-// ClientKey is the tenant's public client key.
-func (c *Client) ClientKey() string { return c.clientKey }
+// Close delivers the events still queued (Track, Identify, page views), waiting until they are
+// sent or ctx ends, and closes the client's idle connections to the API (when the client made
+// its own HTTP client). It returns an *UndeliveredError when queued events could not be
+// delivered. Events given to the client after Close are dropped (ErrClosed); flow calls still
+// work. Calling Close again returns nil.
+func (c *Client) Close(ctx context.Context) error {
+	err := c.events.close(ctx)
+	if c.ownsHC {
+		c.hc.CloseIdleConnections()
+	}
+	return err
+}
 
-// BaseURL is the API base URL the client calls.
-func (c *Client) BaseURL() string { return c.cfg.baseURL }
-
-// Budget is the time budget of a page's flow calls.
-func (c *Client) Budget() time.Duration { return c.cfg.budget }
-
-// Logger is the client's logger (never nil).
-func (c *Client) Logger() *slog.Logger { return c.logger }
-
-// CloseIdleConnections closes kept-alive connections to the API, e.g. at shutdown.
-func (c *Client) CloseIdleConnections() { c.hc.CloseIdleConnections() }
+// EventStats returns the counters of the client's events.
+func (c *Client) EventStats() EventStats { return c.events.stats() }
 
 // CallFlow runs one flow. On any failure it returns a nil result and an error that says why:
 // errors.Is with the package's sentinels, or *APIError. Invalid requests fail before any
@@ -170,7 +176,7 @@ func (c *Client) CreateBrowser(ctx context.Context) (string, error) {
 		if apiErr := errorObject(status, raw); apiErr != nil {
 			return apiErr
 		}
-		if !ValidBrowserID(body.Ref) {
+		if !browserid.Valid(body.Ref) {
 			return fmt.Errorf("%w: browser/create.json returned no valid browser ID", ErrMalformedResponse)
 		}
 		ref = body.Ref
@@ -223,7 +229,7 @@ func (c *Client) once(ctx, callCtx context.Context, method, url string, payload 
 	if visitorUA != "" {
 		// The visitor's agent first so Sitecore's device detection sees it; the library's
 		// product token after it, as User-Agent lists products.
-		h["User-Agent"] = []string{visitorUA + " " + UserAgent}
+		h["User-Agent"] = []string{visitorUA + " " + userAgent}
 	} else {
 		h["User-Agent"] = libraryUAHeader
 	}
@@ -251,7 +257,7 @@ func (c *Client) once(ctx, callCtx context.Context, method, url string, payload 
 var (
 	jsonHeader      = []string{"application/json"}
 	libraryHeader   = []string{"go-personalize/" + Version}
-	libraryUAHeader = []string{UserAgent}
+	libraryUAHeader = []string{userAgent}
 )
 
 func readLimited(r io.Reader, length, max int64) ([]byte, error) {
@@ -306,11 +312,7 @@ func errorObject(status int, raw []byte) *APIError {
 	if len(raw) == 0 || raw[0] != '{' || !bytes.Contains(raw, []byte(`"status"`)) {
 		return nil
 	}
-	// The first JSON value, as encoding/json's Decoder would read it: the same parser as a
-	// flow's answer (decodeTree), without its check that nothing follows.
-	p := treeParser{data: raw}
-	v, err := p.parseValue()
-	if m, ok := v.(map[string]any); err != nil || !ok || !isErrorObject(m) {
+	if m, ok := firstValue(raw).(map[string]any); !ok || !isErrorObject(m) {
 		return nil
 	}
 	return newAPIError(status, raw)

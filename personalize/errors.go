@@ -27,10 +27,16 @@ var (
 	// ErrNoVisitor: the page has no visitor to personalize for (no consent, a bot, a prefetch,
 	// or no identity could be had), so no call was made.
 	ErrNoVisitor = errors.New("personalize: no visitor")
-	// ErrNoPage: Flow or Prefetch was called with a context that carries no page.
+	// ErrNoPage: Flow, Track or Identify was called with a context that carries no page (see
+	// StartPage; the middleware starts one for every request).
 	ErrNoPage = errors.New("personalize: no page in context")
 	// ErrCanceled: the caller's context was canceled before the call ended.
 	ErrCanceled = errors.New("personalize: canceled")
+	// ErrQueueFull: the client's event queue was full, so the event was dropped (and
+	// counted, EventStats).
+	ErrQueueFull = errors.New("personalize: event queue full")
+	// ErrClosed: the client was closed, so the event was not queued.
+	ErrClosed = errors.New("personalize: client closed")
 )
 
 // APIError is a non-2xx answer, or a 2xx answer whose body is Sitecore's error object
@@ -62,9 +68,9 @@ func (e *APIError) Error() string {
 	return msg
 }
 
-// Temporary reports whether the failure is on the API's side (5xx, 429) rather than caused by
+// temporary reports whether the failure is on the API's side (5xx, 429) rather than caused by
 // the request: the circuit breaker counts only these.
-func (e *APIError) Temporary() bool {
+func (e *APIError) temporary() bool {
 	return e.StatusCode >= 500 || e.StatusCode == 429 || e.Status >= 500 || e.Status == 429
 }
 

@@ -1,9 +1,6 @@
 package personalize
 
-import (
-	"errors"
-	"time"
-)
+import "time"
 
 // Event types the Stream API reserves. Any other upper-case name is a custom event.
 const (
@@ -14,42 +11,31 @@ const (
 	EventIdentity = "IDENTITY"
 )
 
-// Limits of an event, checked before it is sent or queued.
+// MaxExtAttributes is how many attributes an event's ext may hold, as the Stream API allows.
+const MaxExtAttributes = 50
+
+// Limits of an event the Stream API does not state but the client keeps.
 const (
-	// MaxExtAttributes is how many attributes an event's ext may hold, as the Stream API
-	// allows.
-	MaxExtAttributes = 50
-	// MaxEventSize caps an event's encoded JSON body, so that a queue of events stays small.
-	MaxEventSize = 64 << 10
+	// maxEventSize caps an event's encoded JSON body, so that a queue of events stays small.
+	maxEventSize = 64 << 10
 	// maxEventTypeLen keeps a type readable in logs and dashboards.
 	maxEventTypeLen = 100
 )
 
-// Errors of events and the Sender, usable with errors.Is.
-var (
-	// ErrQueueFull: the Sender's queue was full, so the event was dropped (and counted).
-	ErrQueueFull = errors.New("personalize: event queue full")
-	// ErrSenderClosed: the Sender was closed, so the event was not queued.
-	ErrSenderClosed = errors.New("personalize: event sender closed")
-	// ErrNoSender: Track, Identify or a page's SendView was used with a client that has no
-	// Sender (see Client.SetSender).
-	ErrNoSender = errors.New("personalize: no event sender")
-)
-
-// Event is one event of the Stream API (POST /v1.2/events). Build one with NewViewEvent,
-// NewIdentityEvent or as a literal for a custom event; empty Channel, Language, Currency and
-// PointOfSale take the client's defaults, and a zero RequestedAt the time the event is sent or
-// queued. An event is validated before anything is sent: errors wrap ErrInvalidRequest.
+// Event is one event of the Stream API (POST /v1.2/events), as Client.SendEvent sends it.
+// Empty Channel, Language, Currency and PointOfSale take the client's defaults, and a zero
+// RequestedAt the time the event is sent. An event is validated before anything is sent:
+// errors wrap ErrInvalidRequest. The maps are read, never modified.
 //
-// The maps are read, never modified; a Sender encodes the event when it is queued, so they may
-// be reused as soon as Enqueue returns.
+// Handlers do not build events: Track and Identify send them for the page's visitor, and the
+// middleware sends page views.
 type Event struct {
 	// Type is VIEW, IDENTITY or a custom type of upper-case letters, digits and underscores
 	// that starts with a letter (e.g. ADD_TO_CART).
 	Type string
-	// BrowserID is the browser the event belongs to; a page's helpers fill it in.
+	// BrowserID is the browser the event belongs to. Required.
 	BrowserID string
-	// Page names the page the event happened on, e.g. the request's path. Required for VIEW.
+	// Page names the page the event happened on, e.g. the request's path. Required.
 	Page string
 	// Channel, Language, Currency and PointOfSale override the client's defaults.
 	Channel     string
@@ -104,35 +90,3 @@ type GuestIdentifier struct {
 	// Expiry, when not zero, is sent as expiry_date.
 	Expiry time.Time
 }
-
-// NewViewEvent is a page view of page (e.g. the request's path) with the referrer and the
-// page's UTM parameters (keys without the "utm_" prefix), for the browser filled in later by
-// a page or set in BrowserID.
-func NewViewEvent(page, referrer string, utm map[string]string) Event {
-	return Event{Type: EventView, Page: page, Referrer: referrer, UTM: utm}
-}
-
-// NewIdentityEvent is an IDENTITY event for the guest. The guest's identifiers are copied.
-func NewIdentityEvent(g Guest) Event {
-	g.Identifiers = append([]GuestIdentifier(nil), g.Identifiers...)
-	return Event{Type: EventIdentity, Guest: &g}
-}
-
-// EventOption changes an event built by a helper (Track, Identify, SendView).
-type EventOption func(*Event)
-
-// EventPage sets the page the event happened on (e.g. the request's path).
-func EventPage(page string) EventOption { return func(e *Event) { e.Page = page } }
-
-// EventData adds top-level fields to the event (see Event.Data).
-func EventData(data map[string]any) EventOption { return func(e *Event) { e.Data = data } }
-
-// EventExt sets the event's extension data (see Event.Ext).
-func EventExt(ext map[string]any) EventOption { return func(e *Event) { e.Ext = ext } }
-
-// EventLanguage, EventCurrency, EventPointOfSale and EventChannel override the defaults for
-// one event.
-func EventLanguage(lang string) EventOption   { return func(e *Event) { e.Language = lang } }
-func EventCurrency(code string) EventOption   { return func(e *Event) { e.Currency = code } }
-func EventPointOfSale(pos string) EventOption { return func(e *Event) { e.PointOfSale = pos } }
-func EventChannel(ch string) EventOption      { return func(e *Event) { e.Channel = ch } }

@@ -1,9 +1,12 @@
 package personalize
 
 import (
+	"cmp"
 	"encoding/json"
 	"math"
 	"strings"
+
+	"github.com/go-personalize/sdk/internal/browserid"
 )
 
 // checkEvent rejects an event the Stream API would reject or misfile, before any network call.
@@ -15,7 +18,7 @@ func (c *Client) checkEvent(ev *Event) error {
 	if ev.BrowserID == "" {
 		return invalidf("%s event has no browser ID", ev.Type)
 	}
-	if !ValidBrowserID(ev.BrowserID) {
+	if !browserid.Valid(ev.BrowserID) {
 		return invalidf("%s event has a malformed browser ID", ev.Type)
 	}
 	return c.checkEventFields(ev)
@@ -24,26 +27,20 @@ func (c *Client) checkEvent(ev *Event) error {
 // checkEventFields checks all but the type and the browser ID, so that a page can reject an
 // invalid event before it gets a browser ID for it.
 func (c *Client) checkEventFields(ev *Event) error {
-	if ev.Channel != "" && checkChannel(ev.Channel) != nil {
-		return invalidf("channel %q must be upper-case letters and underscores", truncate(ev.Channel))
+	if err := checkSettings(ev.Channel, ev.Language, ev.Currency, ev.PointOfSale); err != nil {
+		return err
 	}
-	if ev.Language != "" && checkLanguage(ev.Language) != nil {
-		return invalidf("language %q is not an ISO 639 code", truncate(ev.Language))
-	}
-	if ev.Currency != "" && checkCurrency(ev.Currency) != nil {
-		return invalidf("currency %q is not an ISO 4217 code", truncate(ev.Currency))
-	}
-	if strings.TrimSpace(or(ev.PointOfSale, c.cfg.pointOfSale)) == "" {
+	if strings.TrimSpace(cmp.Or(ev.PointOfSale, c.cfg.pointOfSale)) == "" {
 		return invalidf("no point of sale: set WithPointOfSale or the event's PointOfSale")
 	}
 	// The Stream API requires a page on every event, not only on VIEW.
 	if strings.TrimSpace(ev.Page) == "" {
-		return invalidf("%s event has no page: set EventPage (pages fill it in from the request)", ev.Type)
+		return invalidf("%s event has no page (Track and Identify fill it in from the request)", ev.Type)
 	}
 	switch ev.Type {
 	case EventIdentity:
 		if ev.Guest == nil {
-			return invalidf("IDENTITY event has no guest: use NewIdentityEvent or Identify")
+			return invalidf("IDENTITY event has no guest")
 		}
 		if err := ev.Guest.check(); err != nil {
 			return err
@@ -86,9 +83,9 @@ func checkEventType(t string) error {
 func checkCustomType(t string) error {
 	switch t {
 	case EventView:
-		return invalidf("VIEW is a reserved event type: use NewViewEvent or a page's SendView")
+		return invalidf("VIEW is a reserved event type: the middleware sends page views (Options.SendViewEvents)")
 	case EventIdentity:
-		return invalidf("IDENTITY is a reserved event type: use Identify or NewIdentityEvent")
+		return invalidf("IDENTITY is a reserved event type: use Identify")
 	}
 	return checkEventType(t)
 }

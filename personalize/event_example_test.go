@@ -11,7 +11,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/go-personalize/personalize/personalize"
+	"github.com/go-personalize/sdk/personalize"
 )
 
 // eventAPI is a stand-in for the Stream API that collects the types of the events it receives.
@@ -38,9 +38,9 @@ func eventAPI() (*httptest.Server, func() []string) {
 	}
 }
 
-// A Sender sends a site's events off the request path; pages queue them with Track, Identify
-// and SendView for their visitor.
-func ExampleNewSender() {
+// Track and Identify queue events for the page's visitor without waiting for the API; the
+// client sends them, and Close delivers what is still queued at shutdown.
+func Example_events() {
 	api, received := eventAPI()
 	defer api.Close()
 	client, err := personalize.New("my-client-key",
@@ -50,59 +50,60 @@ func ExampleNewSender() {
 	if err != nil {
 		panic(err)
 	}
-	defer client.CloseIdleConnections()
 
-	events, err := personalize.NewSender(client, personalize.SenderOptions{})
-	if err != nil {
-		panic(err)
-	}
-	client.SetSender(events)
-
-	// In a request (the middleware makes the page):
-	page := personalize.NewPage(context.Background(), client, personalize.Visitor{
+	// In a request (the middleware starts the page):
+	ctx, done := personalize.StartPage(context.Background(), client, personalize.Visitor{
 		BrowserID: "a38b230c-11eb-4cf9-8d5d-274e9f344925",
 		Path:      "/booking", // the page of the visitor's events
 	})
-	ctx := personalize.WithPage(context.Background(), page)
-	_ = page.SendView(ctx, "/booking")
 	_ = personalize.Track(ctx, "ADD_TO_CART", map[string]any{"sku": "BAG-20KG", "price": 35.0})
 	_ = personalize.Identify(ctx, personalize.Guest{
 		Identifiers: []personalize.GuestIdentifier{{ID: "user-42", Provider: "mysite"}},
 	})
-	page.Close()
+	done()
 
 	// At shutdown, deliver what is queued.
-	if err := events.Close(context.Background()); err != nil {
+	if err := client.Close(context.Background()); err != nil {
 		fmt.Println(err)
 	}
-	st := events.Stats()
+	st := client.EventStats()
 	fmt.Printf("sent %d, failed %d, dropped %d\n", st.Sent, st.Failed, st.Dropped)
 	fmt.Println(strings.Join(received(), " "))
 	// Output:
-	// sent 3, failed 0, dropped 0
-	// ADD_TO_CART IDENTITY VIEW
+	// sent 2, failed 0, dropped 0
+	// ADD_TO_CART IDENTITY
 }
 
-// EncodeEvent shows the body SendEvent and a Sender post to /v1.2/events.
-func ExampleClient_EncodeEvent() {
-	client, err := personalize.New("my-client-key", personalize.WithPointOfSale("mysite/ireland"))
+// SendEvent sends one event outside a page and waits for the answer; here, the body the
+// Stream API receives for a page view.
+func ExampleClient_SendEvent() {
+	var body map[string]any
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_ = json.NewDecoder(r.Body).Decode(&body)
+		w.WriteHeader(http.StatusCreated)
+	}))
+	defer api.Close()
+	client, err := personalize.New("my-client-key", personalize.WithBaseURL(api.URL), personalize.WithPointOfSale("mysite/ireland"))
 	if err != nil {
 		panic(err)
 	}
-	ev := personalize.NewViewEvent("/destinations/lisbon", "https://news.example/",
-		map[string]string{"campaign": "summer_sale"})
-	ev.BrowserID = "a38b230c-11eb-4cf9-8d5d-274e9f344925"
-	body, err := client.EncodeEvent(ev)
+	defer client.Close(context.Background())
+
+	err = client.SendEvent(context.Background(), personalize.Event{
+		Type:      personalize.EventView,
+		BrowserID: "a38b230c-11eb-4cf9-8d5d-274e9f344925",
+		Page:      "/destinations/lisbon",
+		Referrer:  "https://news.example/",
+		UTM:       map[string]string{"campaign": "summer_sale"},
+	})
 	if err != nil {
 		panic(err)
 	}
-	var m map[string]any
-	_ = json.Unmarshal(body, &m)
-	delete(m, "requested_at") // the time of sending, e.g. 2026-03-04T11:30:00.123Z
-	sorted, _ := json.MarshalIndent(m, "", "  ")
+	delete(body, "requested_at") // the time of sending, e.g. 2026-03-04T11:30:00.123Z
+	sorted, _ := json.MarshalIndent(body, "", "  ")
 	fmt.Println(string(sorted))
 
-	_, err = client.EncodeEvent(personalize.Event{Type: "add_to_cart", BrowserID: ev.BrowserID})
+	err = client.SendEvent(context.Background(), personalize.Event{Type: "add_to_cart", BrowserID: "a38b230c-11eb-4cf9-8d5d-274e9f344925", Page: "/"})
 	fmt.Println(err)
 	// Output:
 	// {

@@ -1,17 +1,17 @@
-package personalize_test
+package personalize
 
 import (
 	"bytes"
 	"encoding/json"
 	"testing"
+	"time"
 	"unicode/utf8"
 
-	"github.com/go-personalize/personalize/personalize"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
-// FuzzEncodeEvent feeds the event encoder names and values as a visitor's URL or a caller may
+// FuzzEncodeEvent feeds the event encoder (what SendEvent and Track send) names and values as a visitor's URL or a caller may
 // supply them: the result is an invalid-request error or one JSON object whose top-level keys
 // are unique and whose base fields no extra field replaced.
 func FuzzEncodeEvent(f *testing.F) {
@@ -20,10 +20,11 @@ func FuzzEncodeEvent(f *testing.F) {
 	f.Add("X", "a", "\x00\"}", "utm_source", "\xff", "utm_x", "{")
 	f.Add("X", "ok", "v", "CAMPAIGN", "a", "", "")
 	f.Add("X", "a", "\xfc", "", "", "0", "")
-	c, err := personalize.New(seedClientKey, personalize.WithPointOfSale("site/ie"))
+	const seedClientKey, seedBrowserID = "abBah8aelipaPeebae7roox2tiexoSee", "a38b230c-11eb-4cf9-8d5d-274e9f344925"
+	c, err := New(seedClientKey, WithPointOfSale("site/ie"))
 	require.NoError(f, err)
 	f.Fuzz(func(t *testing.T, typ, extKey, extVal, utmKey, utmVal, dataKey, dataVal string) {
-		ev := personalize.Event{
+		ev := Event{
 			Type:      typ,
 			BrowserID: seedBrowserID,
 			Page:      "/p",
@@ -31,12 +32,12 @@ func FuzzEncodeEvent(f *testing.F) {
 			UTM:       map[string]string{utmKey: utmVal, "campaign": "fixed"},
 			Data:      map[string]any{dataKey: dataVal},
 		}
-		raw, err := c.EncodeEvent(ev)
+		raw, err := c.encodeEvent(&ev, time.Now())
 		if err != nil {
-			assert.ErrorIs(t, err, personalize.ErrInvalidRequest)
+			assert.ErrorIs(t, err, ErrInvalidRequest)
 			return
 		}
-		require.LessOrEqual(t, len(raw), personalize.MaxEventSize)
+		require.LessOrEqual(t, len(raw), maxEventSize)
 		keys := topLevelKeys(t, raw)
 		var m map[string]any
 		require.NoError(t, json.Unmarshal(raw, &m))

@@ -15,21 +15,19 @@ import (
 // before the request was sent or the API answered 503.
 //
 // Events do not go through the client's circuit breaker: failing events must not stop a
-// site's personalization, and a breaker opened by flows must not drop goal data. Off the
-// request path, use a Sender instead.
+// site's personalization, and a breaker opened by flows must not drop goal data. In a
+// handler, use Track or Identify instead: they never wait for the API.
 func (c *Client) SendEvent(ctx context.Context, ev Event) error {
 	payload, err := c.encodeEvent(&ev, time.Now())
 	if err != nil {
 		return err
 	}
-	raw, status, _, err := c.send(ctx, http.MethodPost, c.eventsURL(), payload, "")
+	raw, status, _, err := c.send(ctx, http.MethodPost, c.eventsURL, payload, "")
 	if err == nil {
 		err = checkEventAnswer(status, raw)
 	}
 	return redactGuest(err, guestSecrets(ev.Guest))
 }
-
-func (c *Client) eventsURL() string { return c.cfg.baseURL + "/v1.2/events" }
 
 // checkEventAnswer rejects a 2xx answer that is Sitecore's error object. Any other body (the
 // API answers {"status":"OK",...}, or nothing) is success.

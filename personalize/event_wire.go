@@ -1,10 +1,12 @@
 package personalize
 
 import (
+	"cmp"
 	"encoding/json"
-	"sort"
 	"strings"
 	"time"
+
+	"github.com/go-personalize/sdk/internal/mapkeys"
 )
 
 // eventBody is the wire format of POST /v1.2/events: the flat event object with the base
@@ -60,12 +62,6 @@ const eventTimeLayout = "2006-01-02T15:04:05.000Z"
 
 func eventTime(t time.Time) string { return t.UTC().Format(eventTimeLayout) }
 
-// EncodeEvent validates ev and returns the JSON body SendEvent would send for it, with the
-// client's defaults filled in. Errors wrap ErrInvalidRequest.
-func (c *Client) EncodeEvent(ev Event) ([]byte, error) {
-	return c.encodeEvent(&ev, time.Now())
-}
-
 // encodeEvent validates ev and encodes it; now stamps an event without RequestedAt.
 func (c *Client) encodeEvent(ev *Event, now time.Time) ([]byte, error) {
 	if err := c.checkEvent(ev); err != nil {
@@ -79,11 +75,11 @@ func (c *Client) encodeEvent(ev *Event, now time.Time) ([]byte, error) {
 		Type:        ev.Type,
 		BrowserID:   ev.BrowserID,
 		ClientKey:   c.clientKey,
-		Channel:     or(ev.Channel, c.cfg.channel),
-		Language:    or(ev.Language, c.cfg.language),
-		Currency:    or(ev.Currency, c.cfg.currency),
+		Channel:     cmp.Or(ev.Channel, c.cfg.channel),
+		Language:    cmp.Or(ev.Language, c.cfg.language),
+		Currency:    cmp.Or(ev.Currency, c.cfg.currency),
 		Page:        ev.Page,
-		PointOfSale: or(ev.PointOfSale, c.cfg.pointOfSale),
+		PointOfSale: cmp.Or(ev.PointOfSale, c.cfg.pointOfSale),
 		RequestedAt: eventTime(at),
 		Referrer:    ev.Referrer,
 		Ext:         ev.Ext,
@@ -117,7 +113,7 @@ func (c *Client) encodeEvent(ev *Event, now time.Time) ([]byte, error) {
 		}
 	}
 	if len(ev.Data) > 0 {
-		for _, k := range sortedKeys(ev.Data) {
+		for _, k := range mapkeys.Sorted(ev.Data) {
 			v, err := json.Marshal(ev.Data[k])
 			if err != nil {
 				return nil, invalidf("data field %q cannot be encoded as JSON: %v", k, err)
@@ -125,8 +121,8 @@ func (c *Client) encodeEvent(ev *Event, now time.Time) ([]byte, error) {
 			raw = appendRaw(raw, k, v)
 		}
 	}
-	if len(raw) > MaxEventSize {
-		return nil, invalidf("the event is %d bytes, over the %d-byte cap", len(raw), MaxEventSize)
+	if len(raw) > maxEventSize {
+		return nil, invalidf("the event is %d bytes, over the %d-byte cap", len(raw), maxEventSize)
 	}
 	return raw, nil
 }
@@ -167,25 +163,7 @@ func utmKey(k string) (string, bool) {
 // sortedUTMKeys sorts the keys by their lower-case form, so that keys differing only in case
 // are neighbours.
 func sortedUTMKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Slice(keys, func(i, j int) bool {
-		a, b := strings.ToLower(keys[i]), strings.ToLower(keys[j])
-		if a != b {
-			return a < b
-		}
-		return keys[i] < keys[j]
+	return mapkeys.SortedFunc(m, func(a, b string) int {
+		return cmp.Or(cmp.Compare(strings.ToLower(a), strings.ToLower(b)), cmp.Compare(a, b))
 	})
-	return keys
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

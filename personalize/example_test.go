@@ -6,14 +6,14 @@ import (
 	"fmt"
 	"log"
 
-	"github.com/go-personalize/personalize/personalize"
-	"github.com/go-personalize/personalize/personalize/sandbox"
+	"github.com/go-personalize/sdk/personalize"
+	"github.com/go-personalize/sdk/personalize/sandbox"
 )
 
 // Calling a flow against the sandbox, the local stand-in for Sitecore Personalize.
 func ExampleClient_CallFlow() {
 	sb := sandbox.New(sandbox.WithFlows(
-		sandbox.Flow("home_page_banner").Returns(map[string]any{"name": "Summer sale", "imageUrl": "/static/sun.svg"}),
+		sandbox.Define("home_page_banner").Returns(map[string]any{"name": "Summer sale", "imageUrl": "/static/sun.svg"}),
 	))
 	srv := sandbox.NewServer(sb)
 	defer srv.Close()
@@ -25,18 +25,19 @@ func ExampleClient_CallFlow() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	defer client.CloseIdleConnections()
+	defer client.Close(context.Background())
 
 	res, err := client.CallFlow(context.Background(), personalize.FlowRequest{
 		FriendlyID: "home_page_banner",
-		Identity:   personalize.BrowserID("a38b230c-11eb-4cf9-8d5d-274e9f344925"),
+		Identity:   personalize.ByBrowserID("a38b230c-11eb-4cf9-8d5d-274e9f344925"),
 		UTM:        map[string]string{"campaign": "summer_sale"},
 	})
 	if err != nil {
 		log.Fatal(err)
 	}
-	offer, _ := res.Offer()
-	fmt.Println(offer.Name(), offer.ImageURL())
+	for _, offer := range res.Offers() {
+		fmt.Println(offer.Name(), offer.ImageURL())
+	}
 	// Output: Summer sale /static/sun.svg
 }
 
@@ -50,7 +51,7 @@ func ExampleResult_Offers() {
 		fmt.Println(o.Name())
 		fmt.Println(o.TrackingURL())
 		fmt.Println(o.ImageURL())
-		fmt.Println(o.String("nonDependent"))
+		fmt.Println(o.Text("nonDependent"))
 	}
 	// Output:
 	// Ancillary bag
@@ -60,30 +61,29 @@ func ExampleResult_Offers() {
 }
 
 // Decoding an answer into your own type.
-func ExampleDecodeAs() {
+func ExampleResult_Decode() {
 	res := &personalize.Result{Raw: []byte(`{"variantId": "summer"}`)}
-	type variant struct {
+	var v struct {
 		VariantID string `json:"variantId"`
 	}
-	v, err := personalize.DecodeAs[variant](res)
+	err := res.Decode(&v)
 	fmt.Println(v.VariantID, err)
 	// Output: summer <nil>
 }
 
 // A page prefetches its flows in parallel, then each slot takes its result. The middleware
-// package makes the page for every request; here it is made by hand.
+// package starts the page for every request; here StartPage does it.
 func ExamplePrefetch() {
 	srv := sandbox.NewServer(sandbox.New(sandbox.WithFlows(
-		sandbox.Flow("home_page_banner").Returns(map[string]any{"name": "Fly for less"}),
-		sandbox.Flow("newsletter_offer").Returns(map[string]any{"name": "10% off your next trip"}),
+		sandbox.Define("home_page_banner").Returns(map[string]any{"name": "Fly for less"}),
+		sandbox.Define("newsletter_offer").Returns(map[string]any{"name": "10% off your next trip"}),
 	)))
 	defer srv.Close()
 	client, _ := personalize.New(sandbox.DefaultClientKey, personalize.WithBaseURL(srv.URL), personalize.WithPointOfSale("airline.example"))
-	defer client.CloseIdleConnections()
+	defer client.Close(context.Background())
 
-	page := personalize.NewPage(context.Background(), client, personalize.Visitor{BrowserID: "a38b230c-11eb-4cf9-8d5d-274e9f344925"})
-	defer page.Close()
-	ctx := personalize.WithPage(context.Background(), page)
+	ctx, done := personalize.StartPage(context.Background(), client, personalize.Visitor{BrowserID: "a38b230c-11eb-4cf9-8d5d-274e9f344925"})
+	defer done()
 
 	personalize.Prefetch(ctx, "home_page_banner", "newsletter_offer") // both calls start now
 	for _, id := range []string{"home_page_banner", "newsletter_offer", "home_page_banner"} {
@@ -92,8 +92,7 @@ func ExamplePrefetch() {
 			fmt.Println(id, "default content:", err)
 			continue
 		}
-		offer, _ := res.Offer()
-		fmt.Println(id, "→", offer.Name())
+		fmt.Println(id, "→", res.Offers()[0].Name())
 	}
 	fmt.Println("API calls:", srv.Sandbox.CallCount(""))
 	// Output:
@@ -106,14 +105,13 @@ func ExamplePrefetch() {
 // Flow fails open: on any failure there is no result and an error that says why, so the page
 // renders its default content.
 func ExampleFlow() {
-	srv := sandbox.NewServer(sandbox.New(sandbox.WithFlows(sandbox.Flow("home_page_banner").Returns(map[string]any{"name": "x"}))))
+	srv := sandbox.NewServer(sandbox.New(sandbox.WithFlows(sandbox.Define("home_page_banner").Returns(map[string]any{"name": "x"}))))
 	defer srv.Close()
 	srv.Sandbox.SetFault(sandbox.Fault{Status: 500})
 	client, _ := personalize.New(sandbox.DefaultClientKey, personalize.WithBaseURL(srv.URL), personalize.WithPointOfSale("airline.example"))
-	defer client.CloseIdleConnections()
-	page := personalize.NewPage(context.Background(), client, personalize.Visitor{BrowserID: "a38b230c-11eb-4cf9-8d5d-274e9f344925"})
-	defer page.Close()
-	ctx := personalize.WithPage(context.Background(), page)
+	defer client.Close(context.Background())
+	ctx, done := personalize.StartPage(context.Background(), client, personalize.Visitor{BrowserID: "a38b230c-11eb-4cf9-8d5d-274e9f344925"})
+	defer done()
 
 	res, err := personalize.Flow(ctx, "home_page_banner")
 	var apiErr *personalize.APIError

@@ -2,6 +2,7 @@ package personalize_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -11,7 +12,7 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/go-personalize/personalize/personalize"
+	"github.com/go-personalize/sdk/personalize"
 	"github.com/stretchr/testify/require"
 )
 
@@ -78,7 +79,7 @@ func newClient(t testing.TB, baseURL string, opts ...personalize.Option) *person
 		personalize.WithPointOfSale("myretailsite/ireland"),
 	}, opts...)...)
 	require.NoError(t, err)
-	t.Cleanup(c.CloseIdleConnections)
+	t.Cleanup(func() { _ = c.Close(context.Background()) })
 	return c
 }
 
@@ -92,5 +93,3 @@ func mustJSON(t testing.TB, v any) string {
 func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
 
 func itoa(n int) string { return strconv.Itoa(n) }
-
-func jsonRaw(b []byte) json.RawMessage { return json.RawMessage(b) }

@@ -29,37 +29,27 @@ func (k IdentityKind) String() string {
 
 // Identity is who a flow runs for: exactly one of a browser ID, an email address or an
 // identifier with its provider. Its fields are unexported so that two identities at once cannot
-// be expressed; build one with BrowserID, Email or Identifier.
+// be expressed; build one with ByBrowserID, ByEmail or ByIdentifier. It prints as its kind
+// only, never its value, so it is safe to log.
 type Identity struct {
 	kind     IdentityKind
 	value    string
 	provider string
 }
 
-// BrowserID is the identity of a browser whose ID Sitecore created.
-func BrowserID(id string) Identity { return Identity{kind: BrowserIDIdentity, value: id} }
+// ByBrowserID is the identity of a browser whose ID Sitecore created.
+func ByBrowserID(id string) Identity { return Identity{kind: BrowserIDIdentity, value: id} }
 
-// Email is the identity of a known guest by email address.
-func Email(address string) Identity { return Identity{kind: EmailIdentity, value: address} }
+// ByEmail is the identity of a known guest by email address.
+func ByEmail(address string) Identity { return Identity{kind: EmailIdentity, value: address} }
 
-// Identifier is the identity of a known guest by an identifier issued by provider.
-func Identifier(id, provider string) Identity {
+// ByIdentifier is the identity of a known guest by an identifier issued by provider.
+func ByIdentifier(id, provider string) Identity {
 	return Identity{kind: IdentifiersIdentity, value: id, provider: provider}
 }
 
-// Kind says which identity this is.
-func (i Identity) Kind() IdentityKind { return i.kind }
-
-// IsZero reports whether no identity was given.
-func (i Identity) IsZero() bool { return i.kind == NoIdentity }
-
-// Value is the browser ID, email address or identifier.
-func (i Identity) Value() string { return i.value }
-
-// Provider is the identifier's provider (empty for other kinds).
-func (i Identity) Provider() string { return i.provider }
-
-// String describes the identity without its value, so it is safe to log.
+// String describes the identity without its value: "browserId", "email", "identifiers" or
+// "none".
 func (i Identity) String() string { return i.kind.String() }
 
 func (i Identity) validate() error {

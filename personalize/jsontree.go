@@ -3,6 +3,8 @@ package personalize
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
+	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -13,12 +15,42 @@ const maxTreeDepth = 10000
 // errNotJSON: the bytes are not valid JSON (the callers say where).
 var errNotJSON = errors.New("personalize: invalid JSON")
 
+// decodeTree decodes a flow's answer: exactly one JSON value, numbers kept as json.Number;
+// anything else (invalid JSON, nothing at all, more than one value) is an
+// ErrMalformedResponse. It accepts what encoding/json's Unmarshal accepts into an any, and
+// yields the tree its Decoder yields with UseNumber (see treeParser).
+func decodeTree(raw []byte) (any, error) {
+	p := treeParser{data: raw}
+	p.skipSpace()
+	if p.i == len(raw) {
+		return nil, fmt.Errorf("%w: empty body", ErrMalformedResponse)
+	}
+	v, err := p.parseValue()
+	if err != nil {
+		return nil, fmt.Errorf("%w: body is not JSON: %s", ErrMalformedResponse, excerpt(raw))
+	}
+	if p.skipSpace(); p.i < len(raw) {
+		return nil, fmt.Errorf("%w: body is not one JSON value: %s", ErrMalformedResponse, excerpt(raw))
+	}
+	return v, nil
+}
+
+// firstValue decodes the first JSON value of raw, whatever follows it; nil when there is none.
+func firstValue(raw []byte) any {
+	p := treeParser{data: raw}
+	p.skipSpace()
+	v, _ := p.parseValue()
+	return v
+}
+
 // treeParser decodes one JSON value into the tree encoding/json's Decoder makes with
 // UseNumber (map[string]any, []any, string, json.Number, bool, nil), straight from the
 // bytes in one pass: the Decoder copies its input into a buffer it grows, then scans it
-// twice. It accepts exactly what encoding/json accepts and yields the same values: strings
-// with invalid UTF-8 or lone surrogates hold U+FFFD in their place, later duplicate keys
-// win, nesting stops at encoding/json's depth (a fuzz test holds the two equal).
+// twice, and costs the example site's home page 17% more time and 12% more memory
+// (docs/performance.md). It accepts exactly what encoding/json's Unmarshal accepts into an
+// any (so no number beyond float64's range) and yields the Decoder's values: strings with
+// invalid UTF-8 or lone surrogates hold U+FFFD in their place, later duplicate keys win,
+// nesting stops at encoding/json's depth (a differential fuzz test holds the two equal).
 type treeParser struct {
 	data  []byte
 	i     int
@@ -57,7 +89,8 @@ func (p *treeParser) literal(word string) error {
 	return nil
 }
 
-// skipSpace skips JSON's whitespace.
+// skipSpace skips JSON's whitespace: space, tab, line feed and carriage return, nothing else
+// (not \v, \f or U+00A0, which bytes.TrimSpace would take).
 func (p *treeParser) skipSpace() {
 	for p.i < len(p.data) {
 		switch p.data[p.i] {
@@ -182,6 +215,15 @@ func (p *treeParser) parseNumber() (any, error) {
 			return nil, errNotJSON
 		}
 		i = digits(d, i)
+		// Only an exponent, or hundreds of digits, can leave float64's range: encoding/json
+		// rejects such a number, so the parser does too.
+		if _, err := strconv.ParseFloat(string(d[start:i]), 64); err != nil {
+			return nil, errNotJSON
+		}
+	} else if i-start > 308 {
+		if _, err := strconv.ParseFloat(string(d[start:i]), 64); err != nil {
+			return nil, errNotJSON
+		}
 	}
 	p.i = i
 	return json.Number(d[start:i]), nil

@@ -3,7 +3,9 @@ package personalize
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -14,21 +16,25 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// decodeTreeStd is decodeTree as encoding/json's Decoder (with UseNumber) does it: the
-// reference treeParser must match, value for value and error for error.
+// decodeTreeStd is decodeTree as encoding/json does it, the referee treeParser must match
+// value for value and error for error: the tree its Decoder makes with UseNumber, from
+// exactly what its Unmarshal accepts into an any (one value, JSON whitespace around it, no
+// number beyond float64's range). Nothing is trimmed first: a body is what it is.
 func decodeTreeStd(raw []byte) (any, error) {
-	raw = bytes.TrimSpace(raw)
-	if len(raw) == 0 {
-		return nil, fmt.Errorf("%w: empty body", ErrMalformedResponse)
-	}
 	var v any
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
 	if err := dec.Decode(&v); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, fmt.Errorf("%w: empty body", ErrMalformedResponse)
+		}
 		return nil, fmt.Errorf("%w: body is not JSON: %s", ErrMalformedResponse, excerpt(raw))
 	}
-	if off := dec.InputOffset(); off < int64(len(raw)) && len(bytes.TrimSpace(raw[off:])) > 0 {
+	if len(bytes.TrimLeft(raw[dec.InputOffset():], " \t\r\n")) > 0 {
 		return nil, fmt.Errorf("%w: body is not one JSON value: %s", ErrMalformedResponse, excerpt(raw))
+	}
+	if json.Unmarshal(raw, new(any)) != nil { // a number beyond float64's range
+		return nil, fmt.Errorf("%w: body is not JSON: %s", ErrMalformedResponse, excerpt(raw))
 	}
 	return v, nil
 }
@@ -65,6 +71,9 @@ var treeSeeds = []string{
 	`"\'"`, "\"a\nb\"", "\"\x00\"", `{} {}`, `1 2`, `[1]]`, `{}x`, `1x`, "\xef\xbb\xbf{}",
 	"{}\u00a0", "\u00a0[]", "{}\u00a0x", `[1,2]x`, `"a"b`, `{"a":1}}`, `[`, `[1,`, `{"a":`, `{"a"`,
 	`[1e]`, `[-]`, `[01]`, `[1.]`, `["a"1]`, `{"a":1,"b"}`, `{,}`, `[,]`, `[,1]`,
+	// Whitespace that is not JSON's, and numbers beyond float64's range (issue 13).
+	"\v{}", "{}\v", "\f[]", "[]\f", "\u0085{}", "{}\u0085", "\u00a0\u00a0", "[1,\v2]",
+	`1e400`, `-1e400`, `[1e309]`, `{"a":1E+400}`, `1e-400`, `1e308`, strings.Repeat("9", 400), "0." + strings.Repeat("9", 400),
 }
 
 func TestDecodeTreeMatchesEncodingJSON(t *testing.T) {
@@ -87,6 +96,14 @@ func TestDecodeTreeDepth(t *testing.T) {
 			requireSameTree(t, []byte(objects))
 		})
 	}
+}
+
+func TestDecodeTreeDepthIsRestoredAfterEmptyContainers(t *testing.T) {
+	siblings := "[" + strings.Repeat("{},[],", maxTreeDepth) + "{}]"
+	v, err := decodeTree([]byte(siblings))
+	require.NoError(t, err, "10,000 empty siblings are one level deep, not 10,000")
+	assert.Len(t, v, 2*maxTreeDepth+1)
+	requireSameTree(t, []byte(siblings))
 }
 
 func TestDecodeTreeKeepsStringsAndNumbers(t *testing.T) {

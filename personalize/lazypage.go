@@ -3,14 +3,16 @@ package personalize
 import (
 	"context"
 	"sync"
+
+	"github.com/go-personalize/sdk/internal/seam"
 )
 
-// WithLazyPage returns a context whose page is made by newPage the first time something looks
-// it up (FromContext, Flow, Prefetch), at most once, and shared by every later look-up. A
-// middleware uses it so that requests which never ask for personalization never pay for a page
-// (or for the session and consent checks that building its Visitor needs). newPage may return
-// nil (flows then report ErrNoPage); it must not look the page up in the returned context.
-func WithLazyPage(ctx context.Context, newPage func() *Page) context.Context {
+// withLazyPage returns a context whose page is made by newPage the first time something looks
+// it up (Flow, Prefetch, Track...), at most once, and shared by every later look-up. The
+// middleware uses it (through the seam) so that requests which never ask for personalization
+// never pay for a page, nor for the session and consent checks that building its visitor
+// needs. newPage may return nil: flows then report ErrNoPage.
+func withLazyPage(ctx context.Context, newPage func() seam.Page) context.Context {
 	return &lazyPageCtx{Context: ctx, newPage: newPage}
 }
 
@@ -19,22 +21,28 @@ func WithLazyPage(ctx context.Context, newPage func() *Page) context.Context {
 type lazyPageCtx struct {
 	context.Context
 	once    sync.Once
-	newPage func() *Page
-	page    *Page
+	newPage func() seam.Page
+	page    *page
 }
 
 func (c *lazyPageCtx) Value(key any) any {
 	if _, ok := key.(pageKey); ok {
 		c.once.Do(c.build)
+		if c.page == nil {
+			return nil // not a typed nil in an interface: lookups see no page
+		}
 		return c.page
 	}
 	return c.Context.Value(key)
 }
 
 func (c *lazyPageCtx) build() {
-	if c.newPage != nil {
-		c.page = c.newPage()
+	if c.newPage == nil {
+		return
+	}
+	if p, ok := c.newPage().(*page); ok {
+		c.page = p
 	}
 }
 
-func (c *lazyPageCtx) String() string { return "personalize.WithLazyPage" }
+func (c *lazyPageCtx) String() string { return "personalize.lazyPage" }

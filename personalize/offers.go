@@ -1,11 +1,11 @@
 package personalize
 
 import (
-	"bytes"
 	"encoding/json"
-	"fmt"
-	"sort"
+	"maps"
 	"strings"
+
+	"github.com/go-personalize/sdk/internal/mapkeys"
 )
 
 // Offer is one offer of a decision: a JSON object whose fields are kept as sent. Well-known
@@ -120,30 +120,16 @@ func (o Offer) Get(key string) (any, bool) {
 	return nil, false
 }
 
-// String returns a field as a string: strings as they are, numbers and booleans in their JSON
-// form, anything else "".
-func (o Offer) String(key string) string {
+// Text returns a field as text: strings as they are, numbers and booleans in their JSON form,
+// anything else "".
+func (o Offer) Text(key string) string {
 	v, _ := o.Get(key)
 	return scalarString(v)
 }
 
-// Keys returns the offer's field names, sorted.
-func (o Offer) Keys() []string {
-	keys := make([]string, 0, len(o.fields))
-	for k := range o.fields {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
-
 // Fields returns a copy of the offer's fields.
 func (o Offer) Fields() map[string]any {
-	m := make(map[string]any, len(o.fields))
-	for k, v := range o.fields {
-		m[k] = v
-	}
-	return m
+	return maps.Clone(o.fields)
 }
 
 func scalarString(v any) string {
@@ -161,11 +147,11 @@ func scalarString(v any) string {
 	return ""
 }
 
-// ParseOffers finds the offers in a flow's answer. It understands the common shapes: a
+// parseOffers finds the offers in a flow's answer. It understands the common shapes: a
 // top-level array of offer objects (as in Sitecore's documentation), an object holding such an
 // array (under any key, e.g. "offers" or "decisions"), and a single offer object. Anything else
 // (junk, scalars, arrays of scalars) has no offers. It never panics.
-func ParseOffers(raw []byte) []Offer {
+func parseOffers(raw []byte) []Offer {
 	v, err := decodeTree(raw)
 	if err != nil {
 		return nil
@@ -173,26 +159,7 @@ func ParseOffers(raw []byte) []Offer {
 	return offersFromTree(v)
 }
 
-// decodeTree decodes one JSON value, numbers kept as json.Number, and fails on anything else:
-// invalid JSON, nothing at all, or more than one value. The tree is the one encoding/json's
-// Decoder makes with UseNumber, parsed in one pass without copying the body (treeParser).
-func decodeTree(raw []byte) (any, error) {
-	raw = bytes.TrimSpace(raw)
-	if len(raw) == 0 {
-		return nil, fmt.Errorf("%w: empty body", ErrMalformedResponse)
-	}
-	p := treeParser{data: raw}
-	v, err := p.parseValue()
-	if err != nil {
-		return nil, fmt.Errorf("%w: body is not JSON: %s", ErrMalformedResponse, excerpt(raw))
-	}
-	if off := p.i; off < len(raw) && len(bytes.TrimSpace(raw[off:])) > 0 {
-		return nil, fmt.Errorf("%w: body is not one JSON value: %s", ErrMalformedResponse, excerpt(raw))
-	}
-	return v, nil
-}
-
-// offersFromTree finds the offers in a decoded answer (see ParseOffers).
+// offersFromTree finds the offers in a decoded answer (see parseOffers).
 func offersFromTree(v any) []Offer {
 	switch v := v.(type) {
 	case []any:
@@ -214,12 +181,7 @@ func offersFromTree(v any) []Offer {
 				}
 			}
 		}
-		keys := make([]string, 0, len(v))
-		for k := range v {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
+		for _, k := range mapkeys.Sorted(v) {
 			if arr, ok := v[k].([]any); ok {
 				if offers := offersOf(arr); len(offers) > 0 {
 					return offers

@@ -2,16 +2,23 @@ package personalize_test
 
 import (
 	"encoding/json"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
-	"github.com/go-personalize/personalize/personalize"
+	"github.com/go-personalize/sdk/personalize"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
-func TestParseOffersShapes(t *testing.T) {
+// offersOf reads the offers of an answer as a flow's result does.
+func offersOf(raw string) []personalize.Offer {
+	return (&personalize.Result{Raw: json.RawMessage(raw)}).Offers()
+}
+
+func TestOffersShapes(t *testing.T) {
 	seed, err := os.ReadFile(filepath.Join("testdata", "seed", "response_offers.json"))
 	require.NoError(t, err)
 	tests := []struct {
@@ -29,7 +36,7 @@ func TestParseOffersShapes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			offers := personalize.ParseOffers([]byte(tt.raw))
+			offers := offersOf(tt.raw)
 			var names []string
 			for _, o := range offers {
 				names = append(names, o.Name())
@@ -39,19 +46,19 @@ func TestParseOffersShapes(t *testing.T) {
 	}
 }
 
-func TestParseOffersJunk(t *testing.T) {
+func TestOffersOfJunk(t *testing.T) {
 	for _, raw := range []string{
 		``, `   `, `null`, `true`, `42`, `"offer"`, `[]`, `{}`, `[1,2,3]`, `[[{"name":"nested too deep"}]]`,
 		`{"status":500,"code":"E","message":"boom"}`, `not json`, `[{"name":"a"}] trailing`, `{"name":`,
 	} {
 		t.Run(raw, func(t *testing.T) {
-			assert.Empty(t, personalize.ParseOffers([]byte(raw)))
+			assert.Empty(t, offersOf(raw))
 		})
 	}
 }
 
 func TestOfferWellKnownFields(t *testing.T) {
-	offers := personalize.ParseOffers([]byte(`[{
+	offers := offersOf(`[{
 		"TrackingURL": "https://api/v3/trackers/abc",
 		"Name": "Seat",
 		"imageURLForTesting": "https://img/seat.png",
@@ -60,21 +67,21 @@ func TestOfferWellKnownFields(t *testing.T) {
 		"nonDependent": "false",
 		"available": true,
 		"tags": ["a"]
-	}]`))
+	}]`)
 	require.Len(t, offers, 1)
 	o := offers[0]
 	assert.Equal(t, "https://api/v3/trackers/abc", o.TrackingURL())
 	assert.Equal(t, "Seat", o.Name())
 	assert.Equal(t, "https://img/seat.png", o.ImageURL())
 	assert.Equal(t, "Extra legroom", o.Description())
-	assert.Equal(t, "12.50", o.String("price"), "numbers keep their JSON text")
+	assert.Equal(t, "12.50", o.Text("price"), "numbers keep their JSON text")
 	price, _ := o.Get("price")
 	assert.Equal(t, json.Number("12.50"), price)
-	assert.Equal(t, "false", o.String("nondependent"))
-	assert.Equal(t, "true", o.String("available"))
-	assert.Equal(t, "", o.String("tags"), "non-scalars have no string form")
-	assert.Equal(t, "", o.String("missing"))
-	assert.Equal(t, []string{"Description", "Name", "TrackingURL", "available", "imageURLForTesting", "nonDependent", "price", "tags"}, o.Keys())
+	assert.Equal(t, "false", o.Text("nondependent"))
+	assert.Equal(t, "true", o.Text("available"))
+	assert.Equal(t, "", o.Text("tags"), "non-scalars have no string form")
+	assert.Equal(t, "", o.Text("missing"))
+	assert.Equal(t, []string{"Description", "Name", "TrackingURL", "available", "imageURLForTesting", "nonDependent", "price", "tags"}, slices.Sorted(maps.Keys(o.Fields())))
 
 	fields := o.Fields()
 	fields["Name"] = "changed"
@@ -96,19 +103,13 @@ func TestResultDecoding(t *testing.T) {
 	require.NoError(t, res.Decode(&d))
 	assert.Equal(t, decision{"v1", 3}, d)
 
-	d2, err := personalize.DecodeAs[decision](res)
-	require.NoError(t, err)
-	assert.Equal(t, d, d2)
-
-	_, err = personalize.DecodeAs[[]string](res)
-	assert.ErrorIs(t, err, personalize.ErrMalformedResponse)
+	var wrong []string
+	assert.ErrorIs(t, res.Decode(&wrong), personalize.ErrMalformedResponse)
 
 	var nilRes *personalize.Result
 	assert.ErrorIs(t, nilRes.Decode(&d), personalize.ErrMalformedResponse)
 	assert.True(t, nilRes.Empty())
 	assert.Nil(t, nilRes.Offers())
-	_, ok := nilRes.Offer()
-	assert.False(t, ok)
 }
 
 func TestResultEmpty(t *testing.T) {
@@ -127,8 +128,9 @@ func FuzzParseOffers(f *testing.F) {
 		res := &personalize.Result{Raw: raw}
 		for _, o := range res.Offers() {
 			_ = o.TrackingURL() + o.Name() + o.ImageURL() + o.Description() + o.URL()
-			for _, k := range o.Keys() {
-				_ = o.String(k)
+			for k := range o.Fields() {
+				_ = o.Text(k)
+				_, _ = o.Get(k)
 			}
 		}
 		_ = res.Empty()

@@ -4,22 +4,23 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/go-personalize/personalize/personalize"
+	"github.com/go-personalize/sdk/internal/seam"
+	"github.com/go-personalize/sdk/personalize"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
 const createdBrowserID = "0f0e0d0c-0b0a-4909-8807-060504030201"
 
-// eventSite is a client with a sender against a recording endpoint, and a way to make pages.
+// eventSite is a client against a recording events endpoint, and a way to make pages.
 type eventSite struct {
 	rec     *recorder
 	client  *personalize.Client
-	sender  *personalize.Sender
 	ensured atomic.Int64
 }
 
@@ -27,14 +28,12 @@ func newEventSite(t *testing.T) *eventSite {
 	t.Helper()
 	site := &eventSite{rec: newRecorder(t, answerJSON(http.StatusCreated, `{"status":"OK"}`))}
 	site.client = newClient(t, site.rec.srv.URL)
-	site.sender = newSender(t, site.client, personalize.SenderOptions{})
-	site.client.SetSender(site.sender)
 	return site
 }
 
-// page returns a context with a page for v; an EnsureBrowserID that counts its calls is added
-// when v has none.
-func (site *eventSite) page(t *testing.T, v personalize.Visitor) context.Context {
+// page returns a context with a page for v, as the middleware makes it; an EnsureBrowserID
+// that counts its calls is added when v has none.
+func (site *eventSite) page(t *testing.T, v seam.Visitor) context.Context {
 	t.Helper()
 	if v.EnsureBrowserID == nil {
 		v.EnsureBrowserID = func(context.Context) (string, error) {
@@ -42,15 +41,14 @@ func (site *eventSite) page(t *testing.T, v personalize.Visitor) context.Context
 			return createdBrowserID, nil
 		}
 	}
-	p := personalize.NewPage(context.Background(), site.client, v)
-	t.Cleanup(p.Close)
-	return personalize.WithPage(context.Background(), p)
+	ctx, _ := newPage(t, context.Background(), site.client, v)
+	return ctx
 }
 
-// flush closes the sender so that everything queued has arrived, and returns the bodies.
+// flush closes the client so that everything queued has arrived, and returns the bodies.
 func (site *eventSite) flush(t *testing.T) []map[string]any {
 	t.Helper()
-	require.NoError(t, closeWithin(t, site.sender, 10*time.Second))
+	require.NoError(t, closeWithin(t, site.client, 10*time.Second))
 	site.rec.mu.Lock()
 	defer site.rec.mu.Unlock()
 	out := make([]map[string]any, 0, len(site.rec.bodies))
@@ -62,43 +60,47 @@ func (site *eventSite) flush(t *testing.T) []map[string]any {
 
 func TestPageHelpersSendEventsForTheVisitor(t *testing.T) {
 	site := newEventSite(t)
-	ctx := site.page(t, personalize.Visitor{
+	ctx := site.page(t, seam.Visitor{
 		BrowserID: seedBrowserID,
+		Path:      "/booking",
 		Referrer:  "https://news.example/",
 		UTM:       map[string]string{"campaign": "summer_sale"},
 		Language:  "fr",
 	})
 
-	require.NoError(t, personalize.FromContext(ctx).SendView(ctx, "/destinations/lisbon"))
-	require.NoError(t, personalize.Track(ctx, "ADD_TO_CART", map[string]any{"sku": "BAG-20KG"},
-		personalize.EventPage("/booking"), personalize.EventData(map[string]any{"value": 35})))
+	require.NoError(t, seam.ClientOf(site.client).QueueView(seedBrowserID, "/destinations/lisbon", "https://news.example/",
+		map[string]string{"campaign": "summer_sale"}))
+	require.NoError(t, personalize.Track(ctx, "ADD_TO_CART", map[string]any{"sku": "BAG-20KG"}))
 	require.NoError(t, personalize.Identify(ctx, personalize.Guest{
 		Identifiers: []personalize.GuestIdentifier{{ID: "u-1", Provider: "example_site"}},
 		FirstName:   "Jane",
-	}, personalize.EventPage("/sign-in")))
+	}))
+	require.NoError(t, personalize.Track(ctx, "SUBSCRIBE", nil, personalize.WithCurrency("CHF"), personalize.WithLanguage("de")))
 
 	bodies := site.flush(t)
-	require.Len(t, bodies, 3)
+	require.Len(t, bodies, 4)
 	base := `"browser_id":"` + seedBrowserID + `","channel":"WEB","client_key":"` + seedClientKey + `",
 		"currency":"EUR","language":"fr","pos":"myretailsite/ireland"`
 	byType := map[string]string{}
 	for _, b := range bodies {
 		byType[b["type"].(string)] = mustJSON(t, b)
 	}
-	assert.JSONEq(t, `{"type":"VIEW",`+base+`,"page":"/destinations/lisbon","referrer":"https://news.example/",
-		"utm_campaign":"summer_sale"}`, byType["VIEW"])
-	assert.JSONEq(t, `{"type":"ADD_TO_CART",`+base+`,"page":"/booking","ext":{"sku":"BAG-20KG"},"value":35}`, byType["ADD_TO_CART"])
-	assert.JSONEq(t, `{"type":"IDENTITY",`+base+`,"page":"/sign-in",
+	// The middleware queues page views for the client, not the page: the client's language.
+	assert.JSONEq(t, `{"type":"VIEW",`+strings.Replace(base, `"language":"fr"`, `"language":"en"`, 1)+`,"page":"/destinations/lisbon",
+		"referrer":"https://news.example/","utm_campaign":"summer_sale"}`, byType["VIEW"])
+	assert.JSONEq(t, `{"type":"ADD_TO_CART",`+base+`,"page":"/booking","ext":{"sku":"BAG-20KG"}}`, byType["ADD_TO_CART"])
+	assert.JSONEq(t, `{"type":"IDENTITY",`+base+`,"page":"/booking",
 		"identifiers":[{"id":"u-1","provider":"example_site"}],"firstname":"Jane"}`, byType["IDENTITY"])
+	assert.JSONEq(t, `{"type":"SUBSCRIBE","browser_id":"`+seedBrowserID+`","channel":"WEB","client_key":"`+seedClientKey+`",
+		"currency":"CHF","language":"de","pos":"myretailsite/ireland","page":"/booking"}`, byType["SUBSCRIBE"], "settings override one event")
 	assert.Zero(t, site.ensured.Load(), "the visitor's browser ID was used")
 }
 
 func TestPageEventsCreateABrowserIDWhenThePageHasNone(t *testing.T) {
 	site := newEventSite(t)
-	ctx := site.page(t, personalize.Visitor{Path: "/booking"})
+	ctx := site.page(t, seam.Visitor{Path: "/booking"})
 	require.NoError(t, personalize.Track(ctx, "ADD_TO_CART", nil))
 	require.NoError(t, personalize.Track(ctx, "REMOVE_FROM_CART", nil))
-	assert.Equal(t, createdBrowserID, personalize.FromContext(ctx).BrowserID(), "later code sees the new ID")
 	bodies := site.flush(t)
 	require.Len(t, bodies, 2)
 	for _, b := range bodies {
@@ -113,33 +115,39 @@ func TestPageEventsThatAreNotSent(t *testing.T) {
 	}
 	tests := []struct {
 		name    string
-		visitor personalize.Visitor
+		visitor seam.Visitor
 		send    func(ctx context.Context) error
 		is      error
 	}{
-		{"blocked visitor", personalize.Visitor{Blocked: "no consent"},
+		{"blocked visitor", seam.Visitor{Path: "/", Blocked: "no consent"},
 			func(ctx context.Context) error { return personalize.Track(ctx, "ADD_TO_CART", nil) }, personalize.ErrNoVisitor},
-		{"blocked visitor identifies", personalize.Visitor{Blocked: "bot", AllowKnownIdentities: true},
+		{"blocked visitor identifies", seam.Visitor{Path: "/", Blocked: "bot", AllowKnownIdentities: true},
 			func(ctx context.Context) error {
 				return personalize.Identify(ctx, personalize.Guest{Identifiers: []personalize.GuestIdentifier{{ID: "u", Provider: "p"}}})
 			}, personalize.ErrNoVisitor},
-		{"VIEW through Track", personalize.Visitor{},
+		{"VIEW through Track", seam.Visitor{Path: "/"},
 			func(ctx context.Context) error { return personalize.Track(ctx, "VIEW", nil) }, personalize.ErrInvalidRequest},
-		{"IDENTITY through Track", personalize.Visitor{},
+		{"IDENTITY through Track", seam.Visitor{Path: "/"},
 			func(ctx context.Context) error { return personalize.Track(ctx, "IDENTITY", nil) }, personalize.ErrInvalidRequest},
-		{"lower-case type", personalize.Visitor{},
+		{"lower-case type", seam.Visitor{Path: "/"},
 			func(ctx context.Context) error { return personalize.Track(ctx, "add_to_cart", nil) }, personalize.ErrInvalidRequest},
-		{"nested ext", personalize.Visitor{},
+		{"nested ext", seam.Visitor{Path: "/"},
 			func(ctx context.Context) error {
 				return personalize.Track(ctx, "ADD_TO_CART", map[string]any{"item": map[string]any{}})
 			}, personalize.ErrInvalidRequest},
-		{"identify without identifiers", personalize.Visitor{},
+		{"identify without identifiers", seam.Visitor{Path: "/"},
 			func(ctx context.Context) error { return personalize.Identify(ctx, personalize.Guest{Email: "a@b.co"}) }, personalize.ErrInvalidRequest},
-		{"view without a page", personalize.Visitor{},
-			func(ctx context.Context) error { return personalize.FromContext(ctx).SendView(ctx, "") }, personalize.ErrInvalidRequest},
-		{"no page in context", personalize.Visitor{},
+		{"event without a page", seam.Visitor{},
+			func(ctx context.Context) error { return personalize.Track(ctx, "ADD_TO_CART", nil) }, personalize.ErrInvalidRequest},
+		{"blank page", seam.Visitor{Path: "  "},
+			func(ctx context.Context) error { return personalize.Track(ctx, "ADD_TO_CART", nil) }, personalize.ErrInvalidRequest},
+		{"invalid setting", seam.Visitor{Path: "/"},
+			func(ctx context.Context) error {
+				return personalize.Track(ctx, "ADD_TO_CART", nil, personalize.WithCurrency("euro"))
+			}, personalize.ErrInvalidRequest},
+		{"no page in context", seam.Visitor{},
 			func(context.Context) error { return personalize.Track(context.Background(), "ADD_TO_CART", nil) }, personalize.ErrNoPage},
-		{"browser ID cannot be had", personalize.Visitor{EnsureBrowserID: failing},
+		{"browser ID cannot be had", seam.Visitor{Path: "/", EnsureBrowserID: failing},
 			func(ctx context.Context) error { return personalize.Track(ctx, "ADD_TO_CART", nil) }, nil},
 	}
 	for _, tt := range tests {
@@ -156,30 +164,4 @@ func TestPageEventsThatAreNotSent(t *testing.T) {
 			assert.Zero(t, site.rec.hits.Load())
 		})
 	}
-}
-
-func TestPageEventsNeedASender(t *testing.T) {
-	rec := newRecorder(t, answerJSON(http.StatusCreated, `{}`))
-	c := newClient(t, rec.srv.URL)
-	p := personalize.NewPage(context.Background(), c, personalize.Visitor{BrowserID: seedBrowserID})
-	defer p.Close()
-	ctx := personalize.WithPage(context.Background(), p)
-	assert.ErrorIs(t, personalize.Track(ctx, "ADD_TO_CART", nil), personalize.ErrNoSender)
-	assert.ErrorIs(t, p.SendView(ctx, "/"), personalize.ErrNoSender)
-
-	var nilPage *personalize.Page
-	assert.ErrorIs(t, nilPage.SendView(ctx, "/"), personalize.ErrNoPage)
-	assert.ErrorIs(t, nilPage.Enqueue(ctx, personalize.NewViewEvent("/", "", nil)), personalize.ErrNoPage)
-}
-
-func TestPageEnqueueSendsTheRequestsOwnView(t *testing.T) {
-	site := newEventSite(t)
-	ctx := site.page(t, personalize.Visitor{BrowserID: seedBrowserID, UTM: map[string]string{"campaign": "from_session"}})
-	// A middleware with the request at hand sends the request's own UTM, not the visit's.
-	err := personalize.FromContext(ctx).Enqueue(ctx, personalize.NewViewEvent("/", "", map[string]string{"source": "ad"}))
-	require.NoError(t, err)
-	bodies := site.flush(t)
-	require.Len(t, bodies, 1)
-	assert.Equal(t, "ad", bodies[0]["utm_source"])
-	assert.NotContains(t, bodies[0], "utm_campaign")
 }

@@ -8,8 +8,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/go-personalize/personalize/personalize"
-	"github.com/go-personalize/personalize/personalize/sandbox"
+	"github.com/go-personalize/sdk/internal/seam"
+	"github.com/go-personalize/sdk/personalize"
+	"github.com/go-personalize/sdk/personalize/personalizetest"
+	"github.com/go-personalize/sdk/personalize/sandbox"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -17,37 +19,34 @@ import (
 // startSandbox serves three flows on a sandbox for the test.
 func startSandbox(t testing.TB) *sandbox.Server {
 	t.Helper()
-	return sandbox.Start(t, sandbox.WithFlows(
-		sandbox.Flow("home_page_banner").Returns(map[string]any{"title": "Fly for less"}),
-		sandbox.Flow("recommended_destinations").Returns([]any{map[string]any{"name": "Lisbon"}, map[string]any{"name": "Oslo"}}),
-		sandbox.Flow("newsletter_offer").Returns(map[string]any{"name": "10% off"}),
+	return personalizetest.NewSandbox(t, sandbox.WithFlows(
+		sandbox.Define("home_page_banner").Returns(map[string]any{"title": "Fly for less"}),
+		sandbox.Define("recommended_destinations").Returns([]any{map[string]any{"name": "Lisbon"}, map[string]any{"name": "Oslo"}}),
+		sandbox.Define("newsletter_offer").Returns(map[string]any{"name": "10% off"}),
 	))
 }
 
 func sandboxClient(t testing.TB, srv *sandbox.Server, opts ...personalize.Option) *personalize.Client {
 	t.Helper()
-	c, err := personalize.New(sandbox.DefaultClientKey, append([]personalize.Option{
-		personalize.WithBaseURL(srv.URL), personalize.WithPointOfSale("airline.example"),
-	}, opts...)...)
-	require.NoError(t, err)
-	t.Cleanup(c.CloseIdleConnections)
-	return c
+	return personalizetest.NewClient(t, srv, append([]personalize.Option{personalize.WithPointOfSale("airline.example")}, opts...)...)
 }
 
-// newPage starts a page for a returning visitor and closes it with the test.
-func newPage(t testing.TB, ctx context.Context, c *personalize.Client, v personalize.Visitor) (context.Context, *personalize.Page) {
+// newPage starts a page as the middleware does (with its knowledge of the visitor: whether
+// it is blocked, how to get a browser ID) for a returning visitor, and closes it with the
+// test.
+func newPage(t testing.TB, ctx context.Context, c *personalize.Client, v seam.Visitor) (context.Context, seam.Page) {
 	t.Helper()
 	if v.BrowserID == "" && v.EnsureBrowserID == nil && v.Blocked == "" {
 		v.BrowserID = seedBrowserID
 	}
-	p := personalize.NewPage(ctx, c, v)
+	p := seam.ClientOf(c).NewPage(ctx, v)
 	t.Cleanup(p.Close)
-	return personalize.WithPage(ctx, p), p
+	return seam.WithLazyPage(ctx, func() seam.Page { return p }), p
 }
 
 func TestEachFlowIsCalledOncePerPage(t *testing.T) {
 	srv := startSandbox(t)
-	ctx, _ := newPage(t, context.Background(), sandboxClient(t, srv), personalize.Visitor{})
+	ctx, _ := newPage(t, context.Background(), sandboxClient(t, srv), seam.Visitor{})
 
 	// Three slots ask for two friendly IDs, at the same time.
 	var wg sync.WaitGroup
@@ -71,7 +70,7 @@ func TestPrefetchedFlowsRunInParallel(t *testing.T) {
 	srv := startSandbox(t)
 	srv.Sandbox.SetFault(sandbox.Fault{Latency: 100 * time.Millisecond})
 	c := sandboxClient(t, srv, personalize.WithBudget(5*time.Second))
-	ctx, _ := newPage(t, context.Background(), c, personalize.Visitor{})
+	ctx, _ := newPage(t, context.Background(), c, seam.Visitor{})
 
 	start := time.Now()
 	personalize.Prefetch(ctx, "home_page_banner", "recommended_destinations", "newsletter_offer")
@@ -89,7 +88,7 @@ func TestHangingAPIEndsAtTheBudget(t *testing.T) {
 	srv := startSandbox(t)
 	srv.Sandbox.SetFault(sandbox.Fault{Hang: true})
 	c := sandboxClient(t, srv, personalize.WithBudget(100*time.Millisecond), personalize.WithTimeout(time.Minute))
-	ctx, p := newPage(t, context.Background(), c, personalize.Visitor{})
+	ctx, p := newPage(t, context.Background(), c, seam.Visitor{})
 
 	start := time.Now()
 	personalize.Prefetch(ctx, "home_page_banner", "newsletter_offer")
@@ -100,7 +99,7 @@ func TestHangingAPIEndsAtTheBudget(t *testing.T) {
 	}
 	assert.Less(t, time.Since(start), time.Second, "the 100ms budget bounds every flow, generously")
 	p.Close() // returns only when every call has ended; goleak checks the rest at exit
-	for _, info := range p.Calls() {
+	for _, info := range personalize.Calls(ctx) {
 		assert.Equal(t, personalize.OutcomeTimeout, info.Outcome, info.FriendlyID)
 	}
 }
@@ -110,7 +109,7 @@ func TestCancelledRequestEndsEveryCall(t *testing.T) {
 	srv.Sandbox.SetFault(sandbox.Fault{Hang: true})
 	c := sandboxClient(t, srv, personalize.WithBudget(time.Minute), personalize.WithTimeout(time.Minute))
 	reqCtx, cancel := context.WithCancel(context.Background())
-	ctx, p := newPage(t, reqCtx, c, personalize.Visitor{})
+	ctx, p := newPage(t, reqCtx, c, seam.Visitor{})
 
 	personalize.Prefetch(ctx, "home_page_banner", "newsletter_offer")
 	time.AfterFunc(50*time.Millisecond, cancel)
@@ -121,7 +120,7 @@ func TestCancelledRequestEndsEveryCall(t *testing.T) {
 	assert.ErrorIs(t, err, personalize.ErrCanceled, "a flow asked for after the request ended")
 	p.Close()
 	assert.Less(t, time.Since(start), 5*time.Second)
-	for _, info := range p.Calls() {
+	for _, info := range personalize.Calls(ctx) {
 		assert.Equal(t, personalize.OutcomeCanceled, info.Outcome, info.FriendlyID)
 	}
 }
@@ -130,7 +129,7 @@ func TestBreakerAcrossPages(t *testing.T) {
 	srv := startSandbox(t)
 	c := sandboxClient(t, srv, personalize.WithBreaker(personalize.BreakerSettings{Failures: 3, OpenFor: 100 * time.Millisecond}))
 	flow := func() error {
-		ctx, p := newPage(t, context.Background(), c, personalize.Visitor{})
+		ctx, p := newPage(t, context.Background(), c, seam.Visitor{})
 		defer p.Close()
 		_, err := personalize.Flow(ctx, "home_page_banner")
 		return err
@@ -148,7 +147,7 @@ func TestBreakerAcrossPages(t *testing.T) {
 	time.Sleep(150 * time.Millisecond)
 	assert.NoError(t, flow(), "the breaker lets a trial call through and closes")
 	assert.NoError(t, flow())
-	assert.False(t, c.BreakerOpen())
+	assert.Equal(t, calls+2, srv.Sandbox.CallCount(""), "calls reach the API again")
 }
 
 func TestSandboxFaultsMapToErrors(t *testing.T) {
@@ -177,7 +176,7 @@ func TestSandboxFaultsMapToErrors(t *testing.T) {
 				budget = 300 * time.Millisecond
 			}
 			c := sandboxClient(t, srv, personalize.WithBudget(budget))
-			ctx, _ := newPage(t, context.Background(), c, personalize.Visitor{})
+			ctx, _ := newPage(t, context.Background(), c, seam.Visitor{})
 			personalize.Prefetch(ctx, "home_page_banner", "newsletter_offer")
 			res, err := personalize.Flow(ctx, "home_page_banner")
 			assert.Nil(t, res)
@@ -204,7 +203,7 @@ func apiStatus(status int) func(*testing.T, error) {
 }
 
 func TestPageParamsAsTheSandboxReceivesThem(t *testing.T) {
-	visitor := personalize.Visitor{
+	visitor := seam.Visitor{
 		BrowserID: seedBrowserID,
 		UTM:       map[string]string{"campaign": "summer_sale", "source": "newsletter"},
 		Referrer:  "https://news.example/today",
@@ -214,20 +213,18 @@ func TestPageParamsAsTheSandboxReceivesThem(t *testing.T) {
 		name       string
 		clientOpts []personalize.Option
 		flowOpts   []personalize.FlowOption
-		visitor    func(v *personalize.Visitor)
+		visitor    func(v *seam.Visitor)
 		want       string
 	}{
 		{"utm nested and referrer", nil, nil, nil,
 			`{"utm":{"campaign":"summer_sale","source":"newsletter"},"referrer":"https://news.example/today"}`},
 		{"utm flat", []personalize.Option{personalize.WithUTMShape(personalize.UTMFlat)}, nil, nil,
 			`{"utm_campaign":"summer_sale","utm_source":"newsletter","referrer":"https://news.example/today"}`},
-		{"referrer off", []personalize.Option{personalize.WithReferrerParam(false)}, nil, nil,
-			`{"utm":{"campaign":"summer_sale","source":"newsletter"}}`},
-		{"caller params beside them", nil, []personalize.FlowOption{personalize.FlowParams(map[string]any{"loggedInState": "loggedIn"})}, nil,
+		{"caller params beside them", nil, []personalize.FlowOption{personalize.WithParams(map[string]any{"loggedInState": "loggedIn"})}, nil,
 			`{"utm":{"campaign":"summer_sale","source":"newsletter"},"referrer":"https://news.example/today","loggedInState":"loggedIn"}`},
-		{"caller params win", nil, []personalize.FlowOption{personalize.FlowParams(map[string]any{"referrer": "mine", "utm": map[string]any{"campaign": "x"}})}, nil,
+		{"caller params win", nil, []personalize.FlowOption{personalize.WithParams(map[string]any{"referrer": "mine", "utm": map[string]any{"campaign": "x"}})}, nil,
 			`{"utm":{"campaign":"x"},"referrer":"mine"}`},
-		{"no utm, no referrer", nil, nil, func(v *personalize.Visitor) { v.UTM, v.Referrer = nil, "" }, ``},
+		{"no utm, no referrer", nil, nil, func(v *seam.Visitor) { v.UTM, v.Referrer = nil, "" }, ``},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -260,15 +257,15 @@ func TestPageParamsAsTheSandboxReceivesThem(t *testing.T) {
 
 func TestPerCallOptions(t *testing.T) {
 	srv := startSandbox(t)
-	ctx, _ := newPage(t, context.Background(), sandboxClient(t, srv), personalize.Visitor{})
+	ctx, _ := newPage(t, context.Background(), sandboxClient(t, srv), seam.Visitor{})
 
-	_, err := personalize.Flow(ctx, "home_page_banner", personalize.FlowIdentity(personalize.Email("jane@example.com")),
-		personalize.FlowLanguage("fr"), personalize.FlowCurrency("CHF"), personalize.FlowPointOfSale("airline.example/ch"))
+	_, err := personalize.Flow(ctx, "home_page_banner", personalize.WithIdentity(personalize.ByEmail("jane@example.com")),
+		personalize.WithLanguage("fr"), personalize.WithCurrency("CHF"), personalize.WithPointOfSale("airline.example/ch"))
 	require.NoError(t, err)
 	_, err = personalize.Flow(ctx, "home_page_banner")
 	require.NoError(t, err)
-	_, err = personalize.Flow(ctx, "home_page_banner", personalize.FlowIdentity(personalize.Email("jane@example.com")),
-		personalize.FlowLanguage("fr"), personalize.FlowCurrency("CHF"), personalize.FlowPointOfSale("airline.example/ch"))
+	_, err = personalize.Flow(ctx, "home_page_banner", personalize.WithIdentity(personalize.ByEmail("jane@example.com")),
+		personalize.WithLanguage("fr"), personalize.WithCurrency("CHF"), personalize.WithPointOfSale("airline.example/ch"))
 	require.NoError(t, err)
 
 	calls := srv.Sandbox.Calls()
@@ -287,18 +284,18 @@ func TestBlockedVisitorsMakeNoCall(t *testing.T) {
 	var mu sync.Mutex
 	c := sandboxClient(t, srv, personalize.WithHook(func(i personalize.CallInfo) { mu.Lock(); infos = append(infos, i); mu.Unlock() }))
 
-	ctx, _ := newPage(t, context.Background(), c, personalize.Visitor{Blocked: "no consent"})
+	ctx, _ := newPage(t, context.Background(), c, seam.Visitor{Blocked: "no consent"})
 	res, err := personalize.Flow(ctx, "home_page_banner")
 	assert.Nil(t, res)
 	assert.ErrorIs(t, err, personalize.ErrNoVisitor)
-	_, err = personalize.Flow(ctx, "newsletter_offer", personalize.FlowIdentity(personalize.Email("jane@example.com")))
+	_, err = personalize.Flow(ctx, "newsletter_offer", personalize.WithIdentity(personalize.ByEmail("jane@example.com")))
 	assert.ErrorIs(t, err, personalize.ErrNoVisitor, "known identities need AllowKnownIdentities")
 	assert.Zero(t, srv.Sandbox.CallCount(""))
 
-	ctx, _ = newPage(t, context.Background(), c, personalize.Visitor{Blocked: "no consent", AllowKnownIdentities: true})
+	ctx, _ = newPage(t, context.Background(), c, seam.Visitor{Blocked: "no consent", AllowKnownIdentities: true})
 	_, err = personalize.Flow(ctx, "home_page_banner")
 	assert.ErrorIs(t, err, personalize.ErrNoVisitor)
-	_, err = personalize.Flow(ctx, "newsletter_offer", personalize.FlowIdentity(personalize.Email("jane@example.com")))
+	_, err = personalize.Flow(ctx, "newsletter_offer", personalize.WithIdentity(personalize.ByEmail("jane@example.com")))
 	assert.NoError(t, err)
 	assert.Equal(t, 1, srv.Sandbox.CallCount(""))
 
@@ -319,7 +316,7 @@ func TestBrowserIDIsEnsuredOnceAndOnlyWhenNeeded(t *testing.T) {
 		return c.CreateBrowser(ctx)
 	}
 
-	ctx, p := newPage(t, context.Background(), c, personalize.Visitor{EnsureBrowserID: ensure})
+	ctx, _ := newPage(t, context.Background(), c, seam.Visitor{EnsureBrowserID: ensure})
 	assert.Zero(t, ensured.Load(), "nothing is created before a flow runs")
 	personalize.Prefetch(ctx, "home_page_banner", "recommended_destinations", "newsletter_offer")
 	for _, id := range []string{"home_page_banner", "recommended_destinations", "newsletter_offer"} {
@@ -329,14 +326,13 @@ func TestBrowserIDIsEnsuredOnceAndOnlyWhenNeeded(t *testing.T) {
 	assert.Equal(t, int64(1), ensured.Load())
 	require.Len(t, srv.Sandbox.Browsers(), 1)
 	id := srv.Sandbox.Browsers()[0]
-	assert.Equal(t, id, p.BrowserID())
 	for _, call := range srv.Sandbox.Calls() {
 		assert.Equal(t, id, call.Request.BrowserID)
 	}
 
 	// A failure to get one is the flows' failure: no call, default content.
 	srv.Sandbox.SetFault(sandbox.Fault{Status: 500})
-	ctx, _ = newPage(t, context.Background(), c, personalize.Visitor{EnsureBrowserID: c.CreateBrowser})
+	ctx, _ = newPage(t, context.Background(), c, seam.Visitor{EnsureBrowserID: c.CreateBrowser})
 	_, err := personalize.Flow(ctx, "home_page_banner")
 	assert.Error(t, err)
 	assert.Equal(t, 3, srv.Sandbox.CallCount(""))
@@ -345,13 +341,13 @@ func TestBrowserIDIsEnsuredOnceAndOnlyWhenNeeded(t *testing.T) {
 func TestCallsSummary(t *testing.T) {
 	srv := startSandbox(t)
 	srv.Sandbox.SetFlowFault("newsletter_offer", sandbox.Fault{Status: 500})
-	ctx, p := newPage(t, context.Background(), sandboxClient(t, srv), personalize.Visitor{})
+	ctx, p := newPage(t, context.Background(), sandboxClient(t, srv), seam.Visitor{})
 	personalize.Prefetch(ctx, "home_page_banner")
 	_, _ = personalize.Flow(ctx, "home_page_banner")
 	_, _ = personalize.Flow(ctx, "newsletter_offer")
 	assert.True(t, p.Called())
 
-	calls := p.Calls()
+	calls := personalize.Calls(ctx)
 	require.Len(t, calls, 2)
 	assert.Equal(t, "home_page_banner", calls[0].FriendlyID)
 	assert.Equal(t, personalize.OutcomeDecision, calls[0].Outcome)
@@ -361,20 +357,52 @@ func TestCallsSummary(t *testing.T) {
 	assert.Equal(t, personalize.OutcomeAPIError, calls[1].Outcome)
 	assert.Equal(t, 500, calls[1].StatusCode)
 	calls[0].FriendlyID = "changed"
-	assert.Equal(t, "home_page_banner", p.Calls()[0].FriendlyID, "the summary is a copy")
+	assert.Equal(t, "home_page_banner", personalize.Calls(ctx)[0].FriendlyID, "the summary is a copy")
 }
 
 func TestWithoutAPage(t *testing.T) {
 	ctx := context.Background()
-	assert.Nil(t, personalize.FromContext(ctx))
 	personalize.Prefetch(ctx, "home_page_banner") // no page, nothing to do, no panic
 	res, err := personalize.Flow(ctx, "home_page_banner")
 	assert.Nil(t, res)
 	assert.ErrorIs(t, err, personalize.ErrNoPage)
+	assert.Nil(t, personalize.Calls(ctx))
+	assert.ErrorIs(t, personalize.Track(ctx, "ADD_TO_CART", nil), personalize.ErrNoPage)
+	assert.ErrorIs(t, personalize.Identify(ctx, personalize.Guest{}), personalize.ErrNoPage)
 
-	var p *personalize.Page
-	assert.Empty(t, p.BrowserID())
-	assert.Nil(t, p.Calls())
-	assert.False(t, p.Called())
-	p.Close()
+	// A lazy page that turns out to be none (the middleware after the handler returned).
+	ctx = seam.WithLazyPage(ctx, func() seam.Page { return nil })
+	_, err = personalize.Flow(ctx, "home_page_banner")
+	assert.ErrorIs(t, err, personalize.ErrNoPage)
+}
+
+func TestStartPage(t *testing.T) {
+	srv := startSandbox(t)
+	c := sandboxClient(t, srv)
+	ctx, done := personalize.StartPage(context.Background(), c, personalize.Visitor{
+		BrowserID: seedBrowserID, UTM: map[string]string{"campaign": "summer_sale"}, Language: "fr", Path: "/",
+	})
+	personalize.Prefetch(ctx, "home_page_banner")
+	res, err := personalize.Flow(ctx, "home_page_banner")
+	require.NoError(t, err)
+	assert.Equal(t, "Fly for less", res.Offers()[0].Name())
+	_, err = personalize.Flow(ctx, "home_page_banner")
+	require.NoError(t, err)
+	done()
+	_, err = personalize.Flow(ctx, "newsletter_offer")
+	assert.ErrorIs(t, err, personalize.ErrCanceled, "flows asked for after done are not called")
+
+	calls := srv.Sandbox.Calls()
+	require.Len(t, calls, 1, "one call per friendly ID per page")
+	r := calls[0].Request
+	assert.Equal(t, seedBrowserID, r.BrowserID)
+	assert.Equal(t, "fr", r.Language, "the visitor's language")
+	assert.Equal(t, "summer_sale", r.UTM("campaign"))
+	require.Len(t, personalize.Calls(ctx), 2)
+
+	// Without a client there is no page: flows report it, nothing panics.
+	ctx, done = personalize.StartPage(context.Background(), nil, personalize.Visitor{BrowserID: seedBrowserID})
+	defer done()
+	_, err = personalize.Flow(ctx, "home_page_banner")
+	assert.ErrorIs(t, err, personalize.ErrNoPage)
 }

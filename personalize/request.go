@@ -1,6 +1,8 @@
 package personalize
 
 import (
+	"cmp"
+	"maps"
 	"strings"
 )
 
@@ -10,7 +12,8 @@ type FlowRequest struct {
 	FriendlyID string
 	// Identity is who the flow runs for: exactly one browser ID, email or identifier.
 	Identity Identity
-	// Channel, Language, Currency and PointOfSale override the client's defaults.
+	// Channel, Language, Currency and PointOfSale override the client's defaults (see
+	// Setting).
 	Channel     string
 	Language    string
 	Currency    string
@@ -18,13 +21,42 @@ type FlowRequest struct {
 	// UTM holds the visit's UTM parameters, keys without the "utm_" prefix ("campaign"). They are
 	// sent as params.utm, or as flat params.utm_* keys with WithUTMShape(UTMFlat).
 	UTM map[string]string
-	// Referrer is sent as params.referrer unless WithReferrerParam(false).
+	// Referrer is sent as params.referrer.
 	Referrer string
 	// Params are the flow's custom fields; a key given here replaces the same top-level key
 	// built from UTM and Referrer. The map is read, never modified.
 	Params map[string]any
 	// UserAgent is the visitor's User-Agent, forwarded as a header like the Cloud SDK does.
 	UserAgent string
+}
+
+// FlowOption changes one flow call of a page (Flow): WithIdentity, WithParams, or a Setting.
+type FlowOption interface {
+	applyFlow(*FlowRequest)
+}
+
+type flowOptionFunc func(*FlowRequest)
+
+func (f flowOptionFunc) applyFlow(r *FlowRequest) { f(r) }
+
+// WithIdentity runs the flow for a known guest instead of the visitor's browser ID. Goals are
+// attributed to a browser session only with the browser ID.
+func WithIdentity(id Identity) FlowOption {
+	return flowOptionFunc(func(r *FlowRequest) { r.Identity = id })
+}
+
+// WithParams adds custom params to the flow call; their keys replace those built from UTM and
+// the referrer, and those of an earlier WithParams.
+func WithParams(params map[string]any) FlowOption {
+	return flowOptionFunc(func(r *FlowRequest) {
+		if len(params) == 0 {
+			return
+		}
+		merged := make(map[string]any, len(r.Params)+len(params))
+		maps.Copy(merged, r.Params)
+		maps.Copy(merged, params)
+		r.Params = merged
+	})
 }
 
 // callFlowsBody is the wire format of POST /v2/callFlows, field for field as documented.
@@ -54,19 +86,17 @@ func (c *Client) body(req *FlowRequest) (*callFlowsBody, error) {
 	if err := req.Identity.validate(); err != nil {
 		return nil, err
 	}
+	if err := checkSettings(req.Channel, req.Language, req.Currency, req.PointOfSale); err != nil {
+		return nil, err
+	}
 	b := &callFlowsBody{
 		ClientKey:    c.clientKey,
-		Channel:      or(req.Channel, c.cfg.channel),
-		Language:     or(req.Language, c.cfg.language),
-		CurrencyCode: or(req.Currency, c.cfg.currency),
-		PointOfSale:  or(req.PointOfSale, c.cfg.pointOfSale),
+		Channel:      cmp.Or(req.Channel, c.cfg.channel),
+		Language:     cmp.Or(req.Language, c.cfg.language),
+		CurrencyCode: cmp.Or(req.Currency, c.cfg.currency),
+		PointOfSale:  cmp.Or(req.PointOfSale, c.cfg.pointOfSale),
 		FriendlyID:   req.FriendlyID,
 		Params:       c.params(req),
-	}
-	if req.Channel != "" {
-		if err := checkChannel(req.Channel); err != nil {
-			return nil, invalidf("channel %q must be upper-case letters and underscores", req.Channel)
-		}
 	}
 	switch req.Identity.kind {
 	case BrowserIDIdentity:
@@ -82,11 +112,8 @@ func (c *Client) body(req *FlowRequest) (*callFlowsBody, error) {
 // params merges UTM, referrer and the caller's params into a new map, leaving every input as
 // it was.
 func (c *Client) params(req *FlowRequest) map[string]any {
-	n := len(req.Params)
-	if len(req.UTM) > 0 {
-		n += len(req.UTM)
-	}
-	if n == 0 && (req.Referrer == "" || !c.cfg.sendReferrer) {
+	n := len(req.Params) + len(req.UTM)
+	if n == 0 && req.Referrer == "" {
 		return nil
 	}
 	p := make(map[string]any, n+1)
@@ -96,25 +123,12 @@ func (c *Client) params(req *FlowRequest) map[string]any {
 				p["utm_"+k] = v
 			}
 		} else {
-			utm := make(map[string]string, len(req.UTM))
-			for k, v := range req.UTM {
-				utm[k] = v
-			}
-			p["utm"] = utm
+			p["utm"] = maps.Clone(req.UTM)
 		}
 	}
-	if req.Referrer != "" && c.cfg.sendReferrer {
+	if req.Referrer != "" {
 		p["referrer"] = req.Referrer
 	}
-	for k, v := range req.Params {
-		p[k] = v
-	}
+	maps.Copy(p, req.Params)
 	return p
-}
-
-func or(v, def string) string {
-	if v != "" {
-		return v
-	}
-	return def
 }

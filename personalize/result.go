@@ -37,13 +37,6 @@ func (r *Result) Decode(v any) error {
 	return nil
 }
 
-// DecodeAs unmarshals a result into a new T.
-func DecodeAs[T any](r *Result) (T, error) {
-	var v T
-	err := r.Decode(&v)
-	return v, err
-}
-
 // Empty reports whether the answer holds nothing to show: no result, null, {}, [] or "".
 func (r *Result) Empty() bool {
 	if r == nil {
@@ -56,7 +49,10 @@ func (r *Result) Empty() bool {
 	return false
 }
 
-// Offers returns the offers in the answer (see ParseOffers); safe for concurrent use.
+// Offers returns the offers in the answer; safe for concurrent use. It understands the
+// common shapes: a top-level array of offer objects (as in Sitecore's documentation), an
+// object holding such an array (under any key, e.g. "offers" or "decisions"), and a single
+// offer object. Anything else (scalars, arrays of scalars) has no offers.
 func (r *Result) Offers() []Offer {
 	if r == nil {
 		return nil
@@ -66,16 +62,7 @@ func (r *Result) Offers() []Offer {
 			r.offers = offersFromTree(r.tree)
 			return
 		}
-		r.offers = ParseOffers(r.Raw)
+		r.offers = parseOffers(r.Raw)
 	})
 	return r.offers
-}
-
-// Offer returns the first offer, for slots that show a single decision (a banner).
-func (r *Result) Offer() (Offer, bool) {
-	offers := r.Offers()
-	if len(offers) == 0 {
-		return Offer{}, false
-	}
-	return offers[0], true
 }

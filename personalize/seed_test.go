@@ -6,7 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/go-personalize/personalize/personalize"
+	"github.com/go-personalize/sdk/personalize"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -21,16 +21,16 @@ func TestSeedRequestBodies(t *testing.T) {
 		req  personalize.FlowRequest
 	}{
 		{"request_browser_id.json", "myretailsite/ireland", personalize.FlowRequest{
-			FriendlyID: "home_page_banner", Identity: personalize.BrowserID(seedBrowserID)}},
+			FriendlyID: "home_page_banner", Identity: personalize.ByBrowserID(seedBrowserID)}},
 		{"request_email.json", "myretailsite/ireland", personalize.FlowRequest{
-			FriendlyID: "home_page_banner", Identity: personalize.Email("[email\u00a0protected]") /* as the page has it, Cloudflare-obfuscated */}},
+			FriendlyID: "home_page_banner", Identity: personalize.ByEmail("[email\u00a0protected]") /* as the page has it, Cloudflare-obfuscated */}},
 		{"request_identifiers.json", "myretailsite/ireland", personalize.FlowRequest{
-			FriendlyID: "home_page_banner", Identity: personalize.Identifier("123456", "BXLP")}},
+			FriendlyID: "home_page_banner", Identity: personalize.ByIdentifier("123456", "BXLP")}},
 		{"request_custom_fields.json", "retailsite.com", personalize.FlowRequest{
-			FriendlyID: "home_page_banner", Identity: personalize.BrowserID(seedBrowserID),
+			FriendlyID: "home_page_banner", Identity: personalize.ByBrowserID(seedBrowserID),
 			Params: map[string]any{"loggedInState": "loggedIn", "someKey": "someValue"}}},
 		{"request_utm.json", "retailsite.com", personalize.FlowRequest{
-			FriendlyID: "home_page_banner", Identity: personalize.BrowserID(seedBrowserID),
+			FriendlyID: "home_page_banner", Identity: personalize.ByBrowserID(seedBrowserID),
 			UTM: map[string]string{"campaign": "summer_sale", "source": "newsletter", "medium": "email", "content": "running shoes"}}},
 	}
 	for _, tt := range tests {
@@ -55,7 +55,7 @@ func TestSeedResponseOffers(t *testing.T) {
 	c := newClient(t, rec.srv.URL)
 
 	res, err := c.CallFlow(context.Background(), personalize.FlowRequest{
-		FriendlyID: "ancillary_offers", Identity: personalize.BrowserID(seedBrowserID)})
+		FriendlyID: "ancillary_offers", Identity: personalize.ByBrowserID(seedBrowserID)})
 	require.NoError(t, err)
 	offers := res.Offers()
 	require.Len(t, offers, 4)
@@ -69,7 +69,7 @@ func TestSeedResponseOffers(t *testing.T) {
 	v, ok := offers[2].Get("nonDependent")
 	require.True(t, ok)
 	assert.Equal(t, "false", v, "a string field stays a string")
-	assert.Equal(t, "false", offers[3].String("NONDEPENDENT"), "keys match without regard to case")
+	assert.Equal(t, "false", offers[3].Text("NONDEPENDENT"), "keys match without regard to case")
 	_, ok = offers[0].Get("nonDependent")
 	assert.False(t, ok)
 	assert.JSONEq(t, string(body), string(res.Raw), "the raw answer is kept")

@@ -1,7 +1,7 @@
 package personalize
 
-// Version is this library's version, sent in the User-Agent header.
-const Version = "0.1.0"
+// Version is this library's version, sent to the API in the X-Library-Version header.
+const Version = "0.2.0"
 
-// UserAgent names the library in API requests.
-const UserAgent = "go-personalize/" + Version + " (+https://github.com/go-personalize/personalize)"
+// userAgent names the library in API requests that have no visitor's User-Agent to forward.
+const userAgent = "go-personalize/" + Version + " (+https://github.com/go-personalize/sdk)"

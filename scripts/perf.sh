@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # perf.sh: measure the example site's 3-slot home page against the bare reference page
-# (internal/bareref: the same HTML, byte for byte, from the same three flows fetched with
+# (example-site/internal/bareref: the same HTML, byte for byte, from the same three flows fetched with
 # plain net/http + encoding/json; example-site/bareref_same_page_test.go keeps them equal),
 # interleaved in one run, with a standalone sandbox as the API:
 #

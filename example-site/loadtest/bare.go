@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/go-personalize/personalize/internal/bareref"
-	"github.com/go-personalize/personalize/personalize/sandbox"
+	"github.com/go-personalize/sdk/example-site/internal/bareref"
+	"github.com/go-personalize/sdk/personalize/sandbox"
 )
 
 func cmdBare(ctx context.Context, args []string, stdout, stderr io.Writer) error {

@@ -1,8 +1,8 @@
 package main
 
 import (
-	"github.com/go-personalize/personalize/internal/bareref"
-	"github.com/go-personalize/personalize/personalize/sandbox"
+	"github.com/go-personalize/sdk/example-site/internal/bareref"
+	"github.com/go-personalize/sdk/personalize/sandbox"
 )
 
 // homeFlows are the sandbox's default flows: the three flows of the home page, answering
@@ -14,19 +14,19 @@ func homeFlows() []*sandbox.FlowDef {
 			"trackingUrl": sandbox.TrackerPlaceholder, "destination": dest}
 	}
 	return []*sandbox.FlowDef{
-		sandbox.Flow(bareref.FlowBanner).Returns(map[string]any{
+		sandbox.Define(bareref.FlowBanner).Returns(map[string]any{
 			"title":       "Fly for less",
 			"text":        "Fares to 120 destinations, every day.",
 			"image":       "/static/banner.jpg",
 			"trackingUrl": sandbox.TrackerPlaceholder,
 			"destination": "/flights",
 		}),
-		sandbox.Flow(bareref.FlowDestinations).Returns([]any{
+		sandbox.Define(bareref.FlowDestinations).Returns([]any{
 			offer("Lisbon", "/static/lisbon.jpg", "/flights?to=LIS"),
 			offer("Reykjavik", "/static/reykjavik.jpg", "/flights?to=KEF"),
 			offer("Kyoto", "/static/kyoto.jpg", "/flights?to=KIX"),
 		}),
-		sandbox.Flow(bareref.FlowNewsletter).Returns(map[string]any{
+		sandbox.Define(bareref.FlowNewsletter).Returns(map[string]any{
 			"title":       "10% off your next trip",
 			"text":        "Subscribe and get our deals every Friday.",
 			"trackingUrl": sandbox.TrackerPlaceholder,

@@ -6,7 +6,7 @@ import (
 	"io"
 	"time"
 
-	"github.com/go-personalize/personalize/personalize/sandbox"
+	"github.com/go-personalize/sdk/personalize/sandbox"
 )
 
 func cmdSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) error {

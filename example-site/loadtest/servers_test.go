@@ -16,8 +16,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/go-personalize/personalize/internal/bareref"
-	"github.com/go-personalize/personalize/personalize/sandbox"
+	"github.com/go-personalize/sdk/example-site/internal/bareref"
+	"github.com/go-personalize/sdk/personalize/sandbox"
 )
 
 // syncBuffer is a bytes.Buffer safe for a server goroutine writing and a test reading.

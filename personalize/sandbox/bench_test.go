@@ -11,7 +11,7 @@ import (
 // BenchmarkCallFlows measures the handler alone (no network) on the seed's four offers, each
 // minted a tracking link.
 func BenchmarkCallFlows(b *testing.B) {
-	sb := New(WithFlows(Flow("ancillary_offers").Returns(json.RawMessage(seedOffers))))
+	sb := New(WithFlows(Define("ancillary_offers").Returns(json.RawMessage(seedOffers))))
 	payload := []byte(`{"clientKey":"sandbox-client-key","channel":"WEB","language":"en","currencyCode":"EUR",` +
 		`"pointOfSale":"p","browserId":"a38b230c-11eb-4cf9-8d5d-274e9f344925","friendlyId":"ancillary_offers",` +
 		`"params":{"utm":{"campaign":"summer_sale"}}}`)

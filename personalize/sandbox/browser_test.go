@@ -10,7 +10,7 @@ import (
 )
 
 func TestBrowserCreate(t *testing.T) {
-	srv := Start(t)
+	srv := start(t)
 	tests := []struct {
 		name   string
 		method string

@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/go-personalize/personalize/personalize"
+	"github.com/go-personalize/sdk/internal/browserid"
 )
 
 // MaxBodySize is the largest request body the sandbox reads (callFlows and events); a larger
@@ -22,7 +22,7 @@ const MaxBodySize = 1 << 20
 // serveCallFlows answers POST /v2/callFlows. Every request is recorded, rejected ones too,
 // before the answer is written so a caller that got its answer finds the record.
 func (s *Sandbox) serveCallFlows(w http.ResponseWriter, r *http.Request) {
-	call := Call{Time: time.Now(), Header: r.Header.Clone()}
+	call := CallRecord{Time: time.Now(), Header: r.Header.Clone()}
 
 	raw, apiErr := readJSONBody(w, r, true)
 	call.Body, call.BodySize = capped(raw), len(raw)
@@ -188,7 +188,7 @@ func validateCallFlows(req *Request) *apiError {
 			fmt.Sprintf("sandbox: exactly one of browserId, email and identifiers is required, got %d", n))
 	}
 	switch {
-	case req.BrowserID != "" && !personalize.ValidBrowserID(req.BrowserID):
+	case req.BrowserID != "" && !browserid.Valid(req.BrowserID):
 		return newAPIError(http.StatusBadRequest, CodeInvalidBrowserID, "Bad Request",
 			"sandbox: browserId must be a UUID (8-4-4-4-12 hexadecimal digits)")
 	case req.Email != "" && !strings.Contains(req.Email, "@"):
@@ -232,13 +232,13 @@ func (s *Sandbox) identify(req *Request) (known bool) {
 	if req.BrowserID != "" {
 		if b, ok := s.browsers.get(strings.ToLower(req.BrowserID)); ok {
 			known = true
-			req.Events = append([]Event(nil), b.events...)
+			req.Events = append([]EventRecord(nil), b.events...)
 		}
 	}
 	return known
 }
 
-func (s *Sandbox) recordCall(c Call, defined bool) {
+func (s *Sandbox) recordCall(c CallRecord, defined bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.calls.push(c)

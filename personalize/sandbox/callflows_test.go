@@ -11,7 +11,7 @@ import (
 )
 
 func TestCallFlowsValidation(t *testing.T) {
-	srv := Start(t, WithFlows(Flow("home_page_banner").Returns(map[string]any{"title": "Fly for less"})))
+	srv := start(t, WithFlows(Define("home_page_banner").Returns(map[string]any{"title": "Fly for less"})))
 	tests := []struct {
 		name        string
 		method      string
@@ -91,7 +91,7 @@ func TestCallFlowsValidation(t *testing.T) {
 }
 
 func TestCallFlowsRecordsTheCall(t *testing.T) {
-	srv := Start(t, WithFlows(Flow("home_page_banner").Returns(map[string]any{"title": "Fly for less"})))
+	srv := start(t, WithFlows(Define("home_page_banner").Returns(map[string]any{"title": "Fly for less"})))
 	known := createBrowser(t, srv)
 
 	req := body(t, "browserId", known, "params", map[string]any{"utm": map[string]any{"campaign": "summer_sale"}, "n": 1.5})
@@ -121,14 +121,14 @@ func TestCallFlowsRecordsTheCall(t *testing.T) {
 }
 
 func TestCallFlowsDefaultResponseIsEmptyObject(t *testing.T) {
-	srv := Start(t, WithFlows(Flow("home_page_banner")))
+	srv := start(t, WithFlows(Define("home_page_banner")))
 	resp, b := callFlows(t, srv, body(t))
 	require.Equal(t, 200, resp.StatusCode)
 	assert.Equal(t, `{}`, string(b))
 }
 
 func TestClientKeys(t *testing.T) {
-	srv := Start(t, WithClientKeys("k1", "k2"), WithFlows(Flow("home_page_banner")))
+	srv := start(t, WithClientKeys("k1", "k2"), WithFlows(Define("home_page_banner")))
 	for key, status := range map[string]int{"k1": 200, "k2": 200, DefaultClientKey: 401} {
 		resp, _ := callFlows(t, srv, body(t, "clientKey", key))
 		assert.Equal(t, status, resp.StatusCode, key)
@@ -137,15 +137,15 @@ func TestClientKeys(t *testing.T) {
 }
 
 func TestUnknownPath(t *testing.T) {
-	srv := Start(t)
+	srv := start(t)
 	resp, b := do(t, srv, http.MethodGet, "/v2/nope", "", "")
 	require.Equal(t, 404, resp.StatusCode)
 	assert.Equal(t, CodeNotFound, errorBody(t, b).Code)
 }
 
 func TestFlowsAndAddFlowsReplace(t *testing.T) {
-	sb := New(WithFlows(Flow("b").Returns(1), Flow("a").Returns(2)))
-	def := Flow("a").Returns(3)
+	sb := New(WithFlows(Define("b").Returns(1), Define("a").Returns(2)))
+	def := Define("a").Returns(3)
 	sb.AddFlows(def, nil)
 	def.Returns(4) // changes after AddFlows do not reach the sandbox
 	assert.Equal(t, []string{"a", "b"}, sb.Flows())
@@ -156,8 +156,8 @@ func TestFlowsAndAddFlowsReplace(t *testing.T) {
 }
 
 func TestBuilderPanicsOnBadInput(t *testing.T) {
-	assert.PanicsWithValue(t, `sandbox: flow "x": response is not valid JSON`, func() { Flow("x").Returns(json.RawMessage(`{`)) })
-	assert.Panics(t, func() { Flow("x").Returns(func() {}) })
-	assert.Panics(t, func() { Flow("x").When(nil, 1) })
-	assert.Equal(t, "x", Flow("x").FriendlyID())
+	assert.PanicsWithValue(t, `sandbox: flow "x": response is not valid JSON`, func() { Define("x").Returns(json.RawMessage(`{`)) })
+	assert.Panics(t, func() { Define("x").Returns(func() {}) })
+	assert.Panics(t, func() { Define("x").When(nil, 1) })
+	assert.Equal(t, "x", Define("x").FriendlyID())
 }

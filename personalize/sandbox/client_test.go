@@ -7,8 +7,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/go-personalize/personalize/personalize"
-	"github.com/go-personalize/personalize/personalize/sandbox"
+	"github.com/go-personalize/sdk/personalize"
+	"github.com/go-personalize/sdk/personalize/personalizetest"
+	"github.com/go-personalize/sdk/personalize/sandbox"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -23,14 +24,14 @@ func newClient(t *testing.T, srv *sandbox.Server, opts ...personalize.Option) *p
 	}, opts...)
 	c, err := personalize.New(sandbox.DefaultClientKey, opts...)
 	require.NoError(t, err)
-	t.Cleanup(c.CloseIdleConnections)
+	t.Cleanup(func() { _ = c.Close(context.Background()) })
 	return c
 }
 
 func TestRealClient(t *testing.T) {
 	flows, err := sandbox.LoadFlowsFile("testdata/flows.json")
 	require.NoError(t, err)
-	srv := sandbox.Start(t, sandbox.WithFlows(flows...))
+	srv := personalizetest.NewSandbox(t, sandbox.WithFlows(flows...))
 	c := newClient(t, srv)
 	ctx := context.Background()
 
@@ -41,7 +42,7 @@ func TestRealClient(t *testing.T) {
 
 	res, err := c.CallFlow(ctx, personalize.FlowRequest{
 		FriendlyID: "ancillary_offers",
-		Identity:   personalize.BrowserID(id),
+		Identity:   personalize.ByBrowserID(id),
 		UserAgent:  "Mozilla/5.0 test",
 	})
 	require.NoError(t, err)
@@ -53,7 +54,7 @@ func TestRealClient(t *testing.T) {
 		assert.True(t, strings.HasPrefix(o.TrackingURL(), srv.URL+"/v3/trackers/"), o.TrackingURL())
 	}
 	assert.Equal(t, []string{"Ancillary bundle", "Ancillary seat", "Ancillary bag", "Ancillary insurance"}, names)
-	assert.Equal(t, "false", offers[2].String("nonDependent"))
+	assert.Equal(t, "false", offers[2].Text("nonDependent"))
 
 	calls := srv.Sandbox.Calls()
 	require.Len(t, calls, 1)
@@ -68,18 +69,18 @@ func TestRealClient(t *testing.T) {
 		c := newClient(t, srv, personalize.WithUTMShape(shape))
 		res, err := c.CallFlow(ctx, personalize.FlowRequest{
 			FriendlyID: "home_page_banner",
-			Identity:   personalize.Email("jane@example.com"),
+			Identity:   personalize.ByEmail("jane@example.com"),
 			UTM:        map[string]string{"campaign": "summer_sale"},
 		})
 		require.NoError(t, err)
-		offer, ok := res.Offer()
-		require.True(t, ok)
-		assert.Equal(t, "Summer sale: 30% off", offer.Name(), "shape %v", shape)
+		offers := res.Offers()
+		require.NotEmpty(t, offers)
+		assert.Equal(t, "Summer sale: 30% off", offers[0].Name(), "shape %v", shape)
 	}
 }
 
 func TestRealClientFaults(t *testing.T) {
-	srv := sandbox.Start(t, sandbox.WithFlows(sandbox.Flow("f").Returns(map[string]any{"title": "x"})))
+	srv := personalizetest.NewSandbox(t, sandbox.WithFlows(sandbox.Define("f").Returns(map[string]any{"title": "x"})))
 	tests := []struct {
 		name  string
 		fault sandbox.Fault
@@ -98,7 +99,7 @@ func TestRealClientFaults(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			srv.Sandbox.SetFlowFault("f", tc.fault)
-			res, err := c.CallFlow(context.Background(), personalize.FlowRequest{FriendlyID: "f", Identity: personalize.Email("a@b.c")})
+			res, err := c.CallFlow(context.Background(), personalize.FlowRequest{FriendlyID: "f", Identity: personalize.ByEmail("a@b.c")})
 			require.Error(t, err)
 			assert.Nil(t, res)
 			if apiErr, ok := tc.want.(*personalize.APIError); ok {

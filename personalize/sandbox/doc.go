@@ -16,10 +16,10 @@
 // Start gives a server on 127.0.0.1 that is closed when the test ends; point the client at
 // its URL with the same options production uses:
 //
-//	srv := sandbox.Start(t, sandbox.WithFlows(
-//		sandbox.Flow("home_page_banner").
+//	srv := personalizetest.NewSandbox(t, sandbox.WithFlows(
+//		sandbox.Define("home_page_banner").
 //			Returns(map[string]any{"title": "Fly for less"}).
-//			When(sandbox.UTM("campaign", "summer_sale"), map[string]any{"title": "Summer sale"}),
+//			When(sandbox.UTMIs("campaign", "summer_sale"), map[string]any{"title": "Summer sale"}),
 //	))
 //	client, err := personalize.New(sandbox.DefaultClientKey,
 //		personalize.WithBaseURL(srv.URL), personalize.WithPointOfSale("example"))
@@ -66,7 +66,7 @@
 //
 // # Flows and rules
 //
-// Flow("id").Returns(v) sets a flow's default response; When(rule, v) adds responses chosen by
+// Define("id").Returns(v) sets a flow's default response; When(rule, v) adds responses chosen by
 // rules, tried in order (first match wins). Rules see the decoded body and what the sandbox
 // knows of the caller (Request): UTM, Language, PointOfSale, Param, Returning,
 // CallCountAtLeast, HasEvent, Viewed, combined with All, Any and Not. Call counts are per
@@ -78,7 +78,7 @@
 //
 // A string value of a response may hold "{{guest.<field>}}" placeholders, e.g.
 //
-//	Flow("home_page_banner").
+//	Define("home_page_banner").
 //		Returns(map[string]any{"title": "Fly for less"}).
 //		When(HasEvent("IDENTITY"), map[string]any{"title": "Welcome back, {{guest.firstname}}"})
 //
@@ -101,7 +101,7 @@
 // "destination"} like the "eyJjaGFubmVsIj..." tokens of Sitecore's documentation. Every other
 // byte of the response is sent as defined ("nonDependent": "false" stays a string).
 //
-// Following a link records a Click and redirects (302) to the offer's destination (or, without
+// Following a link records a ClickRecord and redirects (302) to the offer's destination (or, without
 // one, to what WithTrackerDestination returns). Only a site path ("/x", not "//x") or an
 // http(s) URL that an offer of the sandbox named is followed; anything else (javascript:,
 // data:, a host no offer named) goes to "/", so a tracking link is never an open redirect.

@@ -31,7 +31,7 @@ func (s *Sandbox) serveEvents(w http.ResponseWriter, r *http.Request) {
 
 	now := time.Now()
 	raw, apiErr := readJSONBody(w, r, false)
-	var ev Event
+	var ev EventRecord
 	if apiErr == nil {
 		ev, apiErr = s.checkEvent(raw)
 	}
@@ -55,8 +55,8 @@ var requiredEventFields = [...]string{"type", "browser_id", "channel", "language
 // checkEvent decodes and validates an event body: 400 for a body that is not an object, a
 // field of the wrong type, a missing required field, a type that is not upper-case or an
 // IDENTITY without identifiers; 401 for an unknown client_key; 404 for an unknown browser.
-func (s *Sandbox) checkEvent(raw []byte) (Event, *apiError) {
-	var ev Event
+func (s *Sandbox) checkEvent(raw []byte) (EventRecord, *apiError) {
+	var ev EventRecord
 	if _, apiErr := decodeObject(raw); apiErr != nil {
 		return ev, apiErr
 	}
@@ -169,7 +169,7 @@ func missingField(name string) *apiError {
 		"sandbox: "+name+" is required")
 }
 
-func (s *Sandbox) recordEvent(ev Event) {
+func (s *Sandbox) recordEvent(ev EventRecord) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.events.push(ev)

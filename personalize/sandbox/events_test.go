@@ -12,7 +12,7 @@ import (
 )
 
 func TestEvents(t *testing.T) {
-	srv := Start(t)
+	srv := start(t)
 	id := createBrowser(t, srv)
 	tests := []struct {
 		name        string
@@ -95,7 +95,7 @@ func TestEvents(t *testing.T) {
 }
 
 func TestEventsFault(t *testing.T) {
-	srv := Start(t, WithFlows(Flow("home_page_banner").Returns("flow")))
+	srv := start(t, WithFlows(Define("home_page_banner").Returns("flow")))
 	id := createBrowser(t, srv)
 
 	srv.Sandbox.SetEventsFault(Fault{Status: 503})
@@ -130,7 +130,7 @@ func TestEventsFault(t *testing.T) {
 }
 
 func TestEventNumbersStayNumbers(t *testing.T) {
-	srv := Start(t)
+	srv := start(t)
 	id := createBrowser(t, srv)
 	resp, _ := do(t, srv, http.MethodPost, PathEvents, "application/json", event(t, id, "value", 12.50))
 	require.Equal(t, 201, resp.StatusCode)

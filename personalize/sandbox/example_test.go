@@ -7,16 +7,16 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/go-personalize/personalize/personalize"
-	"github.com/go-personalize/personalize/personalize/sandbox"
+	"github.com/go-personalize/sdk/personalize"
+	"github.com/go-personalize/sdk/personalize/sandbox"
 )
 
 // A test server with one flow, called with the real client.
 func Example() {
 	srv := sandbox.NewServer(sandbox.New(sandbox.WithFlows(
-		sandbox.Flow("home_page_banner").
+		sandbox.Define("home_page_banner").
 			Returns(map[string]any{"title": "Fly for less", "destination": "/flights"}).
-			When(sandbox.UTM("campaign", "summer_sale"), map[string]any{"title": "Summer sale", "destination": "/sale"}),
+			When(sandbox.UTMIs("campaign", "summer_sale"), map[string]any{"title": "Summer sale", "destination": "/sale"}),
 	)))
 	defer srv.Close()
 
@@ -25,20 +25,20 @@ func Example() {
 	if err != nil {
 		panic(err)
 	}
-	defer client.CloseIdleConnections()
+	defer client.Close(context.Background())
 
 	ctx := context.Background()
 	browserID, _ := client.CreateBrowser(ctx)
 	for _, campaign := range []string{"", "summer_sale"} {
 		res, err := client.CallFlow(ctx, personalize.FlowRequest{
 			FriendlyID: "home_page_banner",
-			Identity:   personalize.BrowserID(browserID),
+			Identity:   personalize.ByBrowserID(browserID),
 			UTM:        map[string]string{"campaign": campaign},
 		})
 		if err != nil {
 			panic(err)
 		}
-		offer, _ := res.Offer()
+		offer := res.Offers()[0]
 		fmt.Println(offer.Name(), strings.HasPrefix(offer.TrackingURL(), srv.URL+"/v3/trackers/"))
 	}
 	fmt.Println(srv.Sandbox.CallCount("home_page_banner"), "calls")
@@ -51,7 +51,7 @@ func Example() {
 // Calling a flow with plain net/http, and what an unknown flow answers.
 func ExampleServer() {
 	srv := sandbox.NewServer(sandbox.New(sandbox.WithFlows(
-		sandbox.Flow("newsletter_offer").Returns(map[string]any{"title": "10% off your next trip"}),
+		sandbox.Define("newsletter_offer").Returns(map[string]any{"title": "10% off your next trip"}),
 	)))
 	defer srv.Close()
 
@@ -87,7 +87,7 @@ func ExampleSandbox_Routes() {
 // A flow that greets a guest who signed in (sent an IDENTITY event) by first name.
 func ExampleHasEvent() {
 	srv := sandbox.NewServer(sandbox.New(sandbox.WithFlows(
-		sandbox.Flow("home_page_banner").
+		sandbox.Define("home_page_banner").
 			Returns(map[string]any{"title": "Fly for less"}).
 			When(sandbox.HasEvent("IDENTITY"), map[string]any{"title": "Welcome back, {{guest.firstname}}"}),
 	)))
@@ -97,27 +97,26 @@ func ExampleHasEvent() {
 	if err != nil {
 		panic(err)
 	}
-	defer client.CloseIdleConnections()
+	defer client.Close(context.Background())
 
 	ctx := context.Background()
 	browserID, _ := client.CreateBrowser(ctx)
 	banner := func() string {
 		res, err := client.CallFlow(ctx, personalize.FlowRequest{
-			FriendlyID: "home_page_banner", Identity: personalize.BrowserID(browserID),
+			FriendlyID: "home_page_banner", Identity: personalize.ByBrowserID(browserID),
 		})
 		if err != nil {
 			panic(err)
 		}
-		offer, _ := res.Offer()
-		return offer.Name()
+		return res.Offers()[0].Name()
 	}
 	fmt.Println(banner())
 
-	signIn := personalize.NewIdentityEvent(personalize.Guest{
-		Identifiers: []personalize.GuestIdentifier{{ID: "GA-1001", Provider: "GO_AIRWAYS"}},
-		FirstName:   "Ada",
-	})
-	signIn.BrowserID, signIn.Page = browserID, "/signin"
+	signIn := personalize.Event{Type: personalize.EventIdentity, BrowserID: browserID, Page: "/signin",
+		Guest: &personalize.Guest{
+			Identifiers: []personalize.GuestIdentifier{{ID: "GA-1001", Provider: "GO_AIRWAYS"}},
+			FirstName:   "Ada",
+		}}
 	if err := client.SendEvent(ctx, signIn); err != nil {
 		panic(err)
 	}

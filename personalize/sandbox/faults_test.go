@@ -62,7 +62,7 @@ func TestFaults(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			srv := Start(t, WithFlows(Flow("home_page_banner").Returns(bannerJSON)))
+			srv := start(t, WithFlows(Define("home_page_banner").Returns(bannerJSON)))
 			srv.Sandbox.SetFlowFault("home_page_banner", tc.fault)
 			start := time.Now()
 			resp, b := callFlows(t, srv, body(t))
@@ -82,7 +82,7 @@ func TestFaults(t *testing.T) {
 }
 
 func TestFaultLatency(t *testing.T) {
-	srv := Start(t, WithFlows(Flow("home_page_banner").Returns(bannerJSON).WithFault(Fault{Latency: 100 * time.Millisecond})))
+	srv := start(t, WithFlows(Define("home_page_banner").Returns(bannerJSON).WithFault(Fault{Latency: 100 * time.Millisecond})))
 	start := time.Now()
 	resp, _ := callFlows(t, srv, body(t))
 	require.Equal(t, 200, resp.StatusCode)
@@ -98,7 +98,7 @@ func TestFaultLatency(t *testing.T) {
 }
 
 func TestFaultLatencyEndsWhenClientGivesUp(t *testing.T) {
-	srv := Start(t, WithFlows(Flow("home_page_banner").Returns(bannerJSON).WithFault(Fault{Latency: time.Hour})))
+	srv := start(t, WithFlows(Define("home_page_banner").Returns(bannerJSON).WithFault(Fault{Latency: time.Hour})))
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL+PathCallFlows, strings.NewReader(body(t)))
@@ -109,7 +109,7 @@ func TestFaultLatencyEndsWhenClientGivesUp(t *testing.T) {
 }
 
 func TestFaultHang(t *testing.T) {
-	srv := Start(t, WithFlows(Flow("home_page_banner").Returns(bannerJSON).WithFault(Fault{Hang: true})))
+	srv := start(t, WithFlows(Define("home_page_banner").Returns(bannerJSON).WithFault(Fault{Hang: true})))
 
 	t.Run("ends when the client cancels", func(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
@@ -142,7 +142,7 @@ func TestFaultHang(t *testing.T) {
 	})
 
 	t.Run("ends when the server closes", func(t *testing.T) {
-		srv := NewServer(New(WithFlows(Flow("home_page_banner").Returns(bannerJSON))))
+		srv := NewServer(New(WithFlows(Define("home_page_banner").Returns(bannerJSON))))
 		srv.Sandbox.SetFault(Fault{Hang: true})
 		reqBody := body(t)
 		errc := make(chan error, 1)
@@ -165,7 +165,7 @@ func TestFaultHang(t *testing.T) {
 	})
 
 	t.Run("ends when the sandbox closes", func(t *testing.T) {
-		sb := New(WithFlows(Flow("home_page_banner").Returns(bannerJSON)))
+		sb := New(WithFlows(Define("home_page_banner").Returns(bannerJSON)))
 		srv := NewServer(sb)
 		defer srv.Close()
 		sb.SetFault(Fault{Hang: true})
@@ -190,7 +190,7 @@ func TestFaultHang(t *testing.T) {
 }
 
 func TestFaultReset(t *testing.T) {
-	srv := Start(t, WithFlows(Flow("home_page_banner").Returns(bannerJSON).WithFault(Fault{Reset: true})))
+	srv := start(t, WithFlows(Define("home_page_banner").Returns(bannerJSON).WithFault(Fault{Reset: true})))
 	resp, err := srv.Client().Post(srv.URL+PathCallFlows, "application/json", strings.NewReader(body(t)))
 	if err == nil {
 		resp.Body.Close()
@@ -201,7 +201,7 @@ func TestFaultReset(t *testing.T) {
 }
 
 func TestGlobalFault(t *testing.T) {
-	srv := Start(t, WithFlows(Flow("home_page_banner").Returns(bannerJSON).WithFault(Fault{Latency: 20 * time.Millisecond, Malformed: true})))
+	srv := start(t, WithFlows(Define("home_page_banner").Returns(bannerJSON).WithFault(Fault{Latency: 20 * time.Millisecond, Malformed: true})))
 	srv.Sandbox.SetFault(Fault{Status: 503, Latency: 20 * time.Millisecond})
 
 	start := time.Now()
@@ -226,7 +226,7 @@ func TestGlobalFault(t *testing.T) {
 }
 
 func TestGlobalFaultSparesTrackers(t *testing.T) {
-	srv := Start(t, WithFlows(Flow("home_page_banner").Returns(map[string]any{"destination": "/x"})))
+	srv := start(t, WithFlows(Define("home_page_banner").Returns(map[string]any{"destination": "/x"})))
 	_, b := callFlows(t, srv, body(t))
 	link := decode[map[string]any](t, b)["trackingUrl"].(string)
 	srv.Sandbox.SetFault(Fault{Status: 500})

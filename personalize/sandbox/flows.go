@@ -25,7 +25,7 @@ var emptyResponse = json.RawMessage(`{}`)
 
 // Flow starts the definition of the flow with this friendly ID. Until Returns is called its
 // response is {}.
-func Flow(friendlyID string) *FlowDef {
+func Define(friendlyID string) *FlowDef {
 	return &FlowDef{id: friendlyID}
 }
 

@@ -46,10 +46,10 @@ func FuzzCallFlows(f *testing.F) {
 	f.Add([]byte(`{"params":{"utm":"x","utm_campaign":{}}}`))
 	f.Add([]byte(`[]`))
 	f.Add([]byte(`{"a":`))
-	sb := New(WithFlows(Flow("home_page_banner").
+	sb := New(WithFlows(Define("home_page_banner").
 		Returns([]any{map[string]any{"trackingUrl": "{tracker}", "destination": "/x"}}).
-		When(UTM("campaign", "summer_sale"), map[string]any{"destination": "/sale"}).
-		When(All(Param("k", "v"), Language("en"), PointOfSale("p"), HasEvent("VIEW")), 1).
+		When(UTMIs("campaign", "summer_sale"), map[string]any{"destination": "/sale"}).
+		When(All(ParamIs("k", "v"), LanguageIs("en"), PointOfSaleIs("p"), HasEvent("VIEW")), 1).
 		When(Returning(), 2)))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		req := httptest.NewRequest(http.MethodPost, PathCallFlows, bytes.NewReader(body))

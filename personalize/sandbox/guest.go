@@ -102,7 +102,7 @@ func fieldName(s string) bool {
 
 // latestIdentity returns the body of the latest IDENTITY event among events (oldest first),
 // or nil.
-func latestIdentity(events []Event) map[string]any {
+func latestIdentity(events []EventRecord) map[string]any {
 	for i := len(events) - 1; i >= 0; i-- {
 		if strings.EqualFold(events[i].Type, typeIdentity) {
 			return events[i].Body

@@ -40,7 +40,7 @@ func TestFillGuest(t *testing.T) {
 // TestGuestPlaceholders: a flow greets the guest by the first name of the browser's latest
 // IDENTITY event, JSON-encoded, with tracking links still minted and keys left alone.
 func TestGuestPlaceholders(t *testing.T) {
-	srv := Start(t, WithFlows(Flow("home_page_banner").
+	srv := start(t, WithFlows(Define("home_page_banner").
 		Returns(map[string]any{"title": "Hello{{guest.firstname}}"}).
 		When(HasEvent("IDENTITY"), map[string]any{
 			"title":               "Welcome back, {{guest.firstname}}",
@@ -91,7 +91,7 @@ func TestGuestPlaceholdersInFlowsFiles(t *testing.T) {
 		"response": {"title": "Fly for less"},
 		"rules": [{"when": {"event": "IDENTITY"}, "response": {"title": "Welcome back, {{guest.firstname}}"}}]}]}`))
 	require.NoError(t, err)
-	srv := Start(t, WithFlows(flows...))
+	srv := start(t, WithFlows(flows...))
 	id := createBrowser(t, srv)
 	resp, b := do(t, srv, http.MethodPost, PathEvents, "application/json", identityEvent(t, id))
 	require.Equal(t, http.StatusCreated, resp.StatusCode, "%s", b)

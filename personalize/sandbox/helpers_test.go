@@ -129,3 +129,12 @@ func decode[T any](t *testing.T, b []byte) T {
 	require.NoError(t, json.Unmarshal(b, &v), "%s", b)
 	return v
 }
+
+// start starts a server for a new sandbox made with opts and closes it when the test ends
+// (personalizetest.NewSandbox, which these in-package tests cannot import).
+func start(t testing.TB, opts ...Option) *Server {
+	t.Helper()
+	srv := NewServer(New(opts...))
+	t.Cleanup(srv.Close)
+	return srv
+}

@@ -147,7 +147,7 @@ func loadFlow(raw json.RawMessage) (*FlowDef, error) {
 func (w *whenJSON) rule() (Rule, error) {
 	var rules []Rule
 	for k, v := range w.UTM {
-		rules = append(rules, UTM(k, v))
+		rules = append(rules, UTMIs(k, v))
 	}
 	if w.Returning != nil {
 		if *w.Returning {
@@ -163,13 +163,13 @@ func (w *whenJSON) rule() (Rule, error) {
 		rules = append(rules, Viewed(w.Viewed))
 	}
 	if w.Language != "" {
-		rules = append(rules, Language(w.Language))
+		rules = append(rules, LanguageIs(w.Language))
 	}
 	if w.PointOfSale != "" {
-		rules = append(rules, PointOfSale(w.PointOfSale))
+		rules = append(rules, PointOfSaleIs(w.PointOfSale))
 	}
 	for k, v := range w.Params {
-		rules = append(rules, Param(k, v))
+		rules = append(rules, ParamIs(k, v))
 	}
 	if w.CallCountAtLeast < 0 {
 		return nil, errors.New(`"callCountAtLeast" must not be negative`)

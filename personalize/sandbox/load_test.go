@@ -19,7 +19,7 @@ func TestLoadFlowsFile(t *testing.T) {
 	assert.Len(t, flows[0].rules, 5)
 	assert.Equal(t, Fault{Latency: 100 * time.Millisecond, Status: 503}, flows[2].fault)
 
-	srv := Start(t, WithFlows(flows...))
+	srv := start(t, WithFlows(flows...))
 	id := createBrowser(t, srv)
 	title := func(b []byte) string {
 		t.Helper()
@@ -104,7 +104,7 @@ func TestLoadFlowsReturningFalse(t *testing.T) {
 	flows, err := LoadFlows(strings.NewReader(`{"flows": [{"friendlyId": "home_page_banner", "response": "again",
 		"rules": [{"when": {"returning": false}, "response": "first"}]}]}`))
 	require.NoError(t, err)
-	srv := Start(t, WithFlows(flows...))
+	srv := start(t, WithFlows(flows...))
 	_, b := callFlows(t, srv, body(t))
 	assert.Equal(t, `"first"`, string(b))
 	_, b = callFlows(t, srv, body(t))

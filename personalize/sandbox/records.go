@@ -23,9 +23,9 @@ const (
 	maxIdentities = 100_000
 )
 
-// Call is one POST /v2/callFlows request as the sandbox received and answered it. Rejected
+// CallRecord is one POST /v2/callFlows request as the sandbox received and answered it. Rejected
 // requests are recorded too, with their status and error code.
-type Call struct {
+type CallRecord struct {
 	// Time is when the request arrived.
 	Time time.Time
 	// FriendlyID is the body's friendlyId ("" when it had none).
@@ -54,8 +54,8 @@ type Call struct {
 	Fault string
 }
 
-// Event is one POST /v1.2/events request the sandbox accepted.
-type Event struct {
+// EventRecord is one POST /v1.2/events request the sandbox accepted.
+type EventRecord struct {
 	// Time is when the event arrived.
 	Time time.Time
 	// Type is the event's type (VIEW, IDENTITY, a custom type...).
@@ -70,8 +70,8 @@ type Event struct {
 	Raw json.RawMessage
 }
 
-// Click is one visit of a tracking link (GET /v3/trackers/{token}).
-type Click struct {
+// ClickRecord is one visit of a tracking link (GET /v3/trackers/{token}).
+type ClickRecord struct {
 	// Time is when the link was followed.
 	Time time.Time
 	// Token is the link's token.

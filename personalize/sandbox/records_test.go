@@ -22,14 +22,14 @@ func serve(sb *Sandbox, method, target, body string) *httptest.ResponseRecorder 
 }
 
 func TestRecordsAreCapped(t *testing.T) {
-	sb := New(WithFlows(Flow("home_page_banner").Returns(map[string]any{"destination": "/x"})))
+	sb := New(WithFlows(Define("home_page_banner").Returns(map[string]any{"destination": "/x"})))
 	for _, m := range []int{sb.calls.max, sb.events.max, sb.clicks.max, sb.browserList.max, sb.tokens.max} {
 		require.Equal(t, MaxRecords, m)
 	}
 	require.Equal(t, MaxBrowsers, sb.browsers.max)
 	// The same mechanism with a small cap, so the test stays quick.
 	const maxRecords = 300
-	sb.calls, sb.events = newRing[Call](maxRecords), newRing[Event](maxRecords)
+	sb.calls, sb.events = newRing[CallRecord](maxRecords), newRing[EventRecord](maxRecords)
 	rec := serve(sb, http.MethodGet, PathBrowserCreate+"?client_key="+DefaultClientKey, "")
 	require.Equal(t, 200, rec.Code)
 	id := decode[map[string]string](t, rec.Body.Bytes())["ref"]
@@ -72,7 +72,7 @@ func TestRecordsAreCapped(t *testing.T) {
 }
 
 func TestRecordedBodiesAreCapped(t *testing.T) {
-	sb := New(WithFlows(Flow("home_page_banner").Returns(map[string]any{"big": strings.Repeat("b", MaxRecordedBody)})))
+	sb := New(WithFlows(Define("home_page_banner").Returns(map[string]any{"big": strings.Repeat("b", MaxRecordedBody)})))
 	big := body(t, "params", map[string]any{"big": strings.Repeat("a", MaxRecordedBody)})
 	rec := serve(sb, http.MethodPost, PathCallFlows, big)
 	require.Equal(t, 200, rec.Code)
@@ -84,7 +84,7 @@ func TestRecordedBodiesAreCapped(t *testing.T) {
 }
 
 func TestRecordsAreCopies(t *testing.T) {
-	sb := New(WithFlows(Flow("home_page_banner").Returns(map[string]any{"title": "x"})))
+	sb := New(WithFlows(Define("home_page_banner").Returns(map[string]any{"title": "x"})))
 	serve(sb, http.MethodPost, PathCallFlows, body(t))
 	c := sb.Calls()[0]
 	c.Response[0] = '!'
@@ -124,9 +124,9 @@ func TestFIFOMap(t *testing.T) {
 }
 
 func TestConcurrentCalls(t *testing.T) {
-	srv := Start(t, WithFlows(
-		Flow("a").Returns(map[string]any{"destination": "/a"}).When(Returning(), map[string]any{"returning": true}),
-		Flow("b").Returns([]any{map[string]any{"trackingUrl": "{tracker}", "Name": "b"}}),
+	srv := start(t, WithFlows(
+		Define("a").Returns(map[string]any{"destination": "/a"}).When(Returning(), map[string]any{"returning": true}),
+		Define("b").Returns([]any{map[string]any{"trackingUrl": "{tracker}", "Name": "b"}}),
 	))
 	const workers, perWorker = 8, 25
 	var wg sync.WaitGroup

@@ -29,7 +29,7 @@ type Request struct {
 	// fault answered count too; rejected ones do not.
 	CallCount int
 	// Events are the events this browser sent so far (the last MaxBrowserEvents), oldest first.
-	Events []Event
+	Events []EventRecord
 }
 
 // Identifiers is the identifiers identity of a callFlows body.

@@ -7,7 +7,7 @@ type Rule func(r *Request) bool
 
 // UTM matches when the request's UTM parameter key (nested params.utm.<key> or flat
 // params.utm_<key>) equals value without regard to case.
-func UTM(key, value string) Rule {
+func UTMIs(key, value string) Rule {
 	return func(r *Request) bool {
 		v := r.UTM(key)
 		return v != "" && strings.EqualFold(v, value)
@@ -15,19 +15,19 @@ func UTM(key, value string) Rule {
 }
 
 // Language matches the request's language without regard to case ("en" matches "EN").
-func Language(lang string) Rule {
+func LanguageIs(lang string) Rule {
 	return func(r *Request) bool { return r != nil && r.Language != "" && strings.EqualFold(r.Language, lang) }
 }
 
 // PointOfSale matches the request's point of sale without regard to case.
-func PointOfSale(pos string) Rule {
+func PointOfSaleIs(pos string) Rule {
 	return func(r *Request) bool {
 		return r != nil && r.PointOfSale != "" && strings.EqualFold(r.PointOfSale, pos)
 	}
 }
 
 // Param matches when the top-level param key is a scalar whose text equals value exactly.
-func Param(key, value string) Rule {
+func ParamIs(key, value string) Rule {
 	return func(r *Request) bool {
 		if r == nil {
 			return false

@@ -15,7 +15,7 @@ func TestRules(t *testing.T) {
 	numeric := &Request{Params: map[string]any{"utm": map[string]any{"content": json.Number("42")}, "n": json.Number("7"), "b": true}}
 	fr := &Request{Language: "FR", PointOfSale: "Site/FR", Params: map[string]any{"loggedInState": "loggedIn"}}
 	returning := &Request{CallCount: 3}
-	identified := &Request{Events: []Event{{Type: "VIEW", Body: map[string]any{"page": "/booking"}}, {Type: "IDENTITY"}}}
+	identified := &Request{Events: []EventRecord{{Type: "VIEW", Body: map[string]any{"page": "/booking"}}, {Type: "IDENTITY"}}}
 
 	tests := []struct {
 		name string
@@ -23,30 +23,30 @@ func TestRules(t *testing.T) {
 		req  *Request
 		want bool
 	}{
-		{"utm nested", UTM("campaign", "summer_sale"), nested, true},
-		{"utm nested key case", UTM("SOURCE", "NEWSLETTER"), nested, true},
-		{"utm prefixed key", UTM("utm_campaign", "summer_sale"), nested, true},
-		{"utm flat", UTM("campaign", "SUMMER_SALE"), flat, true},
-		{"utm flat key case", UTM("source", "newsletter"), flat, true},
-		{"utm other value", UTM("campaign", "winter"), nested, false},
-		{"utm absent", UTM("medium", "email"), nested, false},
-		{"utm not a map", UTM("campaign", "summer_sale"), odd, false},
-		{"utm number", UTM("content", "42"), numeric, true},
-		{"utm empty value never matches", UTM("medium", ""), nested, false},
-		{"utm nil request", UTM("campaign", "x"), nil, false},
-		{"utm no params", UTM("campaign", "x"), &Request{}, false},
-		{"language case", Language("fr"), fr, true},
-		{"language other", Language("en"), fr, false},
-		{"language empty", Language(""), &Request{}, false},
-		{"pos", PointOfSale("site/fr"), fr, true},
-		{"pos other", PointOfSale("site/de"), fr, false},
-		{"param", Param("loggedInState", "loggedIn"), fr, true},
-		{"param case matters", Param("loggedInState", "loggedin"), fr, false},
-		{"param number", Param("n", "7"), numeric, true},
-		{"param bool", Param("b", "true"), numeric, true},
-		{"param array", Param("k", ""), odd, false},
-		{"param absent", Param("nope", ""), fr, false},
-		{"param nil request", Param("k", "v"), nil, false},
+		{"utm nested", UTMIs("campaign", "summer_sale"), nested, true},
+		{"utm nested key case", UTMIs("SOURCE", "NEWSLETTER"), nested, true},
+		{"utm prefixed key", UTMIs("utm_campaign", "summer_sale"), nested, true},
+		{"utm flat", UTMIs("campaign", "SUMMER_SALE"), flat, true},
+		{"utm flat key case", UTMIs("source", "newsletter"), flat, true},
+		{"utm other value", UTMIs("campaign", "winter"), nested, false},
+		{"utm absent", UTMIs("medium", "email"), nested, false},
+		{"utm not a map", UTMIs("campaign", "summer_sale"), odd, false},
+		{"utm number", UTMIs("content", "42"), numeric, true},
+		{"utm empty value never matches", UTMIs("medium", ""), nested, false},
+		{"utm nil request", UTMIs("campaign", "x"), nil, false},
+		{"utm no params", UTMIs("campaign", "x"), &Request{}, false},
+		{"language case", LanguageIs("fr"), fr, true},
+		{"language other", LanguageIs("en"), fr, false},
+		{"language empty", LanguageIs(""), &Request{}, false},
+		{"pos", PointOfSaleIs("site/fr"), fr, true},
+		{"pos other", PointOfSaleIs("site/de"), fr, false},
+		{"param", ParamIs("loggedInState", "loggedIn"), fr, true},
+		{"param case matters", ParamIs("loggedInState", "loggedin"), fr, false},
+		{"param number", ParamIs("n", "7"), numeric, true},
+		{"param bool", ParamIs("b", "true"), numeric, true},
+		{"param array", ParamIs("k", ""), odd, false},
+		{"param absent", ParamIs("nope", ""), fr, false},
+		{"param nil request", ParamIs("k", "v"), nil, false},
 		{"returning", Returning(), returning, true},
 		{"first call", Returning(), &Request{CallCount: 1}, false},
 		{"call count at least", CallCountAtLeast(3), returning, true},
@@ -57,14 +57,14 @@ func TestRules(t *testing.T) {
 		{"viewed", Viewed("/booking"), identified, true},
 		{"viewed another page", Viewed("/"), identified, false},
 		{"viewed is exact", Viewed("/BOOKING"), identified, false},
-		{"viewed needs a VIEW", Viewed("/booking"), &Request{Events: []Event{{Type: "CLICK", Body: map[string]any{"page": "/booking"}}}}, false},
+		{"viewed needs a VIEW", Viewed("/booking"), &Request{Events: []EventRecord{{Type: "CLICK", Body: map[string]any{"page": "/booking"}}}}, false},
 		{"viewed nil", Viewed("/booking"), nil, false},
-		{"all", All(Language("fr"), PointOfSale("site/fr")), fr, true},
-		{"all one fails", All(Language("fr"), PointOfSale("x")), fr, false},
+		{"all", All(LanguageIs("fr"), PointOfSaleIs("site/fr")), fr, true},
+		{"all one fails", All(LanguageIs("fr"), PointOfSaleIs("x")), fr, false},
 		{"all empty", All(), fr, true},
-		{"all nil rule skipped", All(nil, Language("fr")), fr, true},
-		{"any", Any(Language("en"), PointOfSale("site/fr")), fr, true},
-		{"any none", Any(Language("en"), PointOfSale("x")), fr, false},
+		{"all nil rule skipped", All(nil, LanguageIs("fr")), fr, true},
+		{"any", Any(LanguageIs("en"), PointOfSaleIs("site/fr")), fr, true},
+		{"any none", Any(LanguageIs("en"), PointOfSaleIs("x")), fr, false},
 		{"any empty", Any(), fr, false},
 		{"not", Not(Returning()), &Request{CallCount: 1}, true},
 	}
@@ -78,13 +78,13 @@ func TestRules(t *testing.T) {
 // TestRulesOverHTTP checks that rules see what the sandbox knows: UTM in both shapes, call
 // counts per identity and flow, and the browser's events.
 func TestRulesOverHTTP(t *testing.T) {
-	srv := Start(t, WithFlows(
-		Flow("home_page_banner").
+	srv := start(t, WithFlows(
+		Define("home_page_banner").
 			Returns("default").
-			When(UTM("campaign", "summer_sale"), "summer").
+			When(UTMIs("campaign", "summer_sale"), "summer").
 			When(HasEvent("IDENTITY"), "member").
 			When(Returning(), "welcome back"),
-		Flow("other").Returns("other"),
+		Define("other").Returns("other"),
 	))
 	utmNested := map[string]any{"utm": map[string]any{"campaign": "summer_sale"}}
 	utmFlat := map[string]any{"utm_campaign": "summer_sale"}
@@ -126,7 +126,7 @@ func TestRulesOverHTTP(t *testing.T) {
 }
 
 func TestRulePanicIsAnError(t *testing.T) {
-	srv := Start(t, WithFlows(Flow("home_page_banner").When(func(*Request) bool { panic("boom") }, 1)))
+	srv := start(t, WithFlows(Define("home_page_banner").When(func(*Request) bool { panic("boom") }, 1)))
 	resp, b := callFlows(t, srv, body(t))
 	require.Equal(t, 500, resp.StatusCode)
 	e := errorBody(t, b)

@@ -36,9 +36,9 @@ type Sandbox struct {
 	destinations map[string]bool // destinations named by the flows' offers
 
 	mu          sync.Mutex
-	calls       ring[Call]
-	events      ring[Event]
-	clicks      ring[Click]
+	calls       ring[CallRecord]
+	events      ring[EventRecord]
+	clicks      ring[ClickRecord]
 	browserList ring[string]
 	browsers    fifoMap[string, *browserState]
 	identities  fifoMap[string, int]      // identity + friendly ID -> calls
@@ -50,7 +50,7 @@ type Sandbox struct {
 
 // browserState is what the sandbox knows of a browser it created.
 type browserState struct {
-	events []Event // the last MaxBrowserEvents
+	events []EventRecord // the last MaxBrowserEvents
 }
 
 // Option configures a Sandbox.
@@ -100,9 +100,9 @@ func New(opts ...Option) *Sandbox {
 		flows:        make(map[string]*flow),
 		flowFaults:   make(map[string]Fault),
 		destinations: make(map[string]bool),
-		calls:        newRing[Call](MaxRecords),
-		events:       newRing[Event](MaxRecords),
-		clicks:       newRing[Click](MaxRecords),
+		calls:        newRing[CallRecord](MaxRecords),
+		events:       newRing[EventRecord](MaxRecords),
+		clicks:       newRing[ClickRecord](MaxRecords),
 		browserList:  newRing[string](MaxRecords),
 		browsers:     newFIFOMap[string, *browserState](MaxBrowsers),
 		identities:   newFIFOMap[string, int](maxIdentities),
@@ -209,7 +209,7 @@ func (s *Sandbox) SetFlowFault(friendlyID string, f Fault) {
 }
 
 // Calls returns the recorded callFlows requests, oldest first (the last MaxRecords).
-func (s *Sandbox) Calls() []Call {
+func (s *Sandbox) Calls() []CallRecord {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.calls.all()
@@ -254,14 +254,14 @@ func (s *Sandbox) AddBrowser(id string) {
 }
 
 // Events returns the accepted events, oldest first (the last MaxRecords).
-func (s *Sandbox) Events() []Event {
+func (s *Sandbox) Events() []EventRecord {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.events.all()
 }
 
 // Clicks returns the followed tracking links, oldest first (the last MaxRecords).
-func (s *Sandbox) Clicks() []Click {
+func (s *Sandbox) Clicks() []ClickRecord {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.clicks.all()

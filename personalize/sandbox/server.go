@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/http"
 	"sync"
-	"testing"
 	"time"
 )
 
@@ -70,14 +69,6 @@ func NewServer(s *Sandbox) *Server {
 		defer close(srv.served)
 		_ = srv.hs.Serve(l)
 	}()
-	return srv
-}
-
-// Start starts a server for a new sandbox made with opts and closes it when the test ends.
-func Start(t testing.TB, opts ...Option) *Server {
-	t.Helper()
-	srv := NewServer(New(opts...))
-	t.Cleanup(srv.Close)
 	return srv
 }
 

@@ -55,7 +55,7 @@ func (s *Sandbox) serveTracker(w http.ResponseWriter, r *http.Request) {
 		dest = d
 	}
 	if r.Method == http.MethodGet {
-		s.recordClick(Click{
+		s.recordClick(ClickRecord{
 			Time:        time.Now(),
 			Token:       tok,
 			BrowserID:   t.BrowserID,
@@ -107,7 +107,7 @@ func (s *Sandbox) namedDestination(d string) bool {
 	return ok
 }
 
-func (s *Sandbox) recordClick(c Click) {
+func (s *Sandbox) recordClick(c ClickRecord) {
 	s.mu.Lock()
 	offer, ok := s.tokens.get(c.Token)
 	s.mu.Unlock()

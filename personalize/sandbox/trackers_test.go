@@ -42,7 +42,7 @@ const seedOffers = `[
 ]`
 
 func TestTrackingURLMinting(t *testing.T) {
-	srv := Start(t, WithFlows(Flow("ancillary_offers").Returns(json.RawMessage(seedOffers))))
+	srv := start(t, WithFlows(Define("ancillary_offers").Returns(json.RawMessage(seedOffers))))
 	id := createBrowser(t, srv)
 	resp, b := callFlows(t, srv, body(t, "friendlyId", "ancillary_offers", "browserId", id))
 	require.Equal(t, 200, resp.StatusCode)
@@ -136,7 +136,7 @@ func TestMintingShapes(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			srv := Start(t, WithFlows(Flow("home_page_banner").Returns(json.RawMessage(tc.resp))))
+			srv := start(t, WithFlows(Define("home_page_banner").Returns(json.RawMessage(tc.resp))))
 			_, b := callFlows(t, srv, body(t))
 			require.True(t, json.Valid(b), "%s", b)
 			assert.Equal(t, tc.minted, strings.Count(string(b), srv.URL+"/v3/trackers/"), "%s", b)
@@ -146,8 +146,8 @@ func TestMintingShapes(t *testing.T) {
 }
 
 func TestTrackerDestinationOption(t *testing.T) {
-	srv := Start(t,
-		WithFlows(Flow("home_page_banner").Returns([]map[string]any{
+	srv := start(t,
+		WithFlows(Define("home_page_banner").Returns([]map[string]any{
 			{"Name": "a", "trackingUrl": "{tracker}", "slug": "seats"},
 			{"Name": "b", "trackingUrl": "{tracker}", "slug": "ext"},
 		})),
@@ -165,7 +165,7 @@ func TestTrackerDestinationOption(t *testing.T) {
 }
 
 func TestPublicURLAndForwardedProto(t *testing.T) {
-	flows := WithFlows(Flow("home_page_banner").Returns(map[string]any{"destination": "/x"}))
+	flows := WithFlows(Define("home_page_banner").Returns(map[string]any{"destination": "/x"}))
 	sb := New(flows, WithPublicURL("https://shop.example/sandbox/"))
 	rec := httptest.NewRecorder()
 	req := httptest.NewRequest(http.MethodPost, PathCallFlows, strings.NewReader(body(t)))
@@ -194,7 +194,7 @@ func TestPublicURLAndForwardedProto(t *testing.T) {
 }
 
 func TestTrackerRejects(t *testing.T) {
-	srv := Start(t)
+	srv := start(t)
 	tok := func(dest string) string {
 		return PathTrackers + trackerToken{Offer: "x", Destination: dest}.encode()
 	}
@@ -246,7 +246,7 @@ func TestTrackerRejects(t *testing.T) {
 }
 
 func TestTrackerHeadIsNotAClick(t *testing.T) {
-	srv := Start(t)
+	srv := start(t)
 	c := *srv.Client()
 	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	resp, err := c.Head(srv.URL + PathTrackers + trackerToken{Destination: "/x"}.encode())

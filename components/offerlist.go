@@ -1,0 +1,75 @@
+package components
+
+import (
+	"cmp"
+
+	"github.com/a-h/templ"
+
+	"github.com/go-personalize/sdk/personalize"
+)
+
+// OfferListProps are the props of OfferList, a list of offer cards.
+type OfferListProps struct {
+	// Offers are the offers to list, in order. With none, OfferList renders nothing.
+	Offers []personalize.Offer
+	// Heading, when set, is the list's visible <h2>.
+	Heading string
+	// Header, when set, replaces the heading with the caller's markup.
+	Header templ.Component
+	// Footer, when set, is rendered after the list.
+	Footer templ.Component
+	// Label names the list's <section> for assistive technology when it has no heading.
+	Label string
+	// CTA, LinkWholeCard and Links are passed to each card (see OfferCardProps).
+	CTA           string
+	LinkWholeCard bool
+	Links         LinkPolicy
+	// Card, when set, renders each offer instead of the default OfferCard; the list markup
+	// (<ul>, <li>) stays. It may return nil to skip an offer.
+	Card func(o personalize.Offer, i int) templ.Component
+	// ID, Class and Attributes go on the root <section>; Class adds to "personalize-offers".
+	ID         string
+	Class      string
+	Attributes templ.Attributes
+	// TestID is the root's data-testid (TestIDOfferList when empty).
+	TestID string
+}
+
+// offerListView is what the list template shows, built from the props in Go.
+type offerListView struct {
+	ID, Class, TestID  string
+	Attributes         templ.Attributes
+	Heading, HeadingID string
+	Header, Footer     templ.Component
+	Label              string
+	Cards              []templ.Component
+}
+
+func newOfferListView(p OfferListProps) offerListView {
+	v := offerListView{
+		ID:         p.ID,
+		Class:      classes("personalize-offers", p.Class),
+		TestID:     cmp.Or(p.TestID, TestIDOfferList),
+		Attributes: p.Attributes,
+		Heading:    p.Heading,
+		Header:     p.Header,
+		Footer:     p.Footer,
+		Label:      p.Label,
+		Cards:      make([]templ.Component, 0, len(p.Offers)),
+	}
+	if v.Heading != "" && v.Header == nil && v.ID != "" {
+		v.HeadingID = v.ID + "-heading"
+	}
+	for i, o := range p.Offers {
+		var c templ.Component
+		if p.Card != nil {
+			c = p.Card(o, i)
+		} else {
+			c = OfferCard(OfferCardProps{Offer: o, CTA: p.CTA, LinkWholeCard: p.LinkWholeCard, Links: p.Links})
+		}
+		if c != nil {
+			v.Cards = append(v.Cards, c)
+		}
+	}
+	return v
+}

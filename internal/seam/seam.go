@@ -1,0 +1,66 @@
+// Package seam is how the project's own packages (middleware, components) reach what package
+// personalize keeps out of its public API: building a request's page lazily, with the
+// middleware's knowledge of the visitor, and the client's settings. Package personalize fills
+// in the variables when it is initialised, so any package that imports personalize finds them
+// set. Being internal, nothing outside this module can import it.
+package seam
+
+import (
+	"context"
+	"log/slog"
+	"time"
+)
+
+// Visitor is who a page is rendered for, as the middleware knows them.
+type Visitor struct {
+	// BrowserID is the visitor's browser ID, if known.
+	BrowserID string
+	// EnsureBrowserID, called at most once per page and only when something needs a browser
+	// ID and BrowserID is empty, gets one (the middleware creates a browser and sets the
+	// cookie).
+	EnsureBrowserID func(ctx context.Context) (string, error)
+	// UTM holds the visit's UTM parameters, keys without the "utm_" prefix.
+	UTM map[string]string
+	// Path is the request's path: the page of the visitor's events.
+	Path string
+	// Referrer, UserAgent and Language describe the request.
+	Referrer, UserAgent, Language string
+	// Blocked, when not empty, says why this visitor gets no personalization ("no consent",
+	// "bot", "prefetch"): flows make no call and events are not sent.
+	Blocked string
+	// AllowKnownIdentities lets a blocked visitor's flows run when they name an email or
+	// identifiers identity explicitly (consent given for known guests only).
+	AllowKnownIdentities bool
+}
+
+// Page is what the middleware needs of a request's page.
+type Page interface {
+	// Called reports whether any flow was asked for.
+	Called() bool
+	// Close cancels the page's calls still running and waits for them.
+	Close()
+}
+
+// Client is what the project's packages need of a *personalize.Client beyond its API.
+type Client interface {
+	ClientKey() string
+	BaseURL() string
+	Budget() time.Duration
+	Logger() *slog.Logger
+	CreateBrowser(ctx context.Context) (string, error)
+	// NewPage starts a page for one request; ctx is the request's context.
+	NewPage(ctx context.Context, v Visitor) Page
+	// QueueView queues a VIEW event for a browser whose ID is known, never waiting.
+	QueueView(browserID, path, referrer string, utm map[string]string) error
+}
+
+var (
+	// ClientOf returns the internals of a *personalize.Client (nil for a nil client).
+	ClientOf func(client any) Client
+	// WithLazyPage returns a context whose page is made by newPage the first time something
+	// looks it up, at most once; newPage may return nil (flows then report no page). A page
+	// must come from Client.NewPage.
+	WithLazyPage func(ctx context.Context, newPage func() Page) context.Context
+	// PageClient returns the client of the page in ctx, or nil when there is no page.
+	PageClient func(ctx context.Context) Client
+)

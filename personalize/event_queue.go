@@ -1,0 +1,260 @@
+package personalize
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// EventStats count what the client did with the events given to Track, Identify and the
+// middleware's page views.
+type EventStats struct {
+	// Sent events were accepted by the API.
+	Sent uint64
+	// Failed events were queued but not delivered: the API rejected them, could not be
+	// reached after the retry, or Close's deadline came first.
+	Failed uint64
+	// Dropped events were not queued because the queue was full or the client closed.
+	Dropped uint64
+	// Invalid events were rejected before being queued.
+	Invalid uint64
+	// Queued events wait in the queue; InFlight ones are being sent right now.
+	Queued   int
+	InFlight int
+}
+
+// eventQueue sends a client's events off the request path: enqueue validates and encodes an
+// event and puts it in a bounded queue without ever blocking, and a small pool of workers
+// sends the queue to the API (POST /v1.2/events). The workers start with the first event, so
+// a client that sends none runs no goroutine. close stops it, delivering what is queued first.
+//
+// Events do not use the client's circuit breaker (see Client.SendEvent); while the API is down
+// the queue fills and new events are dropped and counted, so pages never wait.
+type eventQueue struct {
+	client *Client
+	opts   EventOptions
+
+	start sync.Once
+	queue chan queuedEvent // made by start
+
+	// mu orders enqueue's sends (and start) before close's close of the queue.
+	mu     sync.RWMutex
+	closed bool
+
+	// abort ends deliveries in flight and the retry pause when close's deadline passes.
+	abort     context.Context
+	cancel    context.CancelFunc
+	wg        sync.WaitGroup
+	closeOnce sync.Once
+
+	sent, failed, dropped, invalid atomic.Uint64
+	inFlight                       atomic.Int64
+}
+
+type queuedEvent struct {
+	payload []byte
+	typ     string
+	// secrets are an IDENTITY event's values, to redact from errors the API echoes them in.
+	secrets []string
+}
+
+func (q *eventQueue) init(c *Client, opts EventOptions) {
+	q.client, q.opts = c, opts
+	q.abort, q.cancel = context.WithCancel(context.Background())
+}
+
+func (q *eventQueue) startWorkers() {
+	q.queue = make(chan queuedEvent, q.opts.QueueSize)
+	q.wg.Add(q.opts.Workers)
+	for range q.opts.Workers {
+		go q.work()
+	}
+}
+
+// enqueue validates and encodes ev and queues it for sending, without waiting: it returns an
+// error wrapping ErrInvalidRequest for an invalid event, ErrQueueFull when the queue is full
+// and ErrClosed after close (both counted as dropped). It never blocks and is safe for
+// concurrent use.
+func (q *eventQueue) enqueue(ev Event) error {
+	payload, err := q.client.encodeEvent(&ev, time.Now())
+	if err != nil {
+		return q.reject(err)
+	}
+	item := queuedEvent{payload: payload, typ: ev.Type, secrets: guestSecrets(ev.Guest)}
+	q.mu.RLock()
+	if q.closed {
+		q.mu.RUnlock()
+		q.drop(ev.Type, "closed")
+		return ErrClosed
+	}
+	q.start.Do(q.startWorkers)
+	select {
+	case q.queue <- item:
+		q.mu.RUnlock()
+		return nil
+	default:
+		q.mu.RUnlock()
+		q.drop(ev.Type, "queue full")
+		return ErrQueueFull
+	}
+}
+
+// reject counts an event that was not queued because it is invalid, and returns err.
+func (q *eventQueue) reject(err error) error {
+	q.invalid.Add(1)
+	return err
+}
+
+// drop counts a dropped event and logs the 1st, 2nd, 4th, 8th... so a flood of drops is seen
+// without flooding the log.
+func (q *eventQueue) drop(typ, why string) {
+	n := q.dropped.Add(1)
+	if n&(n-1) == 0 {
+		q.client.logger.LogAttrs(context.Background(), slog.LevelWarn, "personalize: event dropped",
+			slog.String("type", typ), slog.String("reason", why), slog.Uint64("dropped", n))
+	}
+}
+
+func (q *eventQueue) stats() EventStats {
+	q.mu.RLock()
+	queued := len(q.queue)
+	q.mu.RUnlock()
+	return EventStats{
+		Sent:     q.sent.Load(),
+		Failed:   q.failed.Load(),
+		Dropped:  q.dropped.Load(),
+		Invalid:  q.invalid.Load(),
+		Queued:   queued,
+		InFlight: int(q.inFlight.Load()),
+	}
+}
+
+// close stops accepting events and delivers the ones queued, waiting until they are sent or
+// ctx ends; see Client.Close.
+func (q *eventQueue) close(ctx context.Context) error {
+	first := false
+	var before uint64
+	q.closeOnce.Do(func() {
+		first = true
+		q.mu.Lock()
+		q.closed = true
+		before = q.failed.Load()
+		if q.queue != nil {
+			close(q.queue)
+		}
+		q.mu.Unlock()
+	})
+	done := make(chan struct{})
+	go func() {
+		q.wg.Wait()
+		close(done)
+	}()
+	var cause error
+	select {
+	case <-done:
+	case <-ctx.Done():
+		cause = ctx.Err()
+		q.cancel()
+		<-done
+	}
+	q.cancel()
+	if !first {
+		return nil
+	}
+	if n := q.failed.Load() - before; n > 0 {
+		return &UndeliveredError{Count: int(n), Err: cause}
+	}
+	return nil
+}
+
+// UndeliveredError says how many events Client.Close could not deliver.
+type UndeliveredError struct {
+	// Count is how many events queued or in flight at Close were not delivered.
+	Count int
+	// Err is why delivery stopped early (ctx's error), or nil when every event was tried.
+	Err error
+}
+
+func (e *UndeliveredError) Error() string {
+	msg := fmt.Sprintf("personalize: %d events not delivered at close", e.Count)
+	if e.Err != nil {
+		msg += ": " + e.Err.Error()
+	}
+	return msg
+}
+
+// Unwrap returns the context error that cut delivery short, if any.
+func (e *UndeliveredError) Unwrap() error { return e.Err }
+
+func (q *eventQueue) work() {
+	defer q.wg.Done()
+	for item := range q.queue {
+		q.inFlight.Add(1)
+		if q.abort.Err() != nil {
+			// Close's deadline passed: give up the rest of the queue.
+			q.failed.Add(1)
+		} else {
+			q.deliver(&item)
+		}
+		q.inFlight.Add(-1)
+	}
+}
+
+// deliver sends one event, retrying once after a pause when the connection failed or the API
+// answered 5xx.
+func (q *eventQueue) deliver(it *queuedEvent) {
+	status, err := q.attempt(it.payload)
+	attempts := 1
+	if err != nil && q.opts.RetryBackoff > 0 && retryableEvent(err) && q.pause() {
+		status, err = q.attempt(it.payload)
+		attempts++
+	}
+	if err == nil {
+		q.sent.Add(1)
+		return
+	}
+	q.failed.Add(1)
+	err = redactGuest(err, it.secrets)
+	q.client.logger.LogAttrs(context.Background(), slog.LevelWarn, "personalize: event not delivered",
+		slog.String("type", it.typ), slog.Int("status", status), slog.Int("attempts", attempts),
+		slog.String("error", err.Error()))
+}
+
+// attempt makes one HTTP request within the client's per-call timeout.
+func (q *eventQueue) attempt(payload []byte) (int, error) {
+	callCtx, cancel := context.WithTimeout(q.abort, q.client.cfg.timeout)
+	defer cancel()
+	raw, status, err := q.client.once(q.abort, callCtx, http.MethodPost, q.client.eventsURL, payload, "")
+	if err == nil {
+		err = checkEventAnswer(status, raw)
+	}
+	return status, err
+}
+
+// pause waits the retry backoff; false when Close's deadline ended it.
+func (q *eventQueue) pause() bool {
+	t := time.NewTimer(q.opts.RetryBackoff)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-q.abort.Done():
+		return false
+	}
+}
+
+// retryableEvent: the connection failed, or the API answered 5xx. Timeouts are not retried
+// (the API may have the event already, and a slow API should not get twice the load), nor
+// 4xx answers, which a retry would not change.
+func retryableEvent(err error) bool {
+	var apiErr *APIError
+	if errors.As(err, &apiErr) {
+		return apiErr.StatusCode >= 500 || apiErr.Status >= 500
+	}
+	return errors.Is(err, ErrUnavailable)
+}

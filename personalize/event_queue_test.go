@@ -1,0 +1,369 @@
+package personalize_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/go-personalize/sdk/personalize"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// gate is an event endpoint that holds every request until it is opened (or the client gives
+// up), counting what arrived and what it answered.
+type gate struct {
+	srv      *httptest.Server
+	arrived  atomic.Int64
+	answered atomic.Int64
+	open     chan struct{}
+}
+
+func newGate(t *testing.T) *gate {
+	t.Helper()
+	g := &gate{open: make(chan struct{})}
+	g.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		g.arrived.Add(1)
+		select {
+		case <-g.open:
+		case <-r.Context().Done():
+			return
+		}
+		g.answered.Add(1)
+		w.WriteHeader(http.StatusCreated)
+		_, _ = io.WriteString(w, `{"status":"OK"}`)
+	}))
+	t.Cleanup(g.srv.Close)
+	return g
+}
+
+func (g *gate) release() {
+	select {
+	case <-g.open:
+	default:
+		close(g.open)
+	}
+}
+
+// eventPage is a page of a returning visitor on /booking: Track with its context queues
+// events on c. It is closed when the test ends.
+func eventPage(t testing.TB, c *personalize.Client) context.Context {
+	t.Helper()
+	ctx, done := personalize.StartPage(context.Background(), c, personalize.Visitor{BrowserID: seedBrowserID, Path: "/booking"})
+	t.Cleanup(done)
+	return ctx
+}
+
+// track queues custom event number i on the page in ctx.
+func track(ctx context.Context, i int) error {
+	return personalize.Track(ctx, "ADD_TO_CART", map[string]any{"n": i})
+}
+
+// eventClient is a client of baseURL with the event options, and a page to track events on.
+func eventClient(t testing.TB, baseURL string, events personalize.EventOptions, opts ...personalize.Option) (*personalize.Client, context.Context) {
+	t.Helper()
+	c := newClient(t, baseURL, append(opts, personalize.WithEvents(events))...)
+	return c, eventPage(t, c)
+}
+
+func closeWithin(t *testing.T, c *personalize.Client, d time.Duration) error {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	return c.Close(ctx)
+}
+
+func TestWithEventsRejectsInvalidOptions(t *testing.T) {
+	for name, opts := range map[string]personalize.EventOptions{
+		"negative queue":   {QueueSize: -1},
+		"negative workers": {Workers: -1},
+	} {
+		t.Run(name, func(t *testing.T) {
+			c, err := personalize.New(seedClientKey, personalize.WithEvents(opts))
+			assert.Nil(t, c)
+			assert.ErrorIs(t, err, personalize.ErrInvalidConfig)
+		})
+	}
+}
+
+func TestEnqueueDoesNotWaitForAHangingEndpoint(t *testing.T) {
+	g := newGate(t)
+	c, page := eventClient(t, g.srv.URL, personalize.EventOptions{QueueSize: 64})
+
+	const n = 50
+	for i := range n {
+		require.NoError(t, track(page, i))
+	}
+	// Structural: every Enqueue returned while the endpoint had answered nothing.
+	assert.Zero(t, g.answered.Load(), "Enqueue returned before any answer")
+
+	g.release()
+	require.NoError(t, closeWithin(t, c, 10*time.Second))
+	assert.Equal(t, int64(n), g.answered.Load())
+	st := c.EventStats()
+	assert.Equal(t, personalize.EventStats{Sent: n}, st)
+}
+
+func TestEnqueueUnderA200msEndpoint(t *testing.T) {
+	var answered atomic.Int64
+	rec := newRecorder(t, func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(200 * time.Millisecond)
+		answered.Add(1)
+		w.WriteHeader(http.StatusCreated)
+	})
+	const n = 20
+	c, page := eventClient(t, rec.srv.URL, personalize.EventOptions{QueueSize: n, Workers: 4})
+	for i := range n {
+		require.NoError(t, track(page, i))
+	}
+	// Sending one event takes 200ms; enqueueing all of them takes microseconds.
+	assert.Zero(t, answered.Load(), "every Enqueue returned before the endpoint answered once")
+	require.NoError(t, closeWithin(t, c, 20*time.Second))
+	assert.Equal(t, int64(n), answered.Load())
+}
+
+func TestFullQueueDropsAndCountsWithoutBlocking(t *testing.T) {
+	g := newGate(t)
+	const queue, workers, n = 4, 2, 100
+	c, page := eventClient(t, g.srv.URL, personalize.EventOptions{QueueSize: queue, Workers: workers}, personalize.WithTimeout(30*time.Second))
+
+	// Occupy both workers first, so that what is queued and dropped is exact.
+	for i := range workers {
+		require.NoError(t, track(page, i))
+	}
+	require.Eventually(t, func() bool { return g.arrived.Load() == workers }, 5*time.Second, time.Millisecond)
+
+	var full int
+	for i := workers; i < n; i++ {
+		err := track(page, i)
+		if err != nil {
+			require.ErrorIs(t, err, personalize.ErrQueueFull)
+			full++
+		}
+	}
+	st := c.EventStats()
+	assert.Equal(t, n-queue-workers, full)
+	assert.Equal(t, personalize.EventStats{Dropped: n - queue - workers, Queued: queue, InFlight: workers}, st)
+	assert.Equal(t, uint64(n), st.Dropped+uint64(st.Queued)+uint64(st.InFlight), "every event is accounted for")
+
+	g.release()
+	require.NoError(t, closeWithin(t, c, 10*time.Second))
+	assert.Equal(t, personalize.EventStats{Sent: queue + workers, Dropped: n - queue - workers}, c.EventStats())
+	assert.Equal(t, int64(queue+workers), g.answered.Load())
+}
+
+func TestCloseDeliversEverythingQueued(t *testing.T) {
+	rec := newRecorder(t, answerJSON(http.StatusCreated, `{"status":"OK"}`))
+	c, page := eventClient(t, rec.srv.URL, personalize.EventOptions{QueueSize: 512, Workers: 3})
+	const n = 300
+	for i := range n {
+		require.NoError(t, track(page, i))
+	}
+	require.NoError(t, closeWithin(t, c, 20*time.Second))
+	assert.Equal(t, int64(n), rec.hits.Load())
+	assert.Equal(t, personalize.EventStats{Sent: n}, c.EventStats())
+
+	assert.ErrorIs(t, track(page, 0), personalize.ErrClosed, "a closed client takes no events")
+	assert.Equal(t, uint64(1), c.EventStats().Dropped)
+	assert.NoError(t, closeWithin(t, c, time.Second), "a second Close is harmless")
+}
+
+func TestCloseWithAnExpiredDeadlineReportsWhatItCouldNotDeliver(t *testing.T) {
+	g := newGate(t)
+	c, page := eventClient(t, g.srv.URL, personalize.EventOptions{QueueSize: 16, Workers: 2}, personalize.WithTimeout(30*time.Second))
+	const n = 10
+	for i := range n {
+		require.NoError(t, track(page, i))
+	}
+	require.Eventually(t, func() bool { return g.arrived.Load() == 2 }, 5*time.Second, time.Millisecond)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	err := c.Close(ctx)
+	var ue *personalize.UndeliveredError
+	require.ErrorAs(t, err, &ue)
+	assert.Equal(t, n, ue.Count)
+	assert.ErrorIs(t, err, context.Canceled)
+	assert.Contains(t, err.Error(), "10 events not delivered")
+	assert.Equal(t, personalize.EventStats{Failed: n}, c.EventStats())
+	assert.Zero(t, g.answered.Load())
+}
+
+func TestCloseReportsEventsTheAPIRejected(t *testing.T) {
+	g := newGate(t)
+	rec := newRecorder(t, func(w http.ResponseWriter, r *http.Request) {
+		<-g.open
+		answerJSON(http.StatusNotFound, `{"status":404,"code":"NOT_FOUND","message":"unknown browser"}`)(w, r)
+	})
+	c, page := eventClient(t, rec.srv.URL, personalize.EventOptions{})
+	for i := range 3 {
+		require.NoError(t, track(page, i))
+	}
+	closed := make(chan error, 1)
+	go func() { closed <- closeWithin(t, c, 10*time.Second) }()
+	// Answer only once Close has begun, so that the rejections happen during Close.
+	// An Enqueue that still got in before Close is one more event for Close to deliver.
+	var extra atomic.Int64
+	require.Eventually(t, func() bool {
+		err := track(page, 9)
+		if err == nil {
+			extra.Add(1)
+		}
+		return errors.Is(err, personalize.ErrClosed)
+	}, 5*time.Second, time.Millisecond)
+	g.release()
+	err := <-closed
+	queued := 3 + int(extra.Load())
+	var ue *personalize.UndeliveredError
+	require.ErrorAs(t, err, &ue)
+	assert.Equal(t, queued, ue.Count)
+	assert.NoError(t, ue.Err, "the deadline did not cut delivery short")
+	assert.Equal(t, uint64(queued), c.EventStats().Failed)
+}
+
+func TestSenderRetries(t *testing.T) {
+	tests := []struct {
+		name     string
+		statuses []int // answers in order; the last repeats
+		hits     int64
+		sent     bool
+	}{
+		{"500 retried once", []int{500}, 2, false},
+		{"503 retried once", []int{503}, 2, false},
+		{"502 then 201", []int{502, 201}, 2, true},
+		{"404 unknown browser not retried", []int{404}, 1, false},
+		{"400 not retried", []int{400}, 1, false},
+		{"429 not retried", []int{429}, 1, false},
+		{"201 at once", []int{201}, 1, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var hit atomic.Int64
+			rec := newRecorder(t, func(w http.ResponseWriter, r *http.Request) {
+				i := min(int(hit.Add(1))-1, len(tt.statuses)-1)
+				w.WriteHeader(tt.statuses[i])
+			})
+			c, page := eventClient(t, rec.srv.URL, personalize.EventOptions{RetryBackoff: 5 * time.Millisecond})
+			require.NoError(t, track(page, 0))
+			_ = closeWithin(t, c, 10*time.Second) // its error depends on whether delivery ended before Close
+			assert.Equal(t, tt.hits, rec.hits.Load())
+			want := personalize.EventStats{Failed: 1}
+			if tt.sent {
+				want = personalize.EventStats{Sent: 1}
+			}
+			assert.Equal(t, want, c.EventStats())
+		})
+	}
+}
+
+// refusing is a transport whose connections are always refused, counting the attempts.
+type refusing struct{ attempts atomic.Int64 }
+
+func (r *refusing) RoundTrip(*http.Request) (*http.Response, error) {
+	r.attempts.Add(1)
+	return nil, &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}
+}
+
+func TestSenderRetriesAConnectionFailureOnce(t *testing.T) {
+	rt := &refusing{}
+	c, page := eventClient(t, "http://127.0.0.1:1", personalize.EventOptions{RetryBackoff: 5 * time.Millisecond}, personalize.WithHTTPClient(&http.Client{Transport: rt}))
+	require.NoError(t, track(page, 0))
+	_ = closeWithin(t, c, 10*time.Second)
+	assert.Equal(t, int64(2), rt.attempts.Load())
+	assert.Equal(t, personalize.EventStats{Failed: 1}, c.EventStats())
+
+	rt2 := &refusing{}
+	c2, page2 := eventClient(t, "http://127.0.0.1:1", personalize.EventOptions{RetryBackoff: -1}, personalize.WithHTTPClient(&http.Client{Transport: rt2}))
+	require.NoError(t, track(page2, 0))
+	_ = closeWithin(t, c2, 10*time.Second)
+	assert.Equal(t, int64(1), rt2.attempts.Load(), "a negative backoff turns retries off")
+	assert.Equal(t, personalize.EventStats{Failed: 1}, c2.EventStats())
+}
+
+func TestCloseCutsTheRetryPauseShort(t *testing.T) {
+	rec := newRecorder(t, answerJSON(500, ``))
+	c, page := eventClient(t, rec.srv.URL, personalize.EventOptions{RetryBackoff: time.Hour})
+	require.NoError(t, track(page, 0))
+	require.Eventually(t, func() bool { return rec.hits.Load() == 1 }, 5*time.Second, time.Millisecond)
+	err := closeWithin(t, c, 50*time.Millisecond)
+	var ue *personalize.UndeliveredError
+	require.ErrorAs(t, err, &ue)
+	assert.Equal(t, 1, ue.Count)
+	assert.True(t, errors.Is(err, context.DeadlineExceeded))
+	assert.Equal(t, int64(1), rec.hits.Load(), "no retry after Close gave up")
+}
+
+func TestEnqueueRejectsInvalidEventsWithoutQueueing(t *testing.T) {
+	rec := newRecorder(t, answerJSON(201, `{}`))
+	c, page := eventClient(t, rec.srv.URL, personalize.EventOptions{})
+	err := personalize.Track(page, "lower", nil)
+	assert.ErrorIs(t, err, personalize.ErrInvalidRequest)
+	err = personalize.Track(page, "X", map[string]any{"not camelCase": 1})
+	assert.ErrorIs(t, err, personalize.ErrInvalidRequest)
+	err = personalize.Identify(page, personalize.Guest{})
+	assert.ErrorIs(t, err, personalize.ErrInvalidRequest)
+	require.NoError(t, closeWithin(t, c, 5*time.Second))
+	assert.Equal(t, personalize.EventStats{Invalid: 3}, c.EventStats())
+	assert.Zero(t, rec.hits.Load())
+}
+
+func TestEnqueueEncodesAtOnceSoTheCallerMayReuseItsMaps(t *testing.T) {
+	g := newGate(t)
+	rec := newRecorder(t, func(w http.ResponseWriter, r *http.Request) { <-g.open; w.WriteHeader(201) })
+	c, page := eventClient(t, rec.srv.URL, personalize.EventOptions{})
+	ext := map[string]any{"sku": "first"}
+	require.NoError(t, personalize.Track(page, "X", ext))
+	ext["sku"] = "changed" // no race, and no effect on the queued event
+	g.release()
+	require.NoError(t, closeWithin(t, c, 10*time.Second))
+	assert.Contains(t, string(rec.lastBody(t)), `"ext":{"sku":"first"}`)
+}
+
+// BenchmarkTrack measures what a request pays to queue an event: validating and encoding it
+// and the channel send. "queued" holds the workers on a hanging endpoint so that every event
+// waits in the queue (no network work competes for the CPU); "full" drops every event;
+// "delivering" lets two workers send to a loopback endpoint at the same time.
+func BenchmarkTrack(b *testing.B) {
+	ext := map[string]any{"sku": "BAG-20KG", "price": 35.5, "quantity": 2}
+	hang := func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body) // so that the server notices the client giving up
+		<-r.Context().Done()
+	}
+	created := func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusCreated) }
+	for _, bc := range []struct {
+		name    string
+		handler http.HandlerFunc
+		queue   func(n int) int
+	}{
+		{"queued", hang, func(n int) int { return n }},
+		{"full", hang, func(int) int { return 1 }},
+		{"delivering", created, func(int) int { return 4096 }},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			srv := httptest.NewServer(bc.handler)
+			defer srv.Close()
+			c, err := personalize.New(seedClientKey, personalize.WithBaseURL(srv.URL), personalize.WithPointOfSale("p"),
+				personalize.WithTimeout(time.Minute), personalize.WithEvents(personalize.EventOptions{QueueSize: bc.queue(b.N)}))
+			require.NoError(b, err)
+			ctx, done := personalize.StartPage(context.Background(), c, personalize.Visitor{BrowserID: seedBrowserID, Path: "/booking"})
+			defer done()
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				_ = personalize.Track(ctx, "ADD_TO_CART", ext)
+			}
+			b.StopTimer()
+			cctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+			defer cancel()
+			_ = c.Close(cctx) // gives up what a hanging endpoint holds
+		})
+	}
+}

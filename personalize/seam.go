@@ -1,0 +1,48 @@
+package personalize
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/go-personalize/sdk/internal/seam"
+)
+
+// Package personalize shares what the middleware and the components need, and users do not,
+// through internal/seam.
+func init() {
+	seam.ClientOf = func(c any) seam.Client {
+		if c, ok := c.(*Client); ok && c != nil {
+			return (*internals)(c)
+		}
+		return nil
+	}
+	seam.WithLazyPage = withLazyPage
+	seam.PageClient = func(ctx context.Context) seam.Client {
+		if p := pageFrom(ctx); p != nil {
+			return (*internals)(p.client)
+		}
+		return nil
+	}
+}
+
+// internals is a Client seen by the project's own packages: its methods are not part of the
+// Client's API.
+type internals Client
+
+func (c *internals) ClientKey() string     { return c.clientKey }
+func (c *internals) BaseURL() string       { return c.cfg.baseURL }
+func (c *internals) Budget() time.Duration { return c.cfg.budget }
+func (c *internals) Logger() *slog.Logger  { return c.logger }
+func (c *internals) client() *Client       { return (*Client)(c) }
+func (c *internals) NewPage(ctx context.Context, v seam.Visitor) seam.Page {
+	return newPage(ctx, c.client(), v)
+}
+
+func (c *internals) CreateBrowser(ctx context.Context) (string, error) {
+	return c.client().CreateBrowser(ctx)
+}
+
+func (c *internals) QueueView(browserID, path, referrer string, utm map[string]string) error {
+	return c.events.enqueue(Event{Type: EventView, BrowserID: browserID, Page: path, Referrer: referrer, UTM: utm})
+}
