@@ -46,13 +46,13 @@ func cookieBrowserID(h http.Header, name string) string {
 			// The name must start a pair: at the start of the line or after "; ". Inside a
 			// value it is preceded by something else, since values hold no ';'.
 			k := j
-			for k > 0 && (line[k-1] == ' ' || line[k-1] == '\t') {
+			for k > 0 && isSpace(line[k-1]) {
 				k--
 			}
 			if k > 0 && line[k-1] != ';' {
 				continue
 			}
-			v := strings.TrimLeft(line[i:], " \t")
+			v := strings.TrimLeft(line[i:], " \t\r\n")
 			if v == "" || v[0] != '=' {
 				continue
 			}
@@ -65,12 +65,17 @@ func cookieBrowserID(h http.Header, name string) string {
 				v = v[1 : len(v)-1]
 			}
 			if browserid.Valid(v) {
-				return v
+				// A UUID's hex digits are case-insensitive; Sitecore hands them out in lower
+				// case, and the API gets them so (ToLower allocates only for upper case).
+				return strings.ToLower(v)
 			}
 		}
 	}
 	return ""
 }
+
+// isSpace reports whether c is white space around a cookie pair, as net/http trims it.
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' }
 
 // hasCookie reports whether the request carries a cookie called name, whatever its value.
 func hasCookie(h http.Header, name string) bool {

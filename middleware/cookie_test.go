@@ -23,7 +23,9 @@ func TestCookieBrowserID(t *testing.T) {
 		{name: "among others", headers: []string{"a=1; bid=" + validID + "; c=3"}, want: validID},
 		{name: "second header line", headers: []string{"a=1", "bid=" + validID}, want: validID},
 		{name: "quoted", headers: []string{`bid="` + validID + `"`}, want: validID},
-		{name: "upper case hex", headers: []string{"bid=" + strings.ToUpper(validID)}, want: strings.ToUpper(validID)},
+		{name: "upper case hex, in lower case", headers: []string{"bid=" + strings.ToUpper(validID)}, want: validID},
+		{name: "after a carriage return", headers: []string{"\rbid=" + validID}, want: validID},
+		{name: "after a line feed", headers: []string{"a=1;\n bid=" + validID}, want: validID},
 		{name: "spaces", headers: []string{"  bid = " + validID + " ;"}, want: validID},
 		{name: "empty", headers: []string{"bid="}, want: ""},
 		{name: "no equals", headers: []string{"bid"}, want: ""},
@@ -56,6 +58,7 @@ func TestCookieBrowserIDAllocatesNothing(t *testing.T) {
 func FuzzCookieBrowserID(f *testing.F) {
 	for _, seed := range []string{
 		"bid=" + validID, `bid="` + validID + `"`, "bid=", "a=1; bid=x; bid=" + validID, ";;;=;bid", "bid=" + validID + "0",
+		"\rbid=" + validID, "a=1;\n bid=" + validID, "bid=" + strings.ToUpper(validID),
 	} {
 		f.Add(seed)
 	}
@@ -64,8 +67,11 @@ func FuzzCookieBrowserID(f *testing.F) {
 		if id != "" && !browserid.Valid(id) {
 			t.Fatalf("accepted %q", id)
 		}
-		if id != "" && !strings.Contains(line, id) {
+		if id != "" && !strings.Contains(strings.ToLower(line), id) {
 			t.Fatalf("%q not in %q", id, line)
+		}
+		if id != strings.ToLower(id) {
+			t.Fatalf("%q is not in lower case", id)
 		}
 		// Whatever net/http finds valid under that name, we find too.
 		r := &http.Request{Header: http.Header{"Cookie": {line}}}

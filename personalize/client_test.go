@@ -166,6 +166,17 @@ func TestParamsShapes(t *testing.T) {
 	assert.Equal(t, map[string]any{"loggedInState": "loggedIn"}, callerParams, "the caller's params are not modified")
 }
 
+func TestBrowserIDsGoOutInLowerCase(t *testing.T) {
+	rec := newRecorder(t, answerJSON(200, `{}`))
+	c := newClient(t, rec.srv.URL)
+	upper := strings.ToUpper(seedBrowserID)
+	_, err := c.CallFlow(context.Background(), personalize.FlowRequest{FriendlyID: "f", Identity: personalize.ByBrowserID(upper)})
+	require.NoError(t, err)
+	assert.Contains(t, string(rec.lastBody(t)), `"browserId":"`+seedBrowserID+`"`)
+	require.NoError(t, c.SendEvent(context.Background(), personalize.Event{Type: "X", BrowserID: upper, Page: "/"}))
+	assert.Contains(t, string(rec.lastBody(t)), `"browser_id":"`+seedBrowserID+`"`)
+}
+
 func TestRequestHeaders(t *testing.T) {
 	rec := newRecorder(t, answerJSON(200, `{}`))
 	c := newClient(t, rec.srv.URL)

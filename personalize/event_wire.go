@@ -73,7 +73,7 @@ func (c *Client) encodeEvent(ev *Event, now time.Time) ([]byte, error) {
 	}
 	b := eventBody{
 		Type:        ev.Type,
-		BrowserID:   ev.BrowserID,
+		BrowserID:   strings.ToLower(ev.BrowserID), // see FlowRequest's body
 		ClientKey:   c.clientKey,
 		Channel:     cmp.Or(ev.Channel, c.cfg.channel),
 		Language:    cmp.Or(ev.Language, c.cfg.language),

@@ -32,6 +32,9 @@ func decodeTree(raw []byte) (any, error) {
 	if p.skipSpace(); p.i < len(raw) {
 		return nil, fmt.Errorf("%w: body is not one JSON value: %s", ErrMalformedResponse, excerpt(raw))
 	}
+	if p.outOfRange {
+		return nil, fmt.Errorf("%w: body is not JSON: %s", ErrMalformedResponse, excerpt(raw))
+	}
 	return v, nil
 }
 
@@ -55,6 +58,9 @@ type treeParser struct {
 	data  []byte
 	i     int
 	depth int
+	// outOfRange records a number beyond float64's range: valid JSON, but not a value
+	// encoding/json decodes, so the body is refused once it is known to be one value.
+	outOfRange bool
 }
 
 // parseValue parses the value at p.i, which is not whitespace, and leaves p.i after it.
@@ -206,7 +212,8 @@ func (p *treeParser) parseNumber() (any, error) {
 		}
 		i = digits(d, i)
 	}
-	if i < len(d) && (d[i] == 'e' || d[i] == 'E') {
+	exponent := i < len(d) && (d[i] == 'e' || d[i] == 'E')
+	if exponent {
 		i++
 		if i < len(d) && (d[i] == '+' || d[i] == '-') {
 			i++
@@ -215,14 +222,12 @@ func (p *treeParser) parseNumber() (any, error) {
 			return nil, errNotJSON
 		}
 		i = digits(d, i)
-		// Only an exponent, or hundreds of digits, can leave float64's range: encoding/json
-		// rejects such a number, so the parser does too.
+	}
+	// Only an exponent, or hundreds of digits, can leave float64's range: encoding/json
+	// refuses such a number, so the parser does too.
+	if exponent || i-start > 308 {
 		if _, err := strconv.ParseFloat(string(d[start:i]), 64); err != nil {
-			return nil, errNotJSON
-		}
-	} else if i-start > 308 {
-		if _, err := strconv.ParseFloat(string(d[start:i]), 64); err != nil {
-			return nil, errNotJSON
+			p.outOfRange = true
 		}
 	}
 	p.i = i

@@ -73,7 +73,7 @@ var treeSeeds = []string{
 	`[1e]`, `[-]`, `[01]`, `[1.]`, `["a"1]`, `{"a":1,"b"}`, `{,}`, `[,]`, `[,1]`,
 	// Whitespace that is not JSON's, and numbers beyond float64's range (issue 13).
 	"\v{}", "{}\v", "\f[]", "[]\f", "\u0085{}", "{}\u0085", "\u00a0\u00a0", "[1,\v2]",
-	`1e400`, `-1e400`, `[1e309]`, `{"a":1E+400}`, `1e-400`, `1e308`, strings.Repeat("9", 400), "0." + strings.Repeat("9", 400),
+	`1e400`, `-1e400`, `[1e309]`, `{"a":1E+400}`, `1e-400`, `1e308`, `1e700A`, `[1e400] x`, `[1e400,]`, strings.Repeat("9", 400), "0." + strings.Repeat("9", 400),
 }
 
 func TestDecodeTreeMatchesEncodingJSON(t *testing.T) {

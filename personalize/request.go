@@ -100,7 +100,8 @@ func (c *Client) body(req *FlowRequest) (*callFlowsBody, error) {
 	}
 	switch req.Identity.kind {
 	case BrowserIDIdentity:
-		b.BrowserID = req.Identity.value
+		// A UUID's hex digits are case-insensitive; Sitecore hands them out in lower case.
+		b.BrowserID = strings.ToLower(req.Identity.value)
 	case EmailIdentity:
 		b.Email = req.Identity.value
 	case IdentifiersIdentity:

@@ -230,7 +230,9 @@ func (s *Sandbox) identify(req *Request) (known bool) {
 	s.identities.set(key, n)
 	req.CallCount = n
 	if req.BrowserID != "" {
-		if b, ok := s.browsers.get(strings.ToLower(req.BrowserID)); ok {
+		// A UUID: matched without regard to case, recorded in lower case.
+		req.BrowserID = strings.ToLower(req.BrowserID)
+		if b, ok := s.browsers.get(req.BrowserID); ok {
 			known = true
 			req.Events = append([]EventRecord(nil), b.events...)
 		}

@@ -53,7 +53,9 @@
 // (401: personalize-api.md lists 401 for a bad key), a non-empty friendlyId (400), exactly one
 // of browserId, email and identifiers {id, provider} (400), a UUID-shaped browserId (400) and a
 // defined flow (404). Whether the real API accepts a browser ID it never created is an open
-// question: the sandbox accepts any UUID and records whether it knew it (Call.KnownBrowser).
+// question: the sandbox accepts any UUID and records whether it knew it
+// (CallRecord.KnownBrowser). Browser IDs are UUIDs, so they are matched without regard to
+// case and recorded in the lower case browser/create.json hands out.
 // browser/create.json answers 401 for an unknown client key. events requires a known
 // client_key (401), then the fields the Stream API requires of every event as non-empty
 // strings: type, browser_id, channel, language, currency, page and pos (400 MISSING_FIELD, or

@@ -78,7 +78,9 @@ func (s *Sandbox) checkEvent(raw []byte) (EventRecord, *apiError) {
 	if apiErr != nil {
 		return ev, apiErr
 	}
-	ev.Type, ev.BrowserID = vals[0], vals[1]
+	// Browser IDs are UUIDs: matched without regard to case, recorded in the lower case
+	// browser/create.json hands out.
+	ev.Type, ev.BrowserID = vals[0], strings.ToLower(vals[1])
 	if !s.knownClientKey(clientKey) {
 		return ev, newAPIError(http.StatusUnauthorized, CodeInvalidClientKey, "Unauthorized",
 			fmt.Sprintf("sandbox: unknown client_key %q", truncate(clientKey, 80)))
