@@ -39,8 +39,8 @@ type eventQueue struct {
 	client *Client
 	opts   EventOptions
 
-	start sync.Once
-	queue chan queuedEvent // made by start
+	queue chan queuedEvent
+	start sync.Once // starts the workers, with the first event
 
 	// mu orders enqueue's sends (and start) before close's close of the queue.
 	mu     sync.RWMutex
@@ -65,11 +65,11 @@ type queuedEvent struct {
 
 func (q *eventQueue) init(c *Client, opts EventOptions) {
 	q.client, q.opts = c, opts
+	q.queue = make(chan queuedEvent, opts.QueueSize)
 	q.abort, q.cancel = context.WithCancel(context.Background())
 }
 
 func (q *eventQueue) startWorkers() {
-	q.queue = make(chan queuedEvent, q.opts.QueueSize)
 	q.wg.Add(q.opts.Workers)
 	for range q.opts.Workers {
 		go q.work()
@@ -121,9 +121,7 @@ func (q *eventQueue) drop(typ, why string) {
 }
 
 func (q *eventQueue) stats() EventStats {
-	q.mu.RLock()
 	queued := len(q.queue)
-	q.mu.RUnlock()
 	return EventStats{
 		Sent:     q.sent.Load(),
 		Failed:   q.failed.Load(),
@@ -144,9 +142,7 @@ func (q *eventQueue) close(ctx context.Context) error {
 		q.mu.Lock()
 		q.closed = true
 		before = q.failed.Load()
-		if q.queue != nil {
-			close(q.queue)
-		}
+		close(q.queue)
 		q.mu.Unlock()
 	})
 	done := make(chan struct{})
