@@ -69,8 +69,7 @@ func TestFreshClone(t *testing.T) {
 	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
 	select {
 	case err := <-exited:
-		var exitErr *exec.ExitError
-		if errors.As(err, &exitErr) {
+		if exitErr, ok := errors.AsType[*exec.ExitError](err); ok {
 			t.Fatalf("exit status %d after SIGTERM; output:\n%s", exitErr.ExitCode(), logs)
 		}
 		require.NoError(t, err)

@@ -143,8 +143,7 @@ func (s *site) closeClient() {
 		slog.Uint64("sent", st.Sent), slog.Uint64("failed", st.Failed),
 		slog.Uint64("dropped", st.Dropped), slog.Uint64("invalid", st.Invalid),
 	}
-	var undelivered *personalize.UndeliveredError
-	if errors.As(err, &undelivered) {
+	if undelivered, ok := errors.AsType[*personalize.UndeliveredError](err); ok {
 		attrs = append(attrs, slog.Int("undelivered", undelivered.Count), slog.Any("error", err))
 		s.logger.LogAttrs(ctx, slog.LevelWarn, "personalize client closed with events not delivered", attrs...)
 		return

@@ -92,7 +92,7 @@ func TestFaultSoak(t *testing.T) {
 	// Baseline: the site warmed up (every visitor has its browser and session), then
 	// measured at rest.
 	var clients []*visitor
-	for i := 0; i < visitors; i++ {
+	for range visitors {
 		v := ts.newVisitor(t)
 		v.page("/")
 		clients = append(clients, v)
@@ -127,9 +127,7 @@ func TestFaultSoak(t *testing.T) {
 		sb.SetFault(f)
 	}
 	for _, v := range clients {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			for {
 				select {
 				case <-stop:
@@ -145,7 +143,7 @@ func TestFaultSoak(t *testing.T) {
 				samples = append(samples, s)
 				mu.Unlock()
 			}
-		}()
+		})
 	}
 
 	time.Sleep(phase) // healthy, under load
@@ -264,7 +262,7 @@ func settle(sb *sandbox.Sandbox, closeIdle func()) (int, uint64) {
 	closeIdle()
 	sb.Reset()
 	var goroutines int
-	for i := 0; i < 50; i++ {
+	for i := range 50 {
 		runtime.GC()
 		n := runtime.NumGoroutine()
 		if i > 0 && n >= goroutines {
@@ -287,9 +285,6 @@ func pct(ds []time.Duration, p int) time.Duration {
 	}
 	s := slices.Clone(ds)
 	slices.Sort(s)
-	i := (len(s)*p + 99) / 100
-	if i < 1 {
-		i = 1
-	}
+	i := max((len(s)*p+99)/100, 1)
 	return s[min(i, len(s))-1]
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -221,9 +222,7 @@ func (v *visitor) get(url string) (*http.Response, pageReport) {
 	req, err := http.NewRequest(http.MethodGet, url, nil)
 	require.NoError(v.t, err)
 	req.Header.Set("User-Agent", v.ua)
-	for k, vs := range v.header {
-		req.Header[k] = vs
-	}
+	maps.Copy(req.Header, v.header)
 	resp, err := v.client.Do(req)
 	require.NoError(v.t, err)
 	defer resp.Body.Close()

@@ -3,6 +3,7 @@ package middleware
 import (
 	"context"
 	"crypto/tls"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -372,9 +373,7 @@ func TestSecureAttribute(t *testing.T) {
 			require.NoError(t, err)
 			req := httptest.NewRequest(http.MethodGet, "/flow?utm_source=x", nil)
 			req.Header.Set("User-Agent", browserUA)
-			for k, v := range tt.header {
-				req.Header[k] = v
-			}
+			maps.Copy(req.Header, tt.header)
 			if tt.tls {
 				req.TLS = &tls.ConnectionState{}
 			}

@@ -187,11 +187,11 @@ func newConfig(clientKey string, o Options, logger *slog.Logger) (config, error)
 		sendViews:    o.SendViewEvents,
 		logger:       cmp.Or(o.Logger, logger),
 	}
-	if !isToken(c.cookieName) {
+	if !validName(c.cookieName) {
 		return c, errorf("cookie name %q is not a valid cookie name", c.cookieName)
 	}
 	for _, name := range o.LegacyCookieNames {
-		if !isToken(name) {
+		if !validName(name) {
 			return c, errorf("legacy cookie name %q is not a valid cookie name", name)
 		}
 		if name != c.cookieName {
@@ -226,7 +226,7 @@ func newConfig(clientKey string, o Options, logger *slog.Logger) (config, error)
 	if c.strategy > MintLocally {
 		return c, errorf("unknown browser ID strategy %d", c.strategy)
 	}
-	if !isToken(c.sessionName) {
+	if !validName(c.sessionName) {
 		return c, errorf("session name %q is not a valid cookie name", c.sessionName)
 	}
 	if c.sessionName == c.cookieName {
@@ -293,30 +293,9 @@ func randomKeys() [][]byte {
 	return [][]byte{hash, block}
 }
 
-// isToken reports whether s is an RFC 7230 token, which cookie names must be.
-func isToken(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c <= ' ' || c >= 0x7f || strings.IndexByte(`()<>@,;:\"/[]?={}`, c) >= 0 {
-			return false
-		}
-	}
-	return true
-}
+// validName reports whether s may name a cookie, as net/http checks it.
+func validName(s string) bool { return (&http.Cookie{Name: s}).Valid() == nil }
 
-func validDomain(d string) bool {
-	d = strings.TrimPrefix(d, ".")
-	if d == "" || len(d) > 253 {
-		return false
-	}
-	for i := 0; i < len(d); i++ {
-		c := d[i]
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '.' || c == ':') {
-			return false
-		}
-	}
-	return !strings.Contains(d, "..")
-}
+// validDomain reports whether d may be a cookie's Domain attribute, as net/http checks it (a
+// host name or IP address, optionally with a leading dot; no port).
+func validDomain(d string) bool { return (&http.Cookie{Name: "x", Domain: d}).Valid() == nil }

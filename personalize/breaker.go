@@ -29,8 +29,7 @@ func isAPIFault(err error) bool {
 	if err == nil {
 		return false
 	}
-	var apiErr *APIError
-	if errors.As(err, &apiErr) {
+	if apiErr, ok := errors.AsType[*APIError](err); ok {
 		return apiErr.temporary()
 	}
 	return errors.Is(err, ErrTimeout) || errors.Is(err, ErrUnavailable) ||

@@ -368,8 +368,7 @@ func transportError(ctx, callCtx context.Context, err error) error {
 // retryable: the connection failed before the request was sent (so the API never saw it), or
 // the API said 503 ("try again immediately as servers are clustered").
 func retryable(err error, status int) bool {
-	var apiErr *APIError
-	if errors.As(err, &apiErr) {
+	if apiErr, ok := errors.AsType[*APIError](err); ok {
 		return apiErr.StatusCode == http.StatusServiceUnavailable
 	}
 	var opErr *net.OpError

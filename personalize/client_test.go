@@ -438,7 +438,7 @@ func TestCircuitBreaker(t *testing.T) {
 		return err
 	}
 
-	for i := 0; i < 3; i++ {
+	for range 3 {
 		var apiErr *personalize.APIError
 		require.ErrorAs(t, call(), &apiErr)
 	}
@@ -458,7 +458,7 @@ func TestCircuitBreaker(t *testing.T) {
 func TestBreakerIgnoresErrorsCausedByTheRequest(t *testing.T) {
 	rec := newRecorder(t, answerJSON(400, `{"status":400,"message":"bad"}`))
 	c := newClient(t, rec.srv.URL, personalize.WithBreaker(personalize.BreakerSettings{Failures: 2}))
-	for i := 0; i < 5; i++ {
+	for range 5 {
 		_, err := c.CallFlow(context.Background(), personalize.FlowRequest{FriendlyID: "f", Identity: personalize.ByBrowserID(seedBrowserID)})
 		var apiErr *personalize.APIError
 		require.ErrorAs(t, err, &apiErr)
@@ -517,7 +517,7 @@ func TestConnectionsAreReused(t *testing.T) {
 	srv.Start()
 	t.Cleanup(srv.Close)
 	c := newClient(t, srv.URL, personalize.WithBreaker(personalize.BreakerSettings{Disabled: true}))
-	for i := 0; i < 20; i++ {
+	for range 20 {
 		_, _ = c.CallFlow(context.Background(), personalize.FlowRequest{FriendlyID: "f", Identity: personalize.ByBrowserID(seedBrowserID)})
 	}
 	assert.Equal(t, int64(20), hits.Load())

@@ -248,8 +248,7 @@ func (q *eventQueue) pause() bool {
 // (the API may have the event already, and a slow API should not get twice the load), nor
 // 4xx answers, which a retry would not change.
 func retryableEvent(err error) bool {
-	var apiErr *APIError
-	if errors.As(err, &apiErr) {
+	if apiErr, ok := errors.AsType[*APIError](err); ok {
 		return apiErr.StatusCode >= 500 || apiErr.Status >= 500
 	}
 	return errors.Is(err, ErrUnavailable)

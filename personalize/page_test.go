@@ -52,13 +52,11 @@ func TestEachFlowIsCalledOncePerPage(t *testing.T) {
 	var wg sync.WaitGroup
 	results := make([]*personalize.Result, 3)
 	for i, id := range []string{"home_page_banner", "newsletter_offer", "home_page_banner"} {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			res, err := personalize.Flow(ctx, id)
 			assert.NoError(t, err)
 			results[i] = res
-		}()
+		})
 	}
 	wg.Wait()
 	assert.Equal(t, 2, srv.Sandbox.CallCount(""), "two friendly IDs, two API calls")
@@ -136,7 +134,7 @@ func TestBreakerAcrossPages(t *testing.T) {
 	}
 
 	srv.Sandbox.SetFault(sandbox.Fault{Status: 500})
-	for i := 0; i < 3; i++ {
+	for range 3 {
 		assert.Equal(t, personalize.OutcomeAPIError, personalize.OutcomeOf(flow()))
 	}
 	calls := srv.Sandbox.CallCount("")

@@ -56,7 +56,7 @@ var (
 	assert.True(t, listed(modules, "github.com/a-h/templ"), "the check sees the modules the library does use")
 	// templ's own go.mod requires x/tools (every templ release does, for its CLI), so a user of
 	// the components gets it from templ, never from this library.
-	for _, edge := range strings.Split(run(t, dir, goBin, "mod", "graph"), "\n") {
+	for edge := range strings.SplitSeq(run(t, dir, goBin, "mod", "graph"), "\n") {
 		from, to, ok := strings.Cut(edge, " ")
 		if ok && strings.HasPrefix(to, "golang.org/x/tools@") {
 			assert.True(t, strings.HasPrefix(from, "github.com/a-h/templ@"), "x/tools required by %s", from)
@@ -109,7 +109,7 @@ func main() {
 // listed reports whether the output of go list -m all names the module path (or a major
 // version of it, path/vN).
 func listed(modules, path string) bool {
-	for _, line := range strings.Split(modules, "\n") {
+	for line := range strings.SplitSeq(modules, "\n") {
 		m, _, _ := strings.Cut(line, " ")
 		if m == path || strings.HasPrefix(m, path+"/v") {
 			return true

@@ -96,8 +96,7 @@ func readJSONBody(w http.ResponseWriter, r *http.Request, strict bool) ([]byte, 
 	}
 	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodySize))
 	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
+		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
 			return nil, tooLarge()
 		}
 		return nil, newAPIError(http.StatusBadRequest, CodeInvalidJSON, "Bad Request",

@@ -3,6 +3,7 @@ package sandbox
 import (
 	"bytes"
 	"encoding/json"
+	"slices"
 	"strings"
 )
 
@@ -103,9 +104,9 @@ func fieldName(s string) bool {
 // latestIdentity returns the body of the latest IDENTITY event among events (oldest first),
 // or nil.
 func latestIdentity(events []EventRecord) map[string]any {
-	for i := len(events) - 1; i >= 0; i-- {
-		if strings.EqualFold(events[i].Type, typeIdentity) {
-			return events[i].Body
+	for _, event := range slices.Backward(events) {
+		if strings.EqualFold(event.Type, typeIdentity) {
+			return event.Body
 		}
 	}
 	return nil

@@ -227,13 +227,11 @@ func strictDecode(data []byte, v any) error {
 
 // describe turns JSON errors into messages that say where the problem is.
 func describe(err error, data []byte) string {
-	var syn *json.SyntaxError
-	if errors.As(err, &syn) {
+	if syn, ok := errors.AsType[*json.SyntaxError](err); ok {
 		line, col := position(data, syn.Offset)
 		return fmt.Sprintf("invalid JSON at line %d, column %d: %v", line, col, syn)
 	}
-	var typ *json.UnmarshalTypeError
-	if errors.As(err, &typ) {
+	if typ, ok := errors.AsType[*json.UnmarshalTypeError](err); ok {
 		field := typ.Field
 		if field == "" {
 			field = "the top level"

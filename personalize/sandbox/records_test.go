@@ -132,9 +132,7 @@ func TestConcurrentCalls(t *testing.T) {
 	var wg sync.WaitGroup
 	errs := make(chan error, workers*perWorker*3)
 	for w := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			id := fmt.Sprintf("00000000-0000-4000-8000-%012d", w)
 			srv.Sandbox.AddBrowser(id)
 			for i := range perWorker {
@@ -163,7 +161,7 @@ func TestConcurrentCalls(t *testing.T) {
 				_ = srv.Sandbox.Calls() // readers run alongside writers
 				srv.Sandbox.SetFault(Fault{})
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	close(errs)

@@ -73,13 +73,11 @@ func CallFlows(ctx context.Context, hc *http.Client, baseURL string, base Body, 
 	out := make([]any, len(friendlyIDs))
 	var wg sync.WaitGroup
 	for i, id := range friendlyIDs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			b := base
 			b.FriendlyID = id
 			out[i], _ = CallFlow(ctx, hc, baseURL, b)
-		}()
+		})
 	}
 	wg.Wait()
 	return out
