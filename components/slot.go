@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"sync"
 
 	"github.com/a-h/templ"
 
@@ -136,10 +137,21 @@ func (p SlotProps) decision(ctx context.Context) (c templ.Component, err error) 
 
 // log reports why the slot fell back: at debug level when the flow simply had no decision
 // (the client reports its calls itself), as an error when the site's own code failed (a
-// Decision or fallback that panicked or failed to render).
+// Decision or fallback that panicked or failed to render). A slot rendered without a page (no
+// middleware, no personalize.StartPage) says so once per process, at warn, through
+// slog.Default: it is a setup mistake, and every such slot shows its fallback.
 func (p SlotProps) log(ctx context.Context, err error, siteFault bool) {
 	client := seam.PageClient(ctx)
 	if client == nil {
+		if errors.Is(err, personalize.ErrNoPage) {
+			noPageWarning.Do(func() {
+				slog.Warn("components: a personalized slot was rendered without a page in its context, so it shows its fallback; serve it behind the middleware (or personalize.StartPage)",
+					slog.String("friendly_id", p.FriendlyID))
+			})
+		}
+		if siteFault {
+			slog.Error("personalize slot rendered its fallback", slog.String("friendly_id", p.FriendlyID), slog.Any("error", err))
+		}
 		return
 	}
 	level := slog.LevelDebug
@@ -149,6 +161,10 @@ func (p SlotProps) log(ctx context.Context, err error, siteFault bool) {
 	client.Logger().Log(ctx, level, "personalize slot rendered its fallback",
 		slog.String("friendly_id", p.FriendlyID), slog.Any("error", err))
 }
+
+// noPageWarning makes the warning about slots without a page a one-time one, however many
+// slots and requests repeat the mistake.
+var noPageWarning sync.Once
 
 // renderSafely renders c into buf, turning a panic into an error.
 func renderSafely(ctx context.Context, c templ.Component, buf *bytes.Buffer) (err error) {

@@ -1,10 +1,12 @@
 package middleware
 
 import (
+	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/x-way/crawlerdetect"
 )
@@ -61,9 +63,29 @@ func (m *Middleware) isBot(r *http.Request) bool {
 	if m.cfg.isBot != nil {
 		return m.cfg.isBot(r)
 	}
+	// No User-Agent is no crawler (isbot's rule too): httptest.NewRequest sends none, and a
+	// site's first test must see personalization.
 	ua := strings.TrimSpace(r.UserAgent())
-	// Every browser sends a User-Agent; a request without one is a script.
-	return ua == "" || m.crawlers.isCrawler(ua)
+	if ua == "" || !m.crawlers.isCrawler(ua) {
+		return false
+	}
+	m.botHint.Do(func() {
+		m.cfg.logger.LogAttrs(r.Context(), slog.LevelWarn,
+			"middleware: a request whose User-Agent looks like a crawler or a script (curl, Go-http-client, HeadlessChrome...) gets the default content, and so do all such requests; send a browser's User-Agent in tests, or set Options.PersonalizeBots",
+			slog.String("user_agent", truncated(ua, 120)))
+	})
+	return true
+}
+
+// truncated cuts s to at most n bytes, at a character boundary.
+func truncated(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "..."
 }
 
 // Bounds of the crawler detection cache.

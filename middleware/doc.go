@@ -63,7 +63,12 @@
 // except on mobile browsers, which send them on real navigations) are treated the same way
 // unless Options.PersonalizeBots or Options.PersonalizePrefetch say otherwise (BlockedBot,
 // BlockedPrefetch). A prerender (Sec-Purpose: prefetch;prerender) is personalized: the visitor
-// sees it without a new request. A handler that serves crawlers something else asks:
+// sees it without a new request. A request without a User-Agent is not counted as a crawler
+// (isbot's rule): httptest.NewRequest sends none, so a site's first test sees personalization.
+// Scripts that do send one, such as curl, Go's http.Client ("Go-http-client/1.1") and headless
+// Chrome, count as crawlers; the first such request is logged once, at warn, with what to do
+// about it (send a browser's User-Agent in tests, or set Options.PersonalizeBots). A handler
+// that serves crawlers something else asks:
 //
 //	if middleware.Blocked(r.Context()) == middleware.BlockedBot {
 //		// render the page's default content, without personalization

@@ -19,6 +19,7 @@ type Middleware struct {
 	client   seam.Client
 	cfg      config
 	crawlers crawlerCache
+	botHint  sync.Once // the first crawler seen is logged, once
 }
 
 // New checks the options and makes a Middleware for the client. Invalid options are reported
@@ -26,7 +27,7 @@ type Middleware struct {
 func New(client *personalize.Client, opts Options) (*Middleware, error) {
 	pc := seam.ClientOf(client)
 	if pc == nil {
-		return nil, errorf("nil personalize client")
+		return nil, errorf("a nil or zero personalize client: make one with personalize.New")
 	}
 	cfg, err := newConfig(pc.ClientKey(), opts, pc.Logger())
 	if err != nil {
@@ -46,7 +47,14 @@ func New(client *personalize.Client, opts Options) (*Middleware, error) {
 // Nothing is decoded, checked or created until the request asks for personalization: the
 // first look-up of the page builds it (consent, bot and prefetch checks, the session), and a
 // browser ID is created only when a flow needs one.
+//
+// A zero Middleware (not made by New) personalizes nothing: Handler returns next as it is, and
+// says so once, at warn, through slog.Default.
 func (m *Middleware) Handler(next http.Handler) http.Handler {
+	if m == nil || m.client == nil {
+		slog.Warn("middleware: a zero Middleware passes requests through without personalization: make one with middleware.New")
+		return next
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		st := &request{Context: r.Context(), m: m, r: r}
 		st.w = responseWriter{ResponseWriter: w, st: st}

@@ -84,7 +84,7 @@ func TestBlockedVisitors(t *testing.T) {
 		created bool // the switch is on: the visitor is personalized after all
 	}{
 		{name: "googlebot", ua: "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)", reason: BlockedBot},
-		{name: "no user agent", ua: "", reason: BlockedBot},
+		{name: "no user agent (httptest.NewRequest's)", ua: "", created: true},
 		{name: "curl", ua: "curl/8.5.0", reason: BlockedBot},
 		{name: "custom bot detector", ua: browserUA, opts: Options{IsBot: func(r *http.Request) bool { return r.Header.Get("X-Bot") != "" }}, header: http.Header{"X-Bot": {"1"}}, reason: BlockedBot},
 		{name: "bots personalized", ua: "curl/8.5.0", opts: Options{PersonalizeBots: true}, created: true},

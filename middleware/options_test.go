@@ -61,7 +61,7 @@ func TestNewRejectsInvalidOptions(t *testing.T) {
 		})
 	}
 	_, err := New(nil, Options{})
-	assert.ErrorContains(t, err, "middleware: nil personalize client")
+	assert.ErrorContains(t, err, "middleware: a nil or zero personalize client")
 }
 
 func TestNewAcceptsValidOptions(t *testing.T) {

@@ -14,8 +14,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/sony/gobreaker/v2"
-
 	"github.com/go-personalize/sdk/internal/browserid"
 )
 
@@ -27,7 +25,7 @@ type Client struct {
 	hc        *http.Client
 	ownsHC    bool
 	logger    *slog.Logger
-	breaker   *gobreaker.CircuitBreaker[struct{}]
+	isolation *isolation // nil when BreakerSettings.Disabled
 	events    eventQueue
 
 	callFlowsURL string
@@ -60,10 +58,10 @@ func New(clientKey string, opts ...Option) (*Client, error) {
 		c.ownsHC = true
 	}
 	if c.logger == nil {
-		c.logger = slog.New(slog.DiscardHandler)
+		c.logger = slog.Default()
 	}
 	if !cfg.breaker.Disabled {
-		c.breaker = newBreaker(cfg.breaker)
+		c.isolation = newIsolation(cfg.breaker, c.logger)
 	}
 	c.callFlowsURL = cfg.baseURL + "/v2/callFlows"
 	c.createURL = cfg.baseURL + "/v1.2/browser/create.json?client_key=" + url.QueryEscape(clientKey) + "&message=%7B%7D"
@@ -91,6 +89,9 @@ func newTransport() *http.Transport {
 // delivered. Events given to the client after Close are dropped (ErrClosed); flow calls still
 // work. Calling Close again returns nil.
 func (c *Client) Close(ctx context.Context) error {
+	if c.zero() {
+		return nil // nothing was started
+	}
 	err := c.events.close(ctx)
 	if c.ownsHC {
 		c.hc.CloseIdleConnections()
@@ -99,12 +100,26 @@ func (c *Client) Close(ctx context.Context) error {
 }
 
 // EventStats returns the counters of the client's events.
-func (c *Client) EventStats() EventStats { return c.events.stats() }
+func (c *Client) EventStats() EventStats {
+	if c.zero() {
+		return EventStats{}
+	}
+	return c.events.stats()
+}
+
+// errZeroClient is what a zero (or nil) Client's calls return.
+var errZeroClient = fmt.Errorf("%w: a zero Client: make one with personalize.New", ErrInvalidConfig)
+
+// zero reports whether c is nil or was not made by New.
+func (c *Client) zero() bool { return c == nil || c.callFlowsURL == "" }
 
 // CallFlow runs one flow. On any failure it returns a nil result and an error that says why:
 // errors.Is with the package's sentinels, or *APIError. Invalid requests fail before any
 // network call.
 func (c *Client) CallFlow(ctx context.Context, req FlowRequest) (*Result, error) {
+	if c.zero() {
+		return nil, errZeroClient
+	}
 	res, info := c.call(ctx, &req)
 	return res, info.Err
 }
@@ -139,7 +154,7 @@ func (c *Client) callFlow(ctx context.Context, req *FlowRequest) (res *Result, s
 	if err != nil {
 		return nil, 0, 0, invalidf("params cannot be encoded as JSON: %v", err)
 	}
-	err = c.guard(func() error {
+	err = c.guard(req.FriendlyID, func() error {
 		var raw []byte
 		raw, status, attempts, err = c.send(ctx, http.MethodPost, c.callFlowsURL, payload, req.UserAgent)
 		if err != nil {
@@ -161,8 +176,11 @@ func (c *Client) callFlow(ctx context.Context, req *FlowRequest) (res *Result, s
 // CreateBrowser asks Sitecore for a new browser ID (GET /v1.2/browser/create.json) and returns
 // it. Browser IDs are Sitecore's to create: the API may not know a locally minted one.
 func (c *Client) CreateBrowser(ctx context.Context) (string, error) {
+	if c.zero() {
+		return "", errZeroClient
+	}
 	var ref string
-	err := c.guard(func() error {
+	err := c.guard(browserKey, func() error {
 		raw, status, _, err := c.send(ctx, http.MethodGet, c.createURL, nil, "")
 		if err != nil {
 			return err
@@ -183,7 +201,8 @@ func (c *Client) CreateBrowser(ctx context.Context) (string, error) {
 		return nil
 	})
 	if err != nil {
-		c.logger.LogAttrs(ctx, slog.LevelWarn, "personalize: creating a browser ID failed", slog.Any("error", err))
+		// Per call, at debug: a failing API shows once, at warn, when its breaker opens.
+		c.logger.LogAttrs(ctx, slog.LevelDebug, "personalize: creating a browser ID failed", slog.Any("error", err))
 		return "", err
 	}
 	return ref, nil
@@ -249,7 +268,9 @@ func (c *Client) once(ctx, callCtx context.Context, method, url string, payload 
 		return nil, resp.StatusCode, transportError(ctx, callCtx, err)
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return nil, resp.StatusCode, newAPIError(resp.StatusCode, raw)
+		apiErr := newAPIError(resp.StatusCode, raw)
+		apiErr.RetryAfter = retryAfter(resp.StatusCode, resp.Header, time.Now())
+		return nil, resp.StatusCode, apiErr
 	}
 	return raw, resp.StatusCode, nil
 }
@@ -351,25 +372,36 @@ func excerpt(raw []byte) string {
 	return s
 }
 
+// transportError says why a request got no answer, in this package's terms, wrapping the
+// cause: errors.Is works for ErrCanceled or ErrTimeout, and for context.Canceled or
+// context.DeadlineExceeded (or the context's own cause).
 func transportError(ctx, callCtx context.Context, err error) error {
 	switch {
-	case errors.Is(ctx.Err(), context.Canceled):
-		return fmt.Errorf("%w: %v", ErrCanceled, context.Cause(ctx))
-	case ctx.Err() != nil, errors.Is(callCtx.Err(), context.DeadlineExceeded):
-		return fmt.Errorf("%w: no answer within the deadline", ErrTimeout)
+	case ctx.Err() != nil:
+		return contextError(ctx)
+	case callCtx.Err() != nil:
+		return fmt.Errorf("%w: no answer within the call's timeout: %w", ErrTimeout, context.Cause(callCtx))
 	}
-	var ne net.Error
-	if errors.As(err, &ne) && ne.Timeout() {
-		return fmt.Errorf("%w: %v", ErrTimeout, err)
+	if ne, ok := errors.AsType[net.Error](err); ok && ne.Timeout() {
+		return fmt.Errorf("%w: %w", ErrTimeout, err)
 	}
 	return fmt.Errorf("%w: %w", ErrUnavailable, err)
 }
 
+// contextError says why a context ended in this package's terms, wrapping its cause.
+func contextError(ctx context.Context) error {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return fmt.Errorf("%w: no answer within the deadline: %w", ErrTimeout, context.Cause(ctx))
+	}
+	return fmt.Errorf("%w: %w", ErrCanceled, context.Cause(ctx))
+}
+
 // retryable: the connection failed before the request was sent (so the API never saw it), or
-// the API said 503 ("try again immediately as servers are clustered").
+// the API said 503 ("try again immediately as servers are clustered") without asking to wait
+// (Retry-After).
 func retryable(err error, status int) bool {
 	if apiErr, ok := errors.AsType[*APIError](err); ok {
-		return apiErr.StatusCode == http.StatusServiceUnavailable
+		return apiErr.StatusCode == http.StatusServiceUnavailable && apiErr.RetryAfter == 0
 	}
 	var opErr *net.OpError
 	return errors.As(err, &opErr) && opErr.Op == "dial" && errors.Is(err, ErrUnavailable)
@@ -402,6 +434,8 @@ func (c *Client) report(ctx context.Context, info CallInfo) {
 	if c.cfg.hook != nil {
 		c.cfg.hook(info)
 	}
+	// Per call, at debug: a flow that keeps failing shows once, at warn, when it is isolated
+	// (its breaker opens), and again when it recovers.
 	level, msg := slog.LevelDebug, "personalize: flow decision"
 	switch info.Outcome {
 	case OutcomeDecision:
@@ -409,7 +443,7 @@ func (c *Client) report(ctx context.Context, info CallInfo) {
 		// Not failures: a visitor without consent, a bot, or one who went away.
 		msg = "personalize: flow not called"
 	default:
-		level, msg = slog.LevelWarn, "personalize: flow call failed"
+		msg = "personalize: flow call failed"
 	}
 	if !c.logger.Enabled(ctx, level) {
 		return

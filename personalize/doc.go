@@ -5,8 +5,11 @@
 // request before sending it (exactly one identity, a friendly ID), fills in the site's channel,
 // language, currency and point of sale, puts the visit's UTM parameters into params.utm, and
 // turns every failure into an error that says why (see the Err* sentinels, *APIError and
-// OutcomeOf). A circuit breaker fails calls fast while the API keeps failing, and one retry is
-// made only when it cannot do harm (a connection that was never made, a 503) and time allows.
+// OutcomeOf; errors wrap their causes, so errors.Is also finds context.DeadlineExceeded and
+// context.Canceled). Each flow has a circuit breaker of its own: a flow that keeps failing
+// fails fast, and the page's other flows are not slowed (BreakerSettings); an answer's
+// Retry-After is honoured. One retry is made only when it cannot do harm (a connection that
+// was never made, a 503 without Retry-After) and time allows.
 //
 //	client, err := personalize.New("my-client-key",
 //		personalize.WithRegion(personalize.RegionEU),
@@ -22,7 +25,9 @@
 // calls in parallel; Flow returns a call's result, waiting for it or starting it. Each
 // friendly ID is called at most once per page however many components ask, and all calls share
 // the page's time budget (DefaultBudget, WithBudget): a flow that has not answered by then is
-// cancelled and reported as ErrTimeout, and the page renders its default content.
+// cancelled and reported as ErrTimeout, and the page renders its default content. A call ends
+// at the earliest of the caller's context, the page's budget and the client's timeout, and a
+// result that is ready is always returned.
 //
 //	personalize.Prefetch(ctx, "home_page_banner", "newsletter_offer") // both start now
 //	res, err := personalize.Flow(ctx, "home_page_banner")            // waits for the first

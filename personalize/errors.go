@@ -3,6 +3,7 @@ package personalize
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Sentinel errors, usable with errors.Is. Every error this package returns wraps one of them or is
@@ -52,6 +53,9 @@ type APIError struct {
 	MoreInfoURL      string
 	// Excerpt is the start of a body that was not an error object, for logs.
 	Excerpt string
+	// RetryAfter is how long a 429 or 503 answer's Retry-After header asked to wait (0 when
+	// it had none); the flow's calls fail fast (ErrBreakerOpen) until then, at most 5 minutes.
+	RetryAfter time.Duration
 }
 
 func (e *APIError) Error() string {

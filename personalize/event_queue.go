@@ -214,11 +214,16 @@ func (q *eventQueue) deliver(it *queuedEvent) {
 		q.sent.Add(1)
 		return
 	}
-	q.failed.Add(1)
+	// The 1st, 2nd, 4th, 8th... failure is logged, with the count: an API that is down shows
+	// without a line per event.
+	n := q.failed.Add(1)
+	if n&(n-1) != 0 {
+		return
+	}
 	err = redactGuest(err, it.secrets)
 	q.client.logger.LogAttrs(context.Background(), slog.LevelWarn, "personalize: event not delivered",
 		slog.String("type", it.typ), slog.Int("status", status), slog.Int("attempts", attempts),
-		slog.String("error", err.Error()))
+		slog.Uint64("failed", n), slog.String("error", err.Error()))
 }
 
 // attempt makes one HTTP request within the client's per-call timeout.

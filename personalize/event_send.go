@@ -18,6 +18,9 @@ import (
 // site's personalization, and a breaker opened by flows must not drop goal data. In a
 // handler, use Track or Identify instead: they never wait for the API.
 func (c *Client) SendEvent(ctx context.Context, ev Event) error {
+	if c.zero() {
+		return errZeroClient
+	}
 	payload, err := c.encodeEvent(&ev, time.Now())
 	if err != nil {
 		return err

@@ -76,15 +76,18 @@ const (
 	UTMFlat
 )
 
-// BreakerSettings tune the client's circuit breaker (WithBreaker). Zero fields take the
-// defaults.
+// BreakerSettings tune the circuit breakers that isolate a failing flow (WithBreaker): every
+// friendly ID has one of its own, and so has browser creation, so that one flow that keeps
+// failing or timing out fails fast (its slots show their default content at once) while the
+// page's other flows are called as usual. Zero fields take the defaults.
 type BreakerSettings struct {
-	// Failures is how many consecutive failures (timeouts, connection errors, 5xx, 429,
-	// malformed answers) open the breaker. Default 5.
+	// Failures is how many consecutive failures of one flow (timeouts, connection errors,
+	// 5xx, 429, malformed answers) open its breaker. Default 5.
 	Failures uint32
-	// OpenFor is how long calls fail fast before one trial call is let through. Default 5s.
+	// OpenFor is how long an open breaker's calls fail fast (ErrBreakerOpen) before one trial
+	// call is let through; its success closes the breaker. Default 5s.
 	OpenFor time.Duration
-	// Disabled turns the breaker off.
+	// Disabled turns the breakers off.
 	Disabled bool
 }
 
@@ -200,7 +203,10 @@ func WithBudget(d time.Duration) Option {
 	})
 }
 
-// WithLogger logs failed calls at warn and decisions at debug. The default discards.
+// WithLogger sets the client's logger (default slog.Default()). States that degrade what
+// visitors see are logged once, at warn: a flow isolated after repeated failures (and its
+// recovery, at info), events dropped or not delivered (at the 1st, 2nd, 4th... time). Each
+// call's outcome is logged at debug.
 func WithLogger(l *slog.Logger) Option {
 	return optionFunc(func(c *config) error {
 		if l == nil {
@@ -243,7 +249,8 @@ func WithHook(hook func(CallInfo)) Option {
 	})
 }
 
-// WithBreaker tunes the circuit breaker; zero fields keep the defaults.
+// WithBreaker tunes the per-flow circuit breakers (see BreakerSettings); zero fields keep the
+// defaults.
 func WithBreaker(s BreakerSettings) Option {
 	return optionFunc(func(c *config) error {
 		if s.OpenFor < 0 {

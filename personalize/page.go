@@ -3,7 +3,6 @@ package personalize
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -72,8 +71,8 @@ func newPage(ctx context.Context, client *Client, v seam.Visitor) *page {
 // The middleware package starts a page for every request, with the visitor's browser ID
 // cookie and campaign; StartPage is for code that serves pages without it.
 func StartPage(ctx context.Context, client *Client, v Visitor) (pageCtx context.Context, done func()) {
-	if client == nil {
-		return ctx, func() {}
+	if client.zero() {
+		return ctx, func() {} // no page: its flows and events report ErrNoPage
 	}
 	p := newPage(ctx, client, seam.Visitor{BrowserID: v.BrowserID, UTM: v.UTM, Path: v.Path,
 		Referrer: v.Referrer, UserAgent: v.UserAgent, Language: v.Language})
@@ -122,21 +121,23 @@ func (p *page) flow(ctx context.Context, friendlyID string, opts ...FlowOption) 
 	if p == nil {
 		return nil, ErrNoPage
 	}
-	c := p.start(friendlyID, opts, false)
+	// A caller whose context adds nothing to the request's (a handler, a component) runs the
+	// call itself, under the page's budget. One with a deadline or cancellation of its own has
+	// the call run beside it and waits for it, so that it can give up first without ending the
+	// call for the page's other askers.
+	async := ctx.Done() != p.ctx.Done()
+	c := p.start(friendlyID, opts, async)
 	select {
 	case <-c.done:
 		return c.res, c.info.Err
 	case <-ctx.Done():
-		return nil, contextError(ctx)
+		select {
+		case <-c.done: // a result that is ready is always returned
+			return c.res, c.info.Err
+		default:
+			return nil, contextError(ctx)
+		}
 	}
-}
-
-// contextError says why a context ended in this package's terms.
-func contextError(ctx context.Context) error {
-	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-		return fmt.Errorf("%w: %v", ErrTimeout, ctx.Err())
-	}
-	return fmt.Errorf("%w: %v", ErrCanceled, context.Cause(ctx))
 }
 
 // start returns the page's call for the key, starting it if it is new: in a goroutine for a

@@ -12,7 +12,7 @@ import (
 // through internal/seam.
 func init() {
 	seam.ClientOf = func(c any) seam.Client {
-		if c, ok := c.(*Client); ok && c != nil {
+		if c, ok := c.(*Client); ok && !c.zero() {
 			return (*internals)(c)
 		}
 		return nil
