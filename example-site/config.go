@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"hash"
 	"net"
+	"net/http"
 	"strconv"
 	"strings"
 	"time"
@@ -71,6 +72,10 @@ type Config struct {
 	// Events sends VIEW events for pages and the sign-in and add-to-trip events
 	// (PERSONALIZE_EVENTS, on by default).
 	Events bool
+
+	// httpClient, when set (by tests only), is the personalize client's HTTP client: the
+	// tests that run the site in a synctest bubble reach the API over in-memory connections.
+	httpClient *http.Client
 }
 
 // loadConfig reads the configuration from getenv (os.Getenv in main). It does no I/O, so
@@ -185,6 +190,9 @@ func (c Config) clientOptions(base string) []personalize.Option {
 	}
 	if c.BreakerOpenFor > 0 {
 		opts = append(opts, personalize.WithBreaker(personalize.BreakerSettings{OpenFor: c.BreakerOpenFor}))
+	}
+	if c.httpClient != nil {
+		opts = append(opts, personalize.WithHTTPClient(c.httpClient))
 	}
 	return opts
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"bytes"
 	"io"
 	"log/slog"
@@ -193,6 +194,47 @@ func eventsOf(sb *sandbox.Sandbox, typ string) []sandbox.EventRecord {
 		}
 	}
 	return out
+}
+
+// readyLog is a log sink that says when the site's start-up line has been written, so a test
+// waits for it instead of polling.
+type readyLog struct {
+	lockedBuffer
+	once  sync.Once
+	ready chan struct{}
+}
+
+func newReadyLog() *readyLog { return &readyLog{ready: make(chan struct{})} }
+
+func (l *readyLog) Write(p []byte) (int, error) {
+	n, err := l.lockedBuffer.Write(p)
+	if readyLine.MatchString(l.String()) {
+		l.once.Do(func() { close(l.ready) })
+	}
+	return n, err
+}
+
+// waitReady waits for the start-up line; the deadline only ends a test whose site never
+// starts.
+func (l *readyLog) waitReady(t testing.TB) []string {
+	t.Helper()
+	select {
+	case <-l.ready:
+		return readyLine.FindStringSubmatch(l.String())
+	case <-time.After(time.Minute):
+		t.Fatalf("the site did not start; its output:\n%s", l.String())
+		return nil
+	}
+}
+
+// flushEvents delivers every event the site queued so far, so that a test sees them in the
+// sandbox without polling: it closes the site's client (flows still work after Close; events
+// queued later are dropped and counted).
+func flushEvents(t testing.TB, ts *testSite) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), eventDeadline)
+	defer cancel()
+	require.NoError(t, ts.site.client.Close(ctx), "the queued events are delivered")
 }
 
 // eventDeadline is how long tests wait for an event the site queued to reach the sandbox:

@@ -52,15 +52,10 @@ var readyLine = regexp.MustCompile(`msg="go airways is ready" mode=(\S+) api=(\S
 func TestRunServesAndShutsDown(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	out := &lockedBuffer{}
+	out := newReadyLog()
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, envOf(map[string]string{"ADDR": "127.0.0.1:0"}), out) }()
-
-	var m []string
-	require.Eventually(t, func() bool {
-		m = readyLine.FindStringSubmatch(out.String())
-		return m != nil
-	}, 10*time.Second, 10*time.Millisecond, "the start-up line: %s", out.String())
+	m := out.waitReady(t)
 	assert.Equal(t, "sandbox", m[1])
 	assert.Equal(t, "http://"+m[3], m[2], "in sandbox mode the client calls the site itself")
 	assert.Equal(t, "http://"+m[3]+"/", m[4])

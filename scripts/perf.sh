@@ -37,6 +37,9 @@
 #   METRICS_PATH site path fetched before, during and after each run, answering JSON
 #                (default /_personalize/metrics: goroutines, heap, RSS; empty: none)
 #   EVENTS_PHASE run phase 3 (default 1; 0 skips it)
+#   SOAK         when set (e.g. 60s), phase 4 runs the example site's fault soak
+#                (TestFaultSoak) with a fault phase that long; it is not part of the
+#                default test run
 #
 # The load tool sends a browser's User-Agent (the site serves bots without personalization)
 # and counts the answers in which a slot fell back to its default content.
@@ -249,6 +252,14 @@ if ((EVENTS_PHASE)); then
 		echo "(phase 3 had answers with a fallback slot; reported, not failed)"
 	fi
 	results="$results, $out/latency-0ms-events-on.json"
+fi
+
+if [[ -n ${SOAK:-} ]]; then
+	echo
+	echo "## 4. The fault soak: the site under load while the API cycles through every fault ($SOAK)"
+	if ! go test -count=1 -run '^TestFaultSoak$' -v ./example-site/ -soak="$SOAK"; then
+		status=1
+	fi
 fi
 
 echo

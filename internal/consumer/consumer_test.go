@@ -29,6 +29,7 @@ var foreign = []string{
 // module graph holds nothing foreign, its go line is not raised, and go doc finds the
 // library's documentation.
 func TestREADMESnippetInANewModule(t *testing.T) {
+	t.Parallel()
 	goBin := goCommand(t)
 	root := repoRoot(t)
 	snippet := readmeSnippet(t, root)
@@ -68,10 +69,59 @@ var (
 	assert.Contains(t, doc, `package personalize // import "github.com/go-personalize/sdk/personalize"`)
 }
 
+// The README's test, followed literally (httptest.NewRequest, the middleware, the sandbox),
+// passes: the page it serves is personalized. homePage is the one thing it leaves to the
+// reader: here, a handler with the README's banner slot.
+func TestREADMETestSnippetPasses(t *testing.T) {
+	t.Parallel()
+	goBin := goCommand(t)
+	root := repoRoot(t)
+	dir := newModule(t, root, map[string]string{
+		"home_test.go": `package home
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/go-personalize/sdk/middleware"
+	"github.com/go-personalize/sdk/personalize/personalizetest"
+	"github.com/go-personalize/sdk/personalize/sandbox"
+)
+
+` + readmeBlock(t, root, "func TestHomePage(t *testing.T) {\n"),
+		"home.go": `package home
+
+import (
+	"net/http"
+
+	"github.com/a-h/templ"
+
+	"github.com/go-personalize/sdk/components"
+	"github.com/go-personalize/sdk/personalize"
+)
+
+var homePage = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	personalize.Prefetch(r.Context(), "home_page_banner")
+	_ = components.Slot(components.SlotProps{
+		FriendlyID: "home_page_banner",
+		Decision:   components.BannerDecision(components.BannerProps{}),
+		Fallback:   templ.Raw("<p>Welcome</p>"),
+	}).Render(r.Context(), w)
+})
+`,
+	})
+	run(t, dir, goBin, "mod", "tidy")
+	out := run(t, dir, goBin, "test", "-count=1", "-v", "./...")
+	assert.Contains(t, out, "--- PASS: TestHomePage")
+}
+
 // A module that uses personalize and middleware only gets nothing foreign, x/tools included:
 // templ is listed (the library requires it for components) but, unused, its requirements are
 // pruned from the graph.
 func TestAModuleWithoutComponents(t *testing.T) {
+	t.Parallel()
 	goBin := goCommand(t)
 	dir := newModule(t, repoRoot(t), map[string]string{"main.go": `package main
 
@@ -142,13 +192,19 @@ func repoRoot(t *testing.T) string {
 // "package main").
 func readmeSnippet(t *testing.T, root string) string {
 	t.Helper()
+	return readmeBlock(t, root, "package main\n")
+}
+
+// readmeBlock is the README's first ```go block that starts with prefix.
+func readmeBlock(t *testing.T, root, prefix string) string {
+	t.Helper()
 	readme := readFile(t, filepath.Join(root, "README.md"))
 	for _, block := range regexp.MustCompile("(?s)```go\n(.*?)```").FindAllStringSubmatch(readme, -1) {
-		if strings.HasPrefix(block[1], "package main\n") {
+		if strings.HasPrefix(block[1], prefix) {
 			return block[1]
 		}
 	}
-	t.Fatal("README.md has no ```go block with a complete program (package main)")
+	t.Fatalf("README.md has no ```go block that starts with %q", prefix)
 	return ""
 }
 
