@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"net/http"
 	"slices"
 	"strings"
 	"testing"
@@ -14,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"golang.org/x/net/html"
 
+	"github.com/go-personalize/sdk/internal/memnet"
 	"github.com/go-personalize/sdk/personalize"
 	"github.com/go-personalize/sdk/personalize/personalizetest"
 	"github.com/go-personalize/sdk/personalize/sandbox"
@@ -52,6 +54,54 @@ func newEnv(t testing.TB, flows []*sandbox.FlowDef, opts ...personalize.Option) 
 // pageContext returns a context carrying a new page of the env's client; the page is done
 // when the test ends.
 func (e *env) pageContext(t testing.TB) context.Context {
+	t.Helper()
+	return startPage(t, e.client)
+}
+
+// memEnv is a sandbox served in memory (internal/memnet) and a client of it, for tests in a
+// testing/synctest bubble: the sandbox's latencies, hangs and the page budgets pass on the
+// bubble's fake clock, at once and exactly, whatever the load on the machine.
+type memEnv struct {
+	sb     *sandbox.Sandbox
+	url    string       // the sandbox's base URL; its minted tracking links start with it
+	http   *http.Client // reaches the sandbox (and only it)
+	client *personalize.Client
+}
+
+// newMemEnv serves a sandbox with the flows in memory and makes a client of it, as
+// personalizetest.NewClient would (its client key and point of sale, then opts). Call it inside
+// the bubble; everything it starts ends with the (bubble's) test.
+func newMemEnv(t *testing.T, flows []*sandbox.FlowDef, opts ...personalize.Option) *memEnv {
+	t.Helper()
+	sb := sandbox.New(sandbox.WithFlows(flows...))
+	srv := memnet.Serve(t, sb)
+	e := &memEnv{sb: sb, url: srv.URL, http: srv.Client}
+	e.client = e.newClient(t, opts...)
+	return e
+}
+
+// newClient makes another client of the env's sandbox, closed when the test ends.
+func (e *memEnv) newClient(t *testing.T, opts ...personalize.Option) *personalize.Client {
+	t.Helper()
+	all := append([]personalize.Option{
+		personalize.WithBaseURL(e.url), personalize.WithHTTPClient(e.http),
+		personalize.WithPointOfSale(personalizetest.PointOfSale),
+	}, opts...)
+	c, err := personalize.New(sandbox.DefaultClientKey, all...)
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := c.Close(ctx); err != nil {
+			t.Logf("closing the client: %v", err)
+		}
+	})
+	return c
+}
+
+// pageContext returns a context carrying a new page of the env's client; the page is done
+// when the test ends.
+func (e *memEnv) pageContext(t *testing.T) context.Context {
 	t.Helper()
 	return startPage(t, e.client)
 }
@@ -150,5 +200,7 @@ var fallback = templ.ComponentFunc(func(_ context.Context, w io.Writer) error {
 	return err
 })
 
-// slowBudget is a page budget long enough for the sandbox to answer on a loaded machine.
+// slowBudget is a page budget long enough for the sandbox to answer on a loaded machine (the
+// benchmarks, on the wall clock). In a synctest bubble it passes only while every goroutine
+// waits, so there it bounds the sandbox's latencies and hangs, never the machine's speed.
 const slowBudget = 5 * time.Second

@@ -209,3 +209,57 @@ func browserScheme(v string) string {
 	}
 	return strings.ToLower(v[:i])
 }
+
+// TestRestrictedPolicyRefusesPathsToOtherHosts: under a restricted policy an offer's own URL is
+// used when it is a path on the site, and "/\evil.com", "\\evil.com\x" (a browser reads a
+// backslash as a slash), "//evil.com" (protocol-relative) and "/<tab>/evil.com" (a browser
+// drops tabs and newlines) are not: they lead to another host. The offer still renders, in
+// every component, without that link; as a tracking link they are refused too.
+func TestRestrictedPolicyRefusesPathsToOtherHosts(t *testing.T) {
+	policies := []struct {
+		name   string
+		policy components.LinkPolicy
+	}{
+		{"API host", components.LinkPolicy{RestrictToAPIHost: true}},
+		{"allow-list", components.LinkPolicy{AllowedHosts: []string{"track.example.com"}}},
+	}
+	offHost := []string{
+		`/\evil.com`, `/\evil.com/booking`, `\\evil.com\x`, `\/evil.com`, `//evil.com`, `//evil.com/booking`,
+		` //evil.com`, "/\t/evil.com", "/\n/evil.com", "/\r/evil.com",
+	}
+	// rendered is what an offer with the fields renders as, in each component that shows a link.
+	rendered := func(t *testing.T, ctx context.Context, policy components.LinkPolicy, fields map[string]any) map[string]string {
+		o := offer(fields)
+		out := map[string]string{}
+		for name, c := range map[string]templ.Component{
+			"card":       components.OfferCard(components.OfferCardProps{Offer: o, Links: policy}),
+			"whole card": components.OfferCard(components.OfferCardProps{Offer: o, Links: policy, LinkWholeCard: true}),
+			"list":       components.OfferList(components.OfferListProps{Offers: []personalize.Offer{o}, Links: policy}),
+			"banner":     components.Banner(components.BannerProps{Offer: o, Links: policy}),
+		} {
+			out[name] = render(t, ctx, c)
+		}
+		return out
+	}
+	for _, p := range policies {
+		t.Run(p.name, func(t *testing.T) {
+			ctx := offlinePage(t)
+			// A path on the site is kept: the refusals below are about the host, not all paths.
+			for name, html := range rendered(t, ctx, p.policy, map[string]any{"name": "Seat", "destination": "/booking/seat"}) {
+				assert.Equal(t, "/booking/seat", attr(one(t, parse(t, html), "a"), "href"), "%s", name)
+			}
+			for _, u := range offHost {
+				for _, key := range []string{"destination", "url", "trackingUrl"} {
+					href, _, ok := linkOf(t, ctx, components.LinkProps{Offer: offer(map[string]any{key: u}), Links: p.policy})
+					assert.False(t, ok, "%s %q: no link, got href %q", key, u, href)
+					for name, html := range rendered(t, ctx, p.policy, map[string]any{"name": "Seat", key: u}) {
+						doc := parse(t, html)
+						assert.Empty(t, find(doc, "a, [href]"), "%s: %s %q renders without a link: %s", name, key, u, html)
+						assert.NotContains(t, html, "evil.com", "%s: %s %q", name, key, u)
+						assert.Equal(t, "Seat", text(one(t, doc, "h2, h3")), "%s: the offer still renders", name)
+					}
+				}
+			}
+		})
+	}
+}

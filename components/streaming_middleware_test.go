@@ -5,10 +5,10 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/a-h/templ"
@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/go-personalize/sdk/components"
+	"github.com/go-personalize/sdk/internal/memnet"
 	"github.com/go-personalize/sdk/middleware"
 	"github.com/go-personalize/sdk/personalize"
 	"github.com/go-personalize/sdk/personalize/sandbox"
@@ -23,11 +24,17 @@ import (
 
 // TestStreamingKeepsTheCookie: behind the middleware, a new visitor's page prefetches its flow,
 // then streams: the head arrives before the slow flow answers and still carries the browser ID
-// cookie, created by Sitecore (the sandbox) for this visitor.
+// cookie, created by Sitecore (the sandbox) for this visitor. Like TestStreaming, it runs in a
+// synctest bubble over in-memory connections, so the order does not depend on the machine's
+// speed.
 func TestStreamingKeepsTheCookie(t *testing.T) {
+	synctest.Test(t, testStreamingKeepsTheCookie)
+}
+
+func testStreamingKeepsTheCookie(t *testing.T) {
 	const latency = 400 * time.Millisecond
 	var answered atomic.Bool
-	e := newEnv(t, []*sandbox.FlowDef{sandbox.Define("ancillary_offers").Returns(seedOffers()).WithFault(sandbox.Fault{Latency: latency})},
+	e := newMemEnv(t, []*sandbox.FlowDef{sandbox.Define("ancillary_offers").Returns(seedOffers()).WithFault(sandbox.Fault{Latency: latency})},
 		personalize.WithBudget(slowBudget),
 		personalize.WithHook(func(personalize.CallInfo) { answered.Store(true) }),
 	)
@@ -40,14 +47,13 @@ func TestStreamingKeepsTheCookie(t *testing.T) {
 		personalize.Prefetch(r.Context(), "ancillary_offers") // before the first byte
 		templ.Handler(streamedPage, templ.WithStreaming()).ServeHTTP(w, r)
 	}))
-	srv := httptest.NewServer(site)
-	t.Cleanup(srv.Close)
-	client := srv.Client()
-	t.Cleanup(client.CloseIdleConnections)
+	srv := memnet.Serve(t, site)
+	client := srv.Client
 
 	req, err := http.NewRequest(http.MethodGet, srv.URL+"/booking", nil)
 	require.NoError(t, err)
 	req.Header.Set("User-Agent", "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36")
+	start := time.Now()
 	resp, err := client.Do(req)
 	require.NoError(t, err)
 	defer resp.Body.Close()
@@ -61,6 +67,7 @@ func TestStreamingKeepsTheCookie(t *testing.T) {
 		require.NoError(t, err, "the head arrives before the body ends")
 	}
 	assert.False(t, answered.Load(), "the head arrived before the flow answered")
+	assert.Zero(t, time.Since(start), "the head did not wait for the flow")
 	assert.NotContains(t, got.String(), "data-personalize-slot")
 
 	var bid *http.Cookie
@@ -70,12 +77,12 @@ func TestStreamingKeepsTheCookie(t *testing.T) {
 		}
 	}
 	require.NotNil(t, bid, "the browser ID cookie went out with the streamed headers")
-	assert.Equal(t, []string{bid.Value}, e.srv.Sandbox.Browsers(), "the ID Sitecore created for this visitor")
+	assert.Equal(t, []string{bid.Value}, e.sb.Browsers(), "the ID Sitecore created for this visitor")
 
 	rest, err := io.ReadAll(resp.Body)
 	require.NoError(t, err)
 	root := slotRoot(t, parse(t, got.String()+string(rest)), "ancillary_offers")
 	assert.Equal(t, components.StateDecision, attr(root, "data-personalize-state"))
 	assert.Len(t, find(root, "article"), 4)
-	assert.Equal(t, 1, e.srv.Sandbox.CallCount("ancillary_offers"))
+	assert.Equal(t, 1, e.sb.CallCount("ancillary_offers"))
 }

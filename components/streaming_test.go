@@ -5,10 +5,10 @@ import (
 	"context"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/a-h/templ"
@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/go-personalize/sdk/components"
+	"github.com/go-personalize/sdk/internal/memnet"
 	"github.com/go-personalize/sdk/personalize"
 	"github.com/go-personalize/sdk/personalize/sandbox"
 )
@@ -45,11 +46,17 @@ var streamedPage = templ.ComponentFunc(func(ctx context.Context, w io.Writer) er
 })
 
 // TestStreaming: the head of the page reaches the visitor before the slow flow answers, and the
-// slot follows in the same response.
+// slot follows in the same response. It runs in a synctest bubble over in-memory connections:
+// the flow's latency passes on the bubble's clock only once every goroutine waits, so the head
+// cannot lose a race with it on a loaded machine, and the times are exact.
 func TestStreaming(t *testing.T) {
+	synctest.Test(t, testStreaming)
+}
+
+func testStreaming(t *testing.T) {
 	const latency = 400 * time.Millisecond
 	var answered atomic.Bool
-	e := newEnv(t, []*sandbox.FlowDef{sandbox.Define("ancillary_offers").Returns(seedOffers()).WithFault(sandbox.Fault{Latency: latency})},
+	e := newMemEnv(t, []*sandbox.FlowDef{sandbox.Define("ancillary_offers").Returns(seedOffers()).WithFault(sandbox.Fault{Latency: latency})},
 		personalize.WithBudget(slowBudget),
 		personalize.WithHook(func(personalize.CallInfo) { answered.Store(true) }),
 	)
@@ -60,11 +67,10 @@ func TestStreaming(t *testing.T) {
 		personalize.Prefetch(ctx, "ancillary_offers")
 		templ.Handler(streamedPage, templ.WithStreaming()).ServeHTTP(w, r.WithContext(ctx))
 	})
-	srv := httptest.NewServer(handler)
-	t.Cleanup(srv.Close)
-	client := srv.Client()
-	t.Cleanup(client.CloseIdleConnections)
+	srv := memnet.Serve(t, handler)
+	client := srv.Client
 
+	start := time.Now()
 	resp, err := client.Get(srv.URL)
 	require.NoError(t, err)
 	defer resp.Body.Close()
@@ -81,16 +87,18 @@ func TestStreaming(t *testing.T) {
 	}
 	head := got.String()
 	assert.False(t, answered.Load(), "the head arrived before the flow answered")
+	assert.Zero(t, time.Since(start), "the head did not wait for the flow")
 	assert.True(t, strings.HasPrefix(head, "<!DOCTYPE html><html><head><title>Booking</title>"))
 	assert.NotContains(t, head, "data-personalize-slot", "the slot is not in the first bytes")
 
 	rest, err := io.ReadAll(resp.Body)
 	require.NoError(t, err)
 	assert.True(t, answered.Load(), "the slot waited for the flow")
+	assert.Equal(t, latency, time.Since(start), "the rest came when the flow answered")
 	doc := parse(t, head+string(rest))
 	assert.Equal(t, "Your booking", text(one(t, doc, "h1")))
 	root := slotRoot(t, doc, "ancillary_offers")
 	assert.Equal(t, components.StateDecision, attr(root, "data-personalize-state"))
 	assert.Len(t, find(root, "article"), 4)
-	assert.Equal(t, 1, e.srv.Sandbox.CallCount("ancillary_offers"))
+	assert.Equal(t, 1, e.sb.CallCount("ancillary_offers"))
 }

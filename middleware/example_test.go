@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"time"
 
 	"github.com/go-personalize/sdk/middleware"
 	"github.com/go-personalize/sdk/personalize"
@@ -27,7 +28,10 @@ func startSandbox() (srv *sandbox.Server, client *personalize.Client, shutdown f
 	)))
 	client, err := personalize.New(sandbox.DefaultClientKey,
 		personalize.WithBaseURL(srv.URL),
-		personalize.WithPointOfSale("example"))
+		personalize.WithPointOfSale("example"),
+		// The examples' output must not depend on how busy the machine running them is: a
+		// page's calls get far more time than the production default.
+		personalize.WithBudget(time.Minute), personalize.WithTimeout(time.Minute))
 	if err != nil {
 		log.Fatal(err)
 	}

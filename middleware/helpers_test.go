@@ -11,12 +11,16 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/go-personalize/sdk/internal/memnet"
 	"github.com/go-personalize/sdk/personalize"
 	"github.com/go-personalize/sdk/personalize/personalizetest"
 	"github.com/go-personalize/sdk/personalize/sandbox"
@@ -46,12 +50,18 @@ func (l *lockedBuffer) String() string {
 	return l.b.String()
 }
 
-// site is a test website behind the middleware, talking to a sandbox.
+// siteURL is where the test sites answer: their requests are made with httptest.NewRequest
+// and served in process, to an httptest.ResponseRecorder.
+const siteURL = "http://shop.example"
+
+// site is a test website behind the middleware, talking to an in-memory sandbox. Make it
+// inside a synctest bubble: the sandbox's latencies, the page budget and the visit's timeouts
+// then follow the bubble's fake clock.
 type site struct {
-	sb   *sandbox.Server
+	sb   *sandbox.Sandbox
 	pc   *personalize.Client
 	mw   *Middleware
-	ts   *httptest.Server
+	h    http.Handler // mw.Handler(testRoutes())
 	logs *lockedBuffer
 }
 
@@ -66,26 +76,51 @@ func sandboxFlows() []*sandbox.FlowDef {
 	}
 }
 
-// newClient makes a personalize client for the sandbox server (point of sale
-// personalizetest.PointOfSale), closed when the test ends.
-func newClient(t testing.TB, sb *sandbox.Server, opts ...personalize.Option) *personalize.Client {
+// memSandbox serves a sandbox with flows (sandboxFlows when none are given) in memory, until
+// the test ends. Call it inside a synctest bubble.
+func memSandbox(t *testing.T, flows ...*sandbox.FlowDef) (*sandbox.Sandbox, *memnet.Server) {
 	t.Helper()
-	return personalizetest.NewClient(t, sb, opts...)
+	if len(flows) == 0 {
+		flows = sandboxFlows()
+	}
+	sb := sandbox.New(sandbox.WithFlows(flows...))
+	srv := memnet.Serve(t, sb)
+	t.Cleanup(sb.Close) // before the server closes: ends the requests a Hang or a Latency holds
+	return sb, srv
 }
 
-// newSite starts a sandbox and a site behind a middleware made with opts. Missing session
-// keys default to testKeys.
+// newClient makes a personalize client for an in-memory sandbox (client key
+// sandbox.DefaultClientKey, point of sale personalizetest.PointOfSale, then opts), closed when
+// the test ends, after delivering its events: in a bubble, the close's timeout is on the fake
+// clock.
+func newClient(t *testing.T, srv *memnet.Server, opts ...personalize.Option) *personalize.Client {
+	t.Helper()
+	pc, err := personalize.New(sandbox.DefaultClientKey, append([]personalize.Option{
+		personalize.WithBaseURL(srv.URL), personalize.WithHTTPClient(srv.Client),
+		personalize.WithPointOfSale(personalizetest.PointOfSale),
+	}, opts...)...)
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		assert.NoError(t, pc.Close(ctx), "the client delivers its events at close")
+	})
+	return pc
+}
+
+// newSite starts an in-memory sandbox and a site behind a middleware made with opts. Missing
+// session keys default to testKeys. Call it inside a synctest bubble.
 func newSite(t *testing.T, opts Options) *site {
 	t.Helper()
-	sb := personalizetest.NewSandbox(t, sandbox.WithFlows(sandboxFlows()...))
-	return newSiteWith(t, sb, opts)
+	sb, srv := memSandbox(t)
+	return newSiteWith(t, sb, srv, opts)
 }
 
-// newSiteWith starts a site for an existing sandbox server.
-func newSiteWith(t *testing.T, sb *sandbox.Server, opts Options) *site {
+// newSiteWith starts a site (a middleware and a client of its own) for an existing sandbox.
+func newSiteWith(t *testing.T, sb *sandbox.Sandbox, srv *memnet.Server, opts Options) *site {
 	t.Helper()
 	s := &site{sb: sb, logs: &lockedBuffer{}}
-	s.pc = newClient(t, sb)
+	s.pc = newClient(t, srv)
 	if opts.SessionKeys == nil && opts.SessionStore == nil {
 		opts.SessionKeys = testKeys
 	}
@@ -95,9 +130,19 @@ func newSiteWith(t *testing.T, sb *sandbox.Server, opts Options) *site {
 	mw, err := New(s.pc, opts)
 	require.NoError(t, err)
 	s.mw = mw
-	s.ts = httptest.NewServer(mw.Handler(testRoutes()))
-	t.Cleanup(s.ts.Close)
+	s.h = mw.Handler(testRoutes())
 	return s
+}
+
+// warnings returns the lines the middleware logged at warn.
+func (s *site) warnings() []string {
+	var out []string
+	for line := range strings.Lines(s.logs.String()) {
+		if strings.Contains(line, "level=WARN") {
+			out = append(out, line)
+		}
+	}
+	return out
 }
 
 // pageReport is what the test routes answer: what the handler saw.
@@ -117,7 +162,6 @@ type pageReport struct {
 //	/parallel?f=...  prefetches the flows, then waits for each
 //	/email           calls "home" for a known guest by email
 //	/flush-first     flushes the headers, then calls "home"
-//	/prefetch-flush  prefetches "home", flushes, then waits for it
 func testRoutes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/static", func(w http.ResponseWriter, r *http.Request) {
@@ -147,14 +191,6 @@ func testRoutes() http.Handler {
 		rep.write(w, r)
 	})
 	mux.HandleFunc("/flush-first", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		_ = http.NewResponseController(w).Flush()
-		rep := newReport()
-		rep.add("home", personalize.Flow)(r)
-		rep.write(w, r)
-	})
-	mux.HandleFunc("/prefetch-flush", func(w http.ResponseWriter, r *http.Request) {
-		personalize.Prefetch(r.Context(), "home")
 		w.Header().Set("Content-Type", "application/json")
 		_ = http.NewResponseController(w).Flush()
 		rep := newReport()
@@ -199,10 +235,11 @@ func (rep *pageReport) write(w http.ResponseWriter, r *http.Request) {
 	_ = json.NewEncoder(w).Encode(rep)
 }
 
-// visitor is a browser: a cookie jar and a User-Agent.
+// visitor is a browser: a cookie jar, a User-Agent and more headers. Its requests are served
+// in process, by the handler they are given.
 type visitor struct {
 	t      *testing.T
-	client *http.Client
+	jar    *cookiejar.Jar
 	ua     string
 	header http.Header
 }
@@ -211,21 +248,24 @@ func newVisitor(t *testing.T) *visitor {
 	t.Helper()
 	jar, err := cookiejar.New(nil)
 	require.NoError(t, err)
-	tr := &http.Transport{}
-	t.Cleanup(tr.CloseIdleConnections)
-	return &visitor{t: t, client: &http.Client{Jar: jar, Transport: tr}, ua: browserUA, header: http.Header{}}
+	return &visitor{t: t, jar: jar, ua: browserUA, header: http.Header{}}
 }
 
-// get requests url and returns the response (body read) and the handler's report, if any.
-func (v *visitor) get(url string) (*http.Response, pageReport) {
+// get serves a GET of path (at siteURL) with h, sending the jar's cookies and keeping those
+// the response sets, and returns the response (its body read) and the handler's report, if
+// any.
+func (v *visitor) get(h http.Handler, path string) (*http.Response, pageReport) {
 	v.t.Helper()
-	req, err := http.NewRequest(http.MethodGet, url, nil)
-	require.NoError(v.t, err)
+	req := httptest.NewRequest(http.MethodGet, siteURL+path, nil)
 	req.Header.Set("User-Agent", v.ua)
 	maps.Copy(req.Header, v.header)
-	resp, err := v.client.Do(req)
-	require.NoError(v.t, err)
-	defer resp.Body.Close()
+	for _, c := range v.jar.Cookies(req.URL) {
+		req.AddCookie(c)
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	resp := rec.Result()
+	v.jar.SetCookies(req.URL, resp.Cookies())
 	body, err := io.ReadAll(resp.Body)
 	require.NoError(v.t, err)
 	var rep pageReport
@@ -233,6 +273,12 @@ func (v *visitor) get(url string) (*http.Response, pageReport) {
 		require.NoError(v.t, json.Unmarshal(body, &rep), "body: %s", body)
 	}
 	return resp, rep
+}
+
+// setCookie puts a cookie in the visitor's jar, as an earlier response would have.
+func (v *visitor) setCookie(name, value string) {
+	u := must(url.Parse(siteURL))
+	v.jar.SetCookies(u, []*http.Cookie{{Name: name, Value: value, Path: "/"}})
 }
 
 // setCookies returns the response's Set-Cookie headers for name, parsed.
@@ -251,7 +297,7 @@ func setCookies(t *testing.T, resp *http.Response, name string) []*http.Cookie {
 
 func bidName() string { return CookiePrefix + sandbox.DefaultClientKey }
 
-func calls(s *site) []sandbox.CallRecord { return s.sb.Sandbox.Calls() }
+func calls(s *site) []sandbox.CallRecord { return s.sb.Calls() }
 
 // utmOf returns params.utm of a recorded call.
 func utmOf(t *testing.T, c sandbox.CallRecord) map[string]any {

@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"testing/synctest"
 
 	"github.com/gorilla/securecookie"
 	"github.com/gorilla/sessions"
@@ -66,35 +67,37 @@ func TestHostileInput(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := newSite(t, tt.opts)
-			for _, path := range []string{"/static", "/flow"} {
-				req := httptest.NewRequest(http.MethodGet, "/x", nil)
-				req.URL.RawQuery = tt.query
-				req.URL.Path = path
-				req.Header.Set("User-Agent", browserUA)
-				if tt.cookie != "" {
-					req.Header.Set("Cookie", tt.cookie)
+			synctest.Test(t, func(t *testing.T) {
+				s := newSite(t, tt.opts)
+				for _, path := range []string{"/static", "/flow"} {
+					req := httptest.NewRequest(http.MethodGet, "/x", nil)
+					req.URL.RawQuery = tt.query
+					req.URL.Path = path
+					req.Header.Set("User-Agent", browserUA)
+					if tt.cookie != "" {
+						req.Header.Set("Cookie", tt.cookie)
+					}
+					rec := httptest.NewRecorder()
+					require.NotPanics(t, func() { s.mw.Handler(testRoutes()).ServeHTTP(rec, req) })
+					require.Equal(t, http.StatusOK, rec.Code, path)
 				}
-				rec := httptest.NewRecorder()
-				require.NotPanics(t, func() { s.mw.Handler(testRoutes()).ServeHTTP(rec, req) })
-				require.Equal(t, http.StatusOK, rec.Code, path)
-			}
-			cs := calls(s)
-			require.Len(t, cs, 1)
-			got := cs[0].Request.BrowserID
-			assert.True(t, browserid.Valid(got))
-			if tt.keepID {
-				assert.Equal(t, validID, got)
-				assert.Empty(t, s.sb.Sandbox.Browsers())
-			} else {
-				assert.Equal(t, s.sb.Sandbox.Browsers(), []string{got}, "a new ID replaces a bad one")
-			}
-			utm := utmOf(t, cs[0])
-			assert.Len(t, utm, len(tt.wantUTM))
-			for k, v := range tt.wantUTM {
-				assert.Equal(t, v, utm[k], k)
-			}
-			assert.NotContains(t, string(cs[0].Body), "evil")
+				cs := calls(s)
+				require.Len(t, cs, 1)
+				got := cs[0].Request.BrowserID
+				assert.True(t, browserid.Valid(got))
+				if tt.keepID {
+					assert.Equal(t, validID, got)
+					assert.Empty(t, s.sb.Browsers())
+				} else {
+					assert.Equal(t, s.sb.Browsers(), []string{got}, "a new ID replaces a bad one")
+				}
+				utm := utmOf(t, cs[0])
+				assert.Len(t, utm, len(tt.wantUTM))
+				for k, v := range tt.wantUTM {
+					assert.Equal(t, v, utm[k], k)
+				}
+				assert.NotContains(t, string(cs[0].Body), "evil")
+			})
 		})
 	}
 }

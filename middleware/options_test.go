@@ -5,10 +5,12 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/gorilla/securecookie"
 	"github.com/gorilla/sessions"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -64,26 +66,91 @@ func TestNewRejectsInvalidOptions(t *testing.T) {
 	assert.ErrorContains(t, err, "middleware: a nil or zero personalize client")
 }
 
+// New refuses a client it cannot use with an error, rather than a panic on the first request.
+func TestNewRefusesAZeroClient(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		client *personalize.Client
+	}{
+		{name: "nil", client: nil},
+		{name: "zero", client: &personalize.Client{}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var (
+				mw  *Middleware
+				err error
+			)
+			require.NotPanics(t, func() { mw, err = New(tt.client, Options{SessionKeys: testKeys}) })
+			require.Error(t, err)
+			assert.Nil(t, mw)
+			assert.ErrorContains(t, err, "middleware: a nil or zero personalize client")
+			assert.ErrorContains(t, err, "personalize.New", "it says what to do")
+		})
+	}
+}
+
+// Valid options are accepted, and they are the ones the middleware then uses.
 func TestNewAcceptsValidOptions(t *testing.T) {
 	key32 := bytes.Repeat([]byte("k"), 32)
+	hash64 := bytes.Repeat([]byte("h"), 64)
+	store := sessions.NewCookieStore(key32)
+	// reads reports whether the middleware's store reads a session cookie made by codec.
+	reads := func(t *testing.T, mw *Middleware, codec *securecookie.SecureCookie) bool {
+		t.Helper()
+		v, err := codec.SetSerializer(stringCodec{}).Encode(DefaultSessionName, map[any]any{"utm": "utm_campaign=x"})
+		require.NoError(t, err)
+		req := httptest.NewRequest(http.MethodGet, "/", nil)
+		req.AddCookie(&http.Cookie{Name: DefaultSessionName, Value: v})
+		sess, err := mw.cfg.store.Get(req, DefaultSessionName)
+		return err == nil && sess.Values["utm"] == "utm_campaign=x"
+	}
 	tests := []struct {
-		name string
-		opts Options
+		name  string
+		opts  Options
+		check func(t *testing.T, mw *Middleware)
 	}{
-		{name: "zero"},
-		{name: "keys", opts: Options{SessionKeys: [][]byte{bytes.Repeat([]byte("h"), 64), key32}}},
-		{name: "hash key only", opts: Options{SessionKeys: [][]byte{key32}}},
-		{name: "rotation", opts: Options{SessionKeys: [][]byte{key32, key32, key32, nil}}},
-		{name: "store", opts: Options{SessionStore: sessions.NewCookieStore(key32)}},
-		{name: "samesite none", opts: Options{SameSite: http.SameSiteNoneMode, Secure: SecureAlways}},
-		{name: "dot domain", opts: Options{CookieDomain: ".example.com"}},
-		{name: "legacy same as name ignored", opts: Options{LegacyCookieNames: []string{"bid_key123", "BID_key123"}}},
+		{name: "zero", check: func(t *testing.T, mw *Middleware) {
+			assert.True(t, mw.cfg.generatedKey, "random keys")
+			assert.IsType(t, &sessions.CookieStore{}, mw.cfg.store)
+			assert.False(t, reads(t, mw, securecookie.New(testKeys[0], testKeys[1])))
+		}},
+		{name: "keys", opts: Options{SessionKeys: [][]byte{hash64, key32}}, check: func(t *testing.T, mw *Middleware) {
+			assert.False(t, mw.cfg.generatedKey)
+			assert.True(t, reads(t, mw, securecookie.New(hash64, key32)))
+			assert.False(t, reads(t, mw, securecookie.New(hash64, nil)), "the cookies must be encrypted")
+		}},
+		{name: "hash key only", opts: Options{SessionKeys: [][]byte{key32}}, check: func(t *testing.T, mw *Middleware) {
+			assert.True(t, reads(t, mw, securecookie.New(key32, nil)), "signed, not encrypted")
+		}},
+		{name: "rotation", opts: Options{SessionKeys: [][]byte{key32, key32, hash64, nil}}, check: func(t *testing.T, mw *Middleware) {
+			assert.True(t, reads(t, mw, securecookie.New(key32, key32)))
+			assert.True(t, reads(t, mw, securecookie.New(hash64, nil)), "the second pair, without encryption")
+		}},
+		{name: "store", opts: Options{SessionStore: store}, check: func(t *testing.T, mw *Middleware) {
+			assert.Same(t, store, mw.cfg.store)
+			assert.False(t, mw.cfg.generatedKey)
+		}},
+		{name: "samesite none", opts: Options{SameSite: http.SameSiteNoneMode, Secure: SecureAlways}, check: func(t *testing.T, mw *Middleware) {
+			assert.Equal(t, http.SameSiteNoneMode, mw.cfg.sameSite)
+			assert.Equal(t, SecureAlways, mw.cfg.secure)
+		}},
+		{name: "dot domain", opts: Options{CookieDomain: ".example.com"}, check: func(t *testing.T, mw *Middleware) {
+			assert.Equal(t, ".example.com", mw.cfg.domain)
+		}},
+		{name: "legacy same as name ignored", opts: Options{LegacyCookieNames: []string{"bid_key123", "BID_key123"}}, check: func(t *testing.T, mw *Middleware) {
+			assert.Equal(t, []string{"BID_key123"}, mw.cfg.legacy)
+		}},
+		{name: "durations in whole seconds", opts: Options{CookieMaxAge: 90*time.Second + time.Millisecond, VisitTimeout: time.Minute}, check: func(t *testing.T, mw *Middleware) {
+			assert.Equal(t, 90, mw.cfg.maxAge)
+			assert.Equal(t, 60, mw.cfg.visitTimeout)
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			mw, err := New(offlineClient(t), tt.opts)
 			require.NoError(t, err)
-			assert.NotNil(t, mw)
+			require.NotNil(t, mw)
+			tt.check(t, mw)
 		})
 	}
 }

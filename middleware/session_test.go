@@ -1,32 +1,222 @@
 package middleware
 
 import (
+	"bytes"
+	"encoding/json"
 	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strconv"
+	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
+	"github.com/gorilla/securecookie"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
 func TestSessionSavedWhenChangedOrDue(t *testing.T) {
-	// A 30 s visit is refreshed at most once a second.
-	s := newSite(t, Options{VisitTimeout: 30 * time.Second})
-	v := newVisitor(t)
-	saved := func(path string) bool {
-		t.Helper()
-		resp, _ := v.get(s.ts.URL + path)
-		require.Equal(t, http.StatusOK, resp.StatusCode)
-		return len(setCookies(t, resp, DefaultSessionName)) == 1
+	synctest.Test(t, func(t *testing.T) {
+		// A 30 s visit is refreshed at most once a second.
+		s := newSite(t, Options{VisitTimeout: 30 * time.Second})
+		v := newVisitor(t)
+		saved := func(path string) bool {
+			t.Helper()
+			resp, _ := v.get(s.h, path)
+			require.Equal(t, http.StatusOK, resp.StatusCode)
+			return len(setCookies(t, resp, DefaultSessionName)) == 1
+		}
+		assert.True(t, saved("/flow?utm_campaign=a"), "a new visit")
+		assert.False(t, saved("/flow"), "unchanged and just saved")
+		assert.False(t, saved("/flow?utm_campaign=a"), "the same campaign again")
+		assert.True(t, saved("/flow?utm_campaign=b"), "a new campaign")
+		time.Sleep(time.Second - time.Nanosecond)
+		assert.False(t, saved("/flow"), "not due yet, just before a second")
+		time.Sleep(time.Nanosecond)
+		assert.True(t, saved("/flow"), "due for a refresh of the visit's expiry")
+		assert.False(t, saved("/flow"), "and just refreshed")
+		_, rep := v.get(s.h, "/flow")
+		assert.Equal(t, map[string]string{"campaign": "b"}, rep.Campaign.UTM)
+	})
+}
+
+// With the default 30 minute visit, an unchanged session is saved again once a minute: the
+// visit slides without a cookie being encrypted and signed on every page.
+func TestSessionRefreshedOnceAMinute(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := newSite(t, Options{})
+		v := newVisitor(t)
+		start := time.Now()
+		var saves []time.Duration
+		for range 60 * 5 { // a page every second for 5 minutes
+			resp, rep := v.get(s.h, "/flow")
+			require.Equal(t, http.StatusOK, resp.StatusCode)
+			if sc := setCookies(t, resp, DefaultSessionName); len(sc) == 1 {
+				saves = append(saves, time.Since(start))
+				assert.Equal(t, int(DefaultVisitTimeout/time.Second), sc[0].MaxAge)
+			}
+			assert.Empty(t, rep.Errors)
+			time.Sleep(time.Second)
+		}
+		assert.Equal(t, []time.Duration{0, time.Minute, 2 * time.Minute, 3 * time.Minute, 4 * time.Minute}, saves,
+			"the new visit, then once a minute")
+	})
+}
+
+// A visit ends after VisitTimeout without a personalized request, and each personalized
+// request (saving the session at most once a 30th of the timeout) pushes the end back.
+func TestVisitTimeout(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const timeout = 10 * time.Minute
+		s := newSite(t, Options{VisitTimeout: timeout})
+		v := newVisitor(t)
+		v.header = http.Header{"Referer": {"https://news.example.org/"}}
+		resp, _ := v.get(s.h, "/flow?utm_campaign=summer_sale")
+		landing := setCookies(t, resp, DefaultSessionName)
+		require.Len(t, landing, 1)
+		v.header = http.Header{}
+		campaign := func() Campaign {
+			t.Helper()
+			_, rep := v.get(s.h, "/flow")
+			return rep.Campaign
+		}
+
+		// The visit slides: a page just before each timeout keeps it going.
+		for i := range 3 {
+			time.Sleep(timeout - time.Second)
+			c := campaign()
+			assert.Equal(t, map[string]string{"campaign": "summer_sale"}, c.UTM, "page %d", i)
+			assert.Equal(t, "https://news.example.org/", c.LandingReferrer, "page %d", i)
+		}
+
+		// A whole timeout without a page: the browser forgets the cookie, and a new visit starts.
+		time.Sleep(timeout)
+		assert.Equal(t, Campaign{}, campaign(), "the visit ended")
+
+		// A stale cookie sent again (a browser that kept it) is not accepted either: the store
+		// checks the cookie's own timestamp.
+		req := httptest.NewRequest(http.MethodGet, siteURL+"/flow", nil)
+		req.Header.Set("User-Agent", browserUA)
+		req.AddCookie(&http.Cookie{Name: DefaultSessionName, Value: landing[0].Value})
+		rec := httptest.NewRecorder()
+		s.h.ServeHTTP(rec, req)
+		var rep pageReport
+		require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &rep))
+		assert.Empty(t, rep.Campaign.UTM, "a cookie older than the timeout starts a new visit")
+		assert.Contains(t, s.logs.String(), "session not decoded")
+	})
+}
+
+// A session that cannot be decoded starts a new visit, and the request's campaign is kept in
+// the new session: the next page still has it.
+func TestUndecodableSessionIsReplaced(t *testing.T) {
+	ours := securecookie.New(testKeys[0], testKeys[1]).SetSerializer(stringCodec{})
+	valid, err := ours.Encode(DefaultSessionName, map[any]any{"utm": "utm_campaign=old"})
+	require.NoError(t, err)
+	foreign, err := securecookie.New(bytes.Repeat([]byte("o"), 64), nil).Encode(DefaultSessionName, map[any]any{"utm": "utm_campaign=old"})
+	require.NoError(t, err)
+	tests := []struct{ name, cookie string }{
+		{name: "garbage", cookie: "garbage!!"},
+		{name: "tampered", cookie: valid[:len(valid)-2] + "xx"},
+		{name: "other keys", cookie: foreign},
 	}
-	assert.True(t, saved("/flow?utm_campaign=a"), "a new visit")
-	assert.False(t, saved("/flow"), "unchanged and just saved")
-	assert.False(t, saved("/flow?utm_campaign=a"), "the same campaign again")
-	assert.True(t, saved("/flow?utm_campaign=b"), "a new campaign")
-	time.Sleep(1100 * time.Millisecond)
-	assert.True(t, saved("/flow"), "due for a refresh of the visit's expiry")
-	_, rep := v.get(s.ts.URL + "/flow")
-	assert.Equal(t, map[string]string{"campaign": "b"}, rep.Campaign.UTM)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				s := newSite(t, Options{})
+				v := newVisitor(t)
+				v.setCookie(DefaultSessionName, tt.cookie)
+				v.header = http.Header{"Referer": {"https://mail.example.org/"}}
+				resp, rep := v.get(s.h, "/flow?utm_campaign=spring&utm_source=mail")
+				require.Equal(t, http.StatusOK, resp.StatusCode)
+				want := map[string]string{"campaign": "spring", "source": "mail"}
+				assert.Equal(t, want, rep.Campaign.UTM)
+				sc := setCookies(t, resp, DefaultSessionName)
+				require.Len(t, sc, 1, "a new session replaces the one that could not be read")
+				assert.NotEqual(t, tt.cookie, sc[0].Value)
+
+				v.header = http.Header{}
+				_, next := v.get(s.h, "/flow")
+				assert.Equal(t, want, next.Campaign.UTM, "the new session holds the request's campaign")
+				assert.Equal(t, "https://mail.example.org/", next.Campaign.LandingReferrer, "and it is a new visit")
+				cs := calls(s)
+				require.Len(t, cs, 2)
+				for i, c := range cs {
+					assert.Equal(t, "spring", utmOf(t, c)["campaign"], "call %d", i)
+				}
+				assert.Contains(t, s.logs.String(), "session not decoded")
+			})
+		})
+	}
+}
+
+// SessionKeys are pairs of an authentication key and an encryption key: the first pair makes
+// new cookies, every pair reads old ones, and a key is only ever used in its own role.
+func TestSessionKeyRotation(t *testing.T) {
+	var (
+		auth1 = bytes.Repeat([]byte("A"), 64)
+		enc1  = bytes.Repeat([]byte("e"), 32)
+		auth2 = bytes.Repeat([]byte("B"), 32) // 32 bytes, so it could be (mis)used as an AES key
+		enc2  = bytes.Repeat([]byte("f"), 32)
+	)
+	keys := [][]byte{auth1, enc1, auth2, enc2}
+	codec := func(hash, block []byte) *securecookie.SecureCookie {
+		return securecookie.New(hash, block).SetSerializer(stringCodec{})
+	}
+	tests := []struct {
+		name        string
+		hash, block []byte
+		read        bool
+	}{
+		{name: "the new pair", hash: auth1, block: enc1, read: true},
+		{name: "the old pair", hash: auth2, block: enc2, read: true},
+		{name: "encrypted with an authentication key", hash: auth1, block: auth2},
+		{name: "encrypted with its own authentication key", hash: auth2, block: auth2},
+		{name: "signed with an encryption key", hash: enc1, block: enc2},
+		{name: "signed with the other encryption key", hash: enc2, block: enc1},
+		{name: "keys of two pairs", hash: auth2, block: enc1},
+		{name: "not encrypted", hash: auth1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				s := newSite(t, Options{SessionKeys: keys})
+				cookie, err := codec(tt.hash, tt.block).Encode(DefaultSessionName, map[any]any{
+					"utm": "utm_campaign=rotated", "saved": strconv.FormatInt(time.Now().Unix(), 10),
+				})
+				require.NoError(t, err)
+				v := newVisitor(t)
+				v.setCookie(DefaultSessionName, cookie)
+				resp, rep := v.get(s.h, "/flow")
+				require.Equal(t, http.StatusOK, resp.StatusCode)
+				sc := setCookies(t, resp, DefaultSessionName)
+				if tt.read {
+					assert.Equal(t, map[string]string{"campaign": "rotated"}, rep.Campaign.UTM, "the cookie is read")
+					assert.Empty(t, sc, "and still fresh: not saved again")
+				} else {
+					assert.Empty(t, rep.Campaign.UTM, "the cookie is not read")
+					require.Len(t, sc, 1, "a new visit")
+				}
+
+				// New cookies are made with the first pair only.
+				_, rep = v.get(s.h, "/flow?utm_campaign=new")
+				require.Equal(t, map[string]string{"campaign": "new"}, rep.Campaign.UTM)
+				var newest *http.Cookie
+				for _, c := range v.jar.Cookies(must(url.Parse(siteURL))) {
+					if c.Name == DefaultSessionName {
+						newest = c
+					}
+				}
+				require.NotNil(t, newest)
+				var values map[any]any
+				assert.NoError(t, codec(auth1, enc1).Decode(DefaultSessionName, newest.Value, &values))
+				assert.Equal(t, "utm_campaign=new", values["utm"])
+				assert.Error(t, codec(auth2, enc2).Decode(DefaultSessionName, newest.Value, &values))
+			})
+		})
+	}
 }
 
 func TestLandingReferrer(t *testing.T) {
@@ -42,6 +232,8 @@ func TestLandingReferrer(t *testing.T) {
 		{name: "relative", referer: "/cart", want: ""},
 		{name: "garbage", referer: "http://%zz", want: ""},
 		{name: "too long", referer: "https://a.example/" + string(make([]byte, 2000)), want: ""},
+		{name: "at the length cap", referer: longReferrer(maxReferrerBytes), want: longReferrer(maxReferrerBytes)},
+		{name: "a byte over the cap", referer: longReferrer(maxReferrerBytes + 1), want: ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -49,6 +241,67 @@ func TestLandingReferrer(t *testing.T) {
 			require.NoError(t, err)
 			r.Header.Set("Referer", tt.referer)
 			assert.Equal(t, tt.want, landingReferrer(r))
+		})
+	}
+}
+
+// longReferrer is a referrer from another site, n bytes long.
+func longReferrer(n int) string {
+	const prefix = "https://news.example.org/?q="
+	return prefix + strings.Repeat("r", n-len(prefix))
+}
+
+// The landing referrer kept in the session: up to maxReferrerBytes, read back on the next
+// page; longer is not kept.
+func TestLandingReferrerLengthInTheSession(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		referer string
+		want    string
+	}{
+		{name: "at the cap", referer: longReferrer(maxReferrerBytes), want: longReferrer(maxReferrerBytes)},
+		{name: "over the cap", referer: longReferrer(maxReferrerBytes + 1), want: ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				s := newSite(t, Options{})
+				v := newVisitor(t)
+				v.header = http.Header{"Referer": {tt.referer}}
+				_, rep := v.get(s.h, "/flow?utm_campaign=x")
+				assert.Equal(t, tt.want, rep.Campaign.LandingReferrer, "the landing page")
+				v.header = http.Header{"Referer": {siteURL + "/flow"}}
+				_, rep = v.get(s.h, "/flow")
+				assert.Equal(t, tt.want, rep.Campaign.LandingReferrer, "the next page, from the session")
+			})
+		})
+	}
+}
+
+// A referrer longer than the cap that is already in a session (another store, an older
+// version) is not handed out.
+func TestStoredReferrerOverTheCapIsIgnored(t *testing.T) {
+	ours := securecookie.New(testKeys[0], testKeys[1]).SetSerializer(stringCodec{})
+	for _, tt := range []struct {
+		name   string
+		stored string
+		want   string
+	}{
+		{name: "at the cap", stored: longReferrer(maxReferrerBytes), want: longReferrer(maxReferrerBytes)},
+		{name: "over the cap", stored: longReferrer(maxReferrerBytes + 1), want: ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				s := newSite(t, Options{})
+				cookie, err := ours.Encode(DefaultSessionName, map[any]any{
+					"utm": "utm_campaign=x", sessionReferrer: tt.stored, "saved": strconv.FormatInt(time.Now().Unix(), 10),
+				})
+				require.NoError(t, err)
+				v := newVisitor(t)
+				v.setCookie(DefaultSessionName, cookie)
+				_, rep := v.get(s.h, "/flow")
+				assert.Equal(t, map[string]string{"campaign": "x"}, rep.Campaign.UTM, "the session is read")
+				assert.Equal(t, tt.want, rep.Campaign.LandingReferrer)
+			})
 		})
 	}
 }

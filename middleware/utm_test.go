@@ -42,7 +42,21 @@ func TestParseUTM(t *testing.T) {
 			want: map[string]string{"source": strings.Repeat("a", MaxUTMValueBytes)}},
 		{name: "cap keeps whole characters", query: "utm_source=" + "a" + strings.Repeat("%C3%A9", 200),
 			want: map[string]string{"source": "a" + strings.Repeat("é", 127)}},
+		{name: "value at the cap kept whole", query: "utm_source=" + strings.Repeat("a", MaxUTMValueBytes),
+			want: map[string]string{"source": strings.Repeat("a", MaxUTMValueBytes)}},
+		{name: "value of whole characters at the cap kept whole", query: "utm_source=" + strings.Repeat("%C3%A9", MaxUTMValueBytes/2),
+			want: map[string]string{"source": strings.Repeat("é", MaxUTMValueBytes/2)}},
+		{name: "value a byte over the cap cut", query: "utm_source=" + strings.Repeat("a", MaxUTMValueBytes+1),
+			want: map[string]string{"source": strings.Repeat("a", MaxUTMValueBytes)}},
+		{name: "value a byte over the cap cut before a character", query: "utm_source=" + "a" + strings.Repeat("%C3%A9", MaxUTMValueBytes/2),
+			want: map[string]string{"source": "a" + strings.Repeat("é", MaxUTMValueBytes/2-1)}},
+		{name: "value cut inside a 4-byte character", query: "utm_source=" + strings.Repeat("a", MaxUTMValueBytes-2) + "%F0%9F%98%80",
+			want: map[string]string{"source": strings.Repeat("a", MaxUTMValueBytes-2)}},
+		{name: "name of 64 bytes kept", query: "utm_" + strings.Repeat("n", 64) + "=x", want: map[string]string{strings.Repeat("n", 64): "x"}},
 		{name: "name capped", query: "utm_" + strings.Repeat("n", 65) + "=x", want: nil},
+		{name: "name of 65 bytes dropped, others kept", query: "utm_" + strings.Repeat("n", 65) + "=x&utm_source=y", want: map[string]string{"source": "y"}},
+		{name: "20 keys kept", query: strings.Join(many[:MaxUTMKeys], "&"), want: firstKeys(MaxUTMKeys)},
+		{name: "the 21st key dropped", query: strings.Join(many[:MaxUTMKeys+1], "&"), want: firstKeys(MaxUTMKeys)},
 		{name: "at most 20 keys", query: strings.Join(many, "&"), want: func() map[string]string {
 			m := map[string]string{}
 			for i := range 20 {
@@ -56,6 +70,16 @@ func TestParseUTM(t *testing.T) {
 			assert.Equal(t, tt.want, parseUTM(tt.query))
 		})
 	}
+}
+
+// firstKeys is what parseUTM keeps of TestParseUTM's many keys: the first n, ka, kb, ... all
+// "v".
+func firstKeys(n int) map[string]string {
+	m := map[string]string{}
+	for i := range n {
+		m["k"+string(rune('a'+i))] = "v"
+	}
+	return m
 }
 
 func TestEncodeUTMRoundTrip(t *testing.T) {

@@ -26,7 +26,7 @@ const slowEvents = 200 * time.Millisecond
 func BenchmarkPageViewEvents(b *testing.B) {
 	sb := personalizetest.NewSandbox(b, sandbox.WithFlows(sandbox.Define("home").Returns(map[string]any{"name": "Home offer"})))
 	sb.Sandbox.SetEventsFault(sandbox.Fault{Latency: slowEvents})
-	pc := newClient(b, sb)
+	pc := personalizetest.NewClient(b, sb)
 	id, err := pc.CreateBrowser(context.Background())
 	require.NoError(b, err)
 	b.Cleanup(func() {

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
@@ -18,19 +19,22 @@ import (
 	"github.com/go-personalize/sdk/personalize/sandbox"
 )
 
-// viewSite is a site behind a middleware that sends VIEW events, on a sandbox.
+// viewSite is a site behind a middleware that sends VIEW events, on an in-memory sandbox.
+// Make it inside a synctest bubble.
 type viewSite struct {
-	sb *sandbox.Server
+	sb *sandbox.Sandbox
 	pc *personalize.Client
-	ts *httptest.Server
+	h  http.Handler // the middleware's handler of viewRoutes
 }
 
-// newViewSite starts a sandbox and a site with SendViewEvents on (and opts). Its client is
-// closed when the test ends, and must deliver everything by then.
-func newViewSite(t *testing.T, opts Options) *viewSite {
+// newViewSite starts a sandbox and a site with SendViewEvents on (and opts), whose client is
+// made with clientOpts. The client is closed when the test ends, and must deliver everything
+// by then.
+func newViewSite(t *testing.T, opts Options, clientOpts ...personalize.Option) *viewSite {
 	t.Helper()
-	s := &viewSite{sb: personalizetest.NewSandbox(t, sandbox.WithFlows(sandboxFlows()...))}
-	s.pc = newClient(t, s.sb)
+	sb, srv := memSandbox(t)
+	s := &viewSite{sb: sb}
+	s.pc = newClient(t, srv, clientOpts...)
 	t.Cleanup(func() { s.closeClient(t) })
 	opts.SendViewEvents = true
 	if opts.SessionKeys == nil {
@@ -38,16 +42,15 @@ func newViewSite(t *testing.T, opts Options) *viewSite {
 	}
 	mw, err := New(s.pc, opts)
 	require.NoError(t, err)
-	s.ts = httptest.NewServer(mw.Handler(viewRoutes()))
-	t.Cleanup(s.ts.Close)
+	s.h = mw.Handler(viewRoutes())
 	return s
 }
 
 // closeClient closes the client, which delivers what is queued; the sandbox then holds every
-// event the site sent. Closing again does nothing.
+// event the site sent. Closing again does nothing. The timeout is on the bubble's clock.
 func (s *viewSite) closeClient(t *testing.T) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	require.NoError(t, s.pc.Close(ctx))
 }
@@ -56,7 +59,7 @@ func (s *viewSite) closeClient(t *testing.T) {
 func (s *viewSite) events(t *testing.T) []sandbox.EventRecord {
 	t.Helper()
 	s.closeClient(t)
-	return s.sb.Sandbox.Events()
+	return s.sb.Events()
 }
 
 // knownBrowser creates a browser in the sandbox, as a returning visitor's cookie holds.
@@ -67,12 +70,11 @@ func (s *viewSite) knownBrowser(t *testing.T) string {
 	return id
 }
 
-// do sends a request with a browser's User-Agent, the headers of kv pairs and the browser ID
-// cookie when id is set; the body is read.
+// do serves a request with a browser's User-Agent, the headers of kv pairs and the browser ID
+// cookie when id is set.
 func (s *viewSite) do(t *testing.T, method, path, id string, kv ...string) *http.Response {
 	t.Helper()
-	req, err := http.NewRequest(method, s.ts.URL+path, nil)
-	require.NoError(t, err)
+	req := httptest.NewRequest(method, siteURL+path, nil)
 	req.Header.Set("User-Agent", browserUA)
 	if id != "" {
 		req.Header.Set("Cookie", bidName()+"="+id)
@@ -80,13 +82,9 @@ func (s *viewSite) do(t *testing.T, method, path, id string, kv ...string) *http
 	for i := 0; i+1 < len(kv); i += 2 {
 		req.Header.Set(kv[i], kv[i+1])
 	}
-	hc := *s.ts.Client()
-	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	resp, err := hc.Do(req)
-	require.NoError(t, err)
-	_, _ = io.Copy(io.Discard, resp.Body)
-	require.NoError(t, resp.Body.Close())
-	return resp
+	rec := httptest.NewRecorder()
+	s.h.ServeHTTP(rec, req)
+	return rec.Result()
 }
 
 const htmlPage = "<!DOCTYPE html><html><body>page</body></html>"
@@ -149,20 +147,22 @@ func viewBody(t *testing.T, ev sandbox.EventRecord) string {
 // TestViewEventBody: a returning visitor's page view, as the sandbox received it: the path,
 // the referrer and this request's UTM as top-level utm_* keys.
 func TestViewEventBody(t *testing.T) {
-	s := newViewSite(t, Options{})
-	id := s.knownBrowser(t)
-	resp := s.do(t, http.MethodGet, "/html?utm_campaign=summer_sale&UTM_Source=news%20letter&x=1", id,
-		"Referer", "https://search.example/?q=flights")
-	require.Equal(t, http.StatusOK, resp.StatusCode)
-	events := s.events(t)
-	require.Len(t, events, 1)
-	assert.Equal(t, "VIEW", events[0].Type)
-	assert.JSONEq(t, `{"type":"VIEW","browser_id":"`+id+`","client_key":"`+sandbox.DefaultClientKey+`",
+	synctest.Test(t, func(t *testing.T) {
+		s := newViewSite(t, Options{})
+		id := s.knownBrowser(t)
+		resp := s.do(t, http.MethodGet, "/html?utm_campaign=summer_sale&UTM_Source=news%20letter&x=1", id,
+			"Referer", "https://search.example/?q=flights")
+		require.Equal(t, http.StatusOK, resp.StatusCode)
+		events := s.events(t)
+		require.Len(t, events, 1)
+		assert.Equal(t, "VIEW", events[0].Type)
+		assert.JSONEq(t, `{"type":"VIEW","browser_id":"`+id+`","client_key":"`+sandbox.DefaultClientKey+`",
 		"channel":"WEB","language":"en","currency":"EUR","page":"/html","pos":"`+personalizetest.PointOfSale+`",
 		"referrer":"https://search.example/?q=flights","utm_campaign":"summer_sale","utm_source":"news letter"}`,
-		viewBody(t, events[0]))
-	assert.Empty(t, setCookies(t, resp, bidName()), "a view renews no cookie")
-	assert.Empty(t, s.sb.Sandbox.Calls(), "and calls no flow")
+			viewBody(t, events[0]))
+		assert.Empty(t, setCookies(t, resp, bidName()), "a view renews no cookie")
+		assert.Empty(t, s.sb.Calls(), "and calls no flow")
+	})
 }
 
 // TestViewEventsOnlyForPageViews: no VIEW for what is not a personalized page view, and never
@@ -195,38 +195,40 @@ func TestViewEventsOnlyForPageViews(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			s := newViewSite(t, tc.opts)
-			id := ""
-			if tc.known {
-				id = s.knownBrowser(t)
-			}
-			method := tc.method
-			if method == "" {
-				method = http.MethodGet
-			}
-			resp := s.do(t, method, tc.path, id, tc.headers...)
-			cookies := setCookies(t, resp, bidName())
-			events := s.events(t)
-			views := 0
-			for _, ev := range events {
-				if ev.Type != "VIEW" {
-					continue
+			synctest.Test(t, func(t *testing.T) {
+				s := newViewSite(t, tc.opts)
+				id := ""
+				if tc.known {
+					id = s.knownBrowser(t)
 				}
-				views++
-				want := id
-				if want == "" {
-					require.Len(t, cookies, 1, "a new visitor's view carries the ID set on the response")
-					want = cookies[0].Value
+				method := tc.method
+				if method == "" {
+					method = http.MethodGet
 				}
-				assert.Equal(t, want, ev.BrowserID)
-				assert.Equal(t, tc.path, ev.Body["page"])
-			}
-			assert.Equal(t, tc.views, views, "VIEW events")
-			if !tc.known && tc.views == 0 {
-				assert.Empty(t, s.sb.Sandbox.Browsers(), "no browser is created for a view")
-			}
-			st := s.pc.EventStats()
-			assert.Zero(t, st.Failed+st.Dropped+st.Invalid, "%+v", st)
+				resp := s.do(t, method, tc.path, id, tc.headers...)
+				cookies := setCookies(t, resp, bidName())
+				events := s.events(t)
+				views := 0
+				for _, ev := range events {
+					if ev.Type != "VIEW" {
+						continue
+					}
+					views++
+					want := id
+					if want == "" {
+						require.Len(t, cookies, 1, "a new visitor's view carries the ID set on the response")
+						want = cookies[0].Value
+					}
+					assert.Equal(t, want, ev.BrowserID)
+					assert.Equal(t, tc.path, ev.Body["page"])
+				}
+				assert.Equal(t, tc.views, views, "VIEW events")
+				if !tc.known && tc.views == 0 {
+					assert.Empty(t, s.sb.Browsers(), "no browser is created for a view")
+				}
+				st := s.pc.EventStats()
+				assert.Zero(t, st.Failed+st.Dropped+st.Invalid, "%+v", st)
+			})
 		})
 	}
 }
@@ -234,64 +236,88 @@ func TestViewEventsOnlyForPageViews(t *testing.T) {
 // TestViewEventsShareTheFlowsBrowserID: over a visit, every VIEW carries the browser ID the
 // flows were called with, and only the request's own UTM (not the visit's campaign).
 func TestViewEventsShareTheFlowsBrowserID(t *testing.T) {
-	s := newViewSite(t, Options{})
-	v := newVisitor(t)
-	for _, path := range []string{"/html-flow?utm_campaign=summer_sale", "/html", "/html-flow", "/json-flow"} {
-		req, err := http.NewRequest(http.MethodGet, s.ts.URL+path, nil)
-		require.NoError(t, err)
-		req.Header.Set("User-Agent", browserUA)
-		resp, err := v.client.Do(req)
-		require.NoError(t, err)
-		_, _ = io.Copy(io.Discard, resp.Body)
-		require.NoError(t, resp.Body.Close())
-	}
-	events := s.events(t)
-	require.Len(t, events, 3, "three HTML pages")
-	calls := s.sb.Sandbox.Calls()
-	require.Len(t, calls, 3)
-	require.Len(t, s.sb.Sandbox.Browsers(), 1)
-	id := s.sb.Sandbox.Browsers()[0]
-	for _, c := range calls {
-		assert.Equal(t, id, c.Request.BrowserID)
-	}
-	// Two workers deliver the events, so the sandbox may record them in any order.
-	var pages []any
-	withUTM := 0
-	for _, ev := range events {
-		assert.Equal(t, id, ev.BrowserID)
-		pages = append(pages, ev.Body["page"])
-		if campaign, ok := ev.Body["utm_campaign"]; ok {
-			withUTM++
-			assert.Equal(t, "summer_sale", campaign)
-			assert.Equal(t, "/html-flow", ev.Body["page"])
+	synctest.Test(t, func(t *testing.T) {
+		s := newViewSite(t, Options{})
+		v := newVisitor(t)
+		for _, path := range []string{"/html-flow?utm_campaign=summer_sale", "/html", "/html-flow", "/json-flow"} {
+			resp, _ := v.get(s.h, path)
+			require.Equal(t, http.StatusOK, resp.StatusCode, path)
 		}
-	}
-	assert.ElementsMatch(t, []any{"/html-flow", "/html", "/html-flow"}, pages)
-	assert.Equal(t, 1, withUTM, "only the landing's view carries the campaign: the next pages' views carry their own UTM only")
-	assert.Equal(t, "summer_sale", utmOf(t, calls[2])["campaign"], "while flows still get the visit's campaign")
+		events := s.events(t)
+		require.Len(t, events, 3, "three HTML pages")
+		calls := s.sb.Calls()
+		require.Len(t, calls, 3)
+		require.Len(t, s.sb.Browsers(), 1)
+		id := s.sb.Browsers()[0]
+		for _, c := range calls {
+			assert.Equal(t, id, c.Request.BrowserID)
+		}
+		// Two workers deliver the events, so the sandbox may record them in any order.
+		var pages []any
+		withUTM := 0
+		for _, ev := range events {
+			assert.Equal(t, id, ev.BrowserID)
+			pages = append(pages, ev.Body["page"])
+			if campaign, ok := ev.Body["utm_campaign"]; ok {
+				withUTM++
+				assert.Equal(t, "summer_sale", campaign)
+				assert.Equal(t, "/html-flow", ev.Body["page"])
+			}
+		}
+		assert.ElementsMatch(t, []any{"/html-flow", "/html", "/html-flow"}, pages)
+		assert.Equal(t, 1, withUTM, "only the landing's view carries the campaign: the next pages' views carry their own UTM only")
+		assert.Equal(t, "summer_sale", utmOf(t, calls[2])["campaign"], "while flows still get the visit's campaign")
+	})
 }
 
 // TestViewEventsNeverWaitForTheAPI: with the events endpoint answering far later than a page
-// takes, pages still answer at once.
+// takes, pages still answer at once (on the bubble's clock, no time passes), and the events
+// arrive when the API answers.
 func TestViewEventsNeverWaitForTheAPI(t *testing.T) {
-	s := newViewSite(t, Options{})
-	id := s.knownBrowser(t)
-	const latency = 3 * time.Second
-	s.sb.Sandbox.SetEventsFault(sandbox.Fault{Latency: latency})
-	start := time.Now()
-	for range 5 {
-		resp := s.do(t, http.MethodGet, "/html-flow", id)
-		require.Equal(t, http.StatusOK, resp.StatusCode)
-	}
-	assert.Less(t, time.Since(start), latency-time.Second, "five pages answered before one event did")
-	st := s.pc.EventStats()
-	assert.Equal(t, 5, st.Queued+st.InFlight, "%+v", st)
+	synctest.Test(t, func(t *testing.T) {
+		s := newViewSite(t, Options{})
+		id := s.knownBrowser(t)
+		// Far longer than a page takes, and still within the client's timeout
+		// (personalize.DefaultTimeout), so the events arrive in the end.
+		const latency = 900 * time.Millisecond
+		s.sb.SetEventsFault(sandbox.Fault{Latency: latency})
+		start := time.Now()
+		for range 5 {
+			resp := s.do(t, http.MethodGet, "/html-flow", id)
+			require.Equal(t, http.StatusOK, resp.StatusCode)
+		}
+		assert.Zero(t, time.Since(start), "five pages answered before one event did")
+		synctest.Wait() // the workers have taken what they send, and wait for the API
+		st := s.pc.EventStats()
+		assert.Equal(t, 5, st.Queued+st.InFlight, "%+v", st)
+		assert.Zero(t, st.Sent, "%+v", st)
 
-	// Cut the slow deliveries short so the test ends.
-	s.sb.Sandbox.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-	defer cancel()
-	_ = s.pc.Close(ctx)
+		// Closing the client waits for the slow deliveries.
+		assert.Len(t, s.events(t), 5)
+		assert.GreaterOrEqual(t, time.Since(start), latency)
+		assert.Equal(t, personalize.EventStats{Sent: 5}, s.pc.EventStats())
+	})
+}
+
+// TestViewEventsDroppedWhenTheQueueIsFull: while the API is slow, the client's queue fills up;
+// later views are dropped and counted, and the pages never wait.
+func TestViewEventsDroppedWhenTheQueueIsFull(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := newViewSite(t, Options{}, personalize.WithEvents(personalize.EventOptions{QueueSize: 2, Workers: 1}))
+		id := s.knownBrowser(t)
+		s.sb.SetEventsFault(sandbox.Fault{Latency: 900 * time.Millisecond})
+		start := time.Now()
+		for i := range 5 {
+			resp := s.do(t, http.MethodGet, "/html", id)
+			require.Equal(t, http.StatusOK, resp.StatusCode, "page %d", i)
+			synctest.Wait() // the worker takes the first view and waits for the API
+		}
+		assert.Zero(t, time.Since(start), "the pages did not wait for the full queue")
+		assert.Equal(t, personalize.EventStats{InFlight: 1, Queued: 2, Dropped: 2}, s.pc.EventStats(),
+			"one view in flight, two queued, two dropped")
+		assert.Len(t, s.events(t), 3, "what was queued is delivered")
+		assert.Equal(t, personalize.EventStats{Sent: 3, Dropped: 2}, s.pc.EventStats())
+	})
 }
 
 // TestViewEventsNeedNoSetup: any client sends views; once it is closed, pages are still served

@@ -388,12 +388,18 @@ func transportError(ctx, callCtx context.Context, err error) error {
 	return fmt.Errorf("%w: %w", ErrUnavailable, err)
 }
 
-// contextError says why a context ended in this package's terms, wrapping its cause.
+// contextError says why a context ended in this package's terms, wrapping its error
+// (context.Canceled or context.DeadlineExceeded) and its cause when it was given one of its own
+// (context.WithCancelCause, WithTimeoutCause).
 func contextError(ctx context.Context) error {
+	sentinel, why := ErrCanceled, ""
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-		return fmt.Errorf("%w: no answer within the deadline: %w", ErrTimeout, context.Cause(ctx))
+		sentinel, why = ErrTimeout, "no answer within the deadline: "
 	}
-	return fmt.Errorf("%w: %w", ErrCanceled, context.Cause(ctx))
+	if cause := context.Cause(ctx); cause != nil && cause != ctx.Err() {
+		return fmt.Errorf("%w: %s%w (%w)", sentinel, why, ctx.Err(), cause)
+	}
+	return fmt.Errorf("%w: %s%w", sentinel, why, ctx.Err())
 }
 
 // retryable: the connection failed before the request was sent (so the API never saw it), or
@@ -426,8 +432,23 @@ func redact(err error, id Identity) error {
 	r := strings.NewReplacer(id.value, "[redacted]")
 	apiErr.Message = r.Replace(apiErr.Message)
 	apiErr.DeveloperMessage = r.Replace(apiErr.DeveloperMessage)
-	apiErr.Excerpt = r.Replace(apiErr.Excerpt)
+	apiErr.Excerpt = redactCut(r.Replace(apiErr.Excerpt), id.value)
 	return err
+}
+
+// redactCut removes the start of value from the end of an excerpt cut short ("...") inside it:
+// the rest of the value was in the part cut off, so replacing whole values misses it.
+func redactCut(excerpt, value string) string {
+	cut, ok := strings.CutSuffix(excerpt, "...")
+	if !ok {
+		return excerpt
+	}
+	for n := min(len(value)-1, len(cut)); n > 0; n-- {
+		if strings.HasSuffix(cut, value[:n]) {
+			return cut[:len(cut)-n] + "[redacted]..."
+		}
+	}
+	return excerpt
 }
 
 func (c *Client) report(ctx context.Context, info CallInfo) {

@@ -10,12 +10,15 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/go-personalize/sdk/internal/seam"
 	"github.com/go-personalize/sdk/personalize"
+	"github.com/go-personalize/sdk/personalize/sandbox"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -55,6 +58,105 @@ func TestNewRejectsInvalidConfiguration(t *testing.T) {
 		})
 	}
 }
+
+// Every valid option is accepted, and takes effect: what the API receives shows it.
+func TestNewAcceptsValidOptions(t *testing.T) {
+	big := `[{"name":"` + strings.Repeat("x", 2000) + `"}]`
+	rec := newRecorder(t, func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.URL.Path == "/proxy/v1.2/events":
+			answerJSON(http.StatusCreated, `{"status":"OK"}`)(w, r)
+		case strings.Contains(string(bodyOf(r)), `"friendlyId":"big"`):
+			answerJSON(200, big)(w, r)
+		default:
+			answerJSON(200, `[{"name":"a"}]`)(w, r)
+		}
+	})
+	var trips atomic.Int64
+	tr := &http.Transport{}
+	t.Cleanup(tr.CloseIdleConnections)
+	hc := &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		trips.Add(1)
+		return tr.RoundTrip(r)
+	})}
+	var logs lockedBuffer
+	var hooked []personalize.CallInfo
+	c, err := personalize.New(seedClientKey,
+		personalize.WithBaseURL(rec.srv.URL+"/proxy/"),
+		personalize.WithHTTPClient(hc),
+		personalize.WithChannel("MOBILE_APP"), personalize.WithLanguage("de"), personalize.WithCurrency("CHF"),
+		personalize.WithPointOfSale("site/ch"),
+		personalize.WithTimeout(5*time.Second), personalize.WithBudget(time.Second),
+		personalize.WithLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))),
+		personalize.WithUTMShape(personalize.UTMFlat),
+		personalize.WithMaxResponseSize(1000),
+		personalize.WithHook(func(info personalize.CallInfo) { hooked = append(hooked, info) }),
+		personalize.WithBreaker(personalize.BreakerSettings{Failures: 1, OpenFor: time.Hour}),
+		personalize.WithEvents(personalize.EventOptions{QueueSize: 8, Workers: 1, RetryBackoff: -1}),
+	)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = c.Close(context.Background()) })
+
+	req := flowOf("home_page_banner")
+	req.UTM = map[string]string{"campaign": "summer_sale"}
+	_, err = c.CallFlow(context.Background(), req)
+	require.NoError(t, err)
+	r := rec.lastRequest(t)
+	assert.Equal(t, "/proxy/v2/callFlows", r.URL.Path, "the base URL, its path kept and its slash trimmed")
+	assert.JSONEq(t, `{"clientKey":"`+seedClientKey+`","channel":"MOBILE_APP","language":"de","currencyCode":"CHF",
+		"pointOfSale":"site/ch","browserId":"`+seedBrowserID+`","friendlyId":"home_page_banner",
+		"params":{"utm_campaign":"summer_sale"}}`, string(rec.lastBody(t)), "the settings and the flat UTM shape")
+	assert.Equal(t, int64(1), trips.Load(), "the HTTP client given is used")
+	require.Len(t, hooked, 1, "the hook is called")
+	assert.Equal(t, personalize.OutcomeDecision, hooked[0].Outcome)
+	assert.Len(t, logs.lines("level=DEBUG", "friendly_id=home_page_banner", "outcome=decision"), 1, "the logger is used")
+
+	_, err = c.CallFlow(context.Background(), flowOf("big"))
+	assert.ErrorIs(t, err, personalize.ErrResponseTooLarge, "the response cap")
+	_, err = c.CallFlow(context.Background(), flowOf("big"))
+	assert.ErrorIs(t, err, personalize.ErrBreakerOpen, "one failure opens the breaker")
+	assert.Equal(t, int64(2), rec.hits.Load())
+
+	require.NoError(t, c.SendEvent(context.Background(), personalize.Event{Type: "X", BrowserID: seedBrowserID, Page: "/"}))
+	assert.Equal(t, "/proxy/v1.2/events", rec.lastRequest(t).URL.Path)
+	var ev map[string]any
+	require.NoError(t, json.Unmarshal(rec.lastBody(t), &ev))
+	assert.Equal(t, []any{"MOBILE_APP", "de", "CHF", "site/ch"}, []any{ev["channel"], ev["language"], ev["currency"], ev["pos"]})
+
+	// The page's budget, and the client's timeout, seen through a page of an API that hangs.
+	synctest.Test(t, func(t *testing.T) {
+		for _, tt := range []struct {
+			opts []personalize.Option
+			want time.Duration
+		}{
+			{[]personalize.Option{personalize.WithBudget(70 * time.Millisecond)}, 70 * time.Millisecond},
+			{[]personalize.Option{personalize.WithTimeout(30 * time.Millisecond)}, 30 * time.Millisecond},
+		} {
+			sb, c := memSandbox(t, tt.opts...)
+			sb.SetFault(sandbox.Fault{Hang: true})
+			took, decided := homePage(c)
+			assert.Equal(t, tt.want, took)
+			assert.Empty(t, decided)
+		}
+
+		// The event queue's size and workers: one event in flight, one queued, the next dropped.
+		sb, c := memSandbox(t, personalize.WithEvents(personalize.EventOptions{QueueSize: 1, Workers: 1}))
+		sb.SetEventsFault(sandbox.Fault{Hang: true})
+		page := eventPage(t, c)
+		require.NoError(t, track(page, 1))
+		synctest.Wait()
+		require.NoError(t, track(page, 2))
+		assert.ErrorIs(t, track(page, 3), personalize.ErrQueueFull)
+		assert.Equal(t, personalize.EventStats{Queued: 1, InFlight: 1, Dropped: 1}, c.EventStats())
+		var ue *personalize.UndeliveredError
+		require.ErrorAs(t, closeWithin(t, c, time.Second), &ue)
+		assert.Equal(t, 2, ue.Count)
+	})
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
 func TestRegionsMapToTheirHosts(t *testing.T) {
 	for region, want := range map[personalize.Region]string{
@@ -276,32 +378,119 @@ func TestErrorsNeverCarryTheGuestsEmailOrIdentifier(t *testing.T) {
 	assert.Contains(t, logs.String(), "api_error", "the failure was logged")
 }
 
+// lengths is a transport that records the Content-Length of every answer (-1 when it had
+// none: chunked).
+type lengths struct {
+	mu   sync.Mutex
+	seen []int64
+	rt   *http.Transport
+}
+
+func (l *lengths) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := l.rt.RoundTrip(r)
+	if err == nil {
+		l.mu.Lock()
+		l.seen = append(l.seen, resp.ContentLength)
+		l.mu.Unlock()
+	}
+	return resp, err
+}
+
+// An email address or identifier the API echoes in an error body that is not JSON (a proxy's
+// page, plain text) never reaches the error or a log line, even when the excerpt of the body
+// cuts the value in two.
+func TestFlowErrorsNeverCarryTheGuestsValueFromABodyThatIsNotJSON(t *testing.T) {
+	const email, id = "jane.doe@example.com", "customer-778899"
+	for _, tt := range []struct {
+		name    string
+		id      personalize.Identity
+		value   string
+		body    string
+		excerpt string
+	}{
+		{"email in a short body", personalize.ByEmail(email), email, `<html>no guest ` + email + `</html>`, `<html>no guest [redacted]</html>`},
+		{"identifier in a short body", personalize.ByIdentifier(id, "CRM"), id, `unknown guest ` + id, `unknown guest [redacted]`},
+		{"email cut by the excerpt", personalize.ByEmail(email), email, strings.Repeat(".", 110) + email + strings.Repeat(".", 50),
+			strings.Repeat(".", 110) + "[redacted]..."},
+		{"identifier cut by the excerpt", personalize.ByIdentifier(id, "CRM"), id, strings.Repeat(".", 112) + id + strings.Repeat(".", 50),
+			strings.Repeat(".", 112) + "[redacted]..."},
+		{"value twice", personalize.ByEmail(email), email, email + " " + email, `[redacted] [redacted]`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := newRecorder(t, func(w http.ResponseWriter, r *http.Request) {
+				assert.Contains(t, string(bodyOf(r)), tt.value, "the request carried the identity")
+				w.Header().Set("Content-Type", "text/html")
+				w.WriteHeader(http.StatusBadGateway)
+				_, _ = io.WriteString(w, tt.body)
+			})
+			var logs lockedBuffer
+			c := newClient(t, rec.srv.URL, personalize.WithLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
+			_, err := c.CallFlow(context.Background(), personalize.FlowRequest{FriendlyID: "f", Identity: tt.id})
+			var apiErr *personalize.APIError
+			require.ErrorAs(t, err, &apiErr)
+			assert.Equal(t, http.StatusBadGateway, apiErr.StatusCode)
+			assert.Equal(t, tt.excerpt, apiErr.Excerpt, "the rest of the excerpt is kept for logs")
+			assert.Contains(t, logs.String(), "api_error", "the failure was logged")
+			// Not the value, and not the start of it either (the excerpt may end inside it).
+			for _, s := range []string{err.Error(), apiErr.Excerpt, logs.String()} {
+				assert.NotContains(t, s, tt.value[:6])
+			}
+		})
+	}
+}
+
+// bodyOf reads a request's body, leaving it readable.
+func bodyOf(r *http.Request) []byte {
+	body, _ := io.ReadAll(r.Body)
+	r.Body = io.NopCloser(strings.NewReader(string(body)))
+	return body
+}
+
 func TestResponseSizeCap(t *testing.T) {
 	big := `[` + strings.Repeat(`{"name":"x"},`, 200) + `{"name":"x"}]`
 	tests := []struct {
 		name   string
 		answer http.HandlerFunc
+		length int64 // the Content-Length the client sees
 	}{
-		{"announced by Content-Length", answerJSON(200, big)},
+		{"announced by Content-Length", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			w.Header().Set("Content-Length", itoa(len(big)))
+			_, _ = io.WriteString(w, big)
+		}, int64(len(big))},
 		{"chunked", func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "application/json")
 			for i := 0; i < len(big); i += 100 {
 				_, _ = io.WriteString(w, big[i:min(i+100, len(big))])
 				w.(http.Flusher).Flush()
 			}
-		}},
+		}, -1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			rec := newRecorder(t, tt.answer)
-			c := newClient(t, rec.srv.URL, personalize.WithMaxResponseSize(1000))
-			_, err := c.CallFlow(context.Background(), personalize.FlowRequest{FriendlyID: "f", Identity: personalize.ByBrowserID(seedBrowserID)})
-			assert.ErrorIs(t, err, personalize.ErrResponseTooLarge)
+			tr := &lengths{rt: &http.Transport{}}
+			t.Cleanup(tr.rt.CloseIdleConnections)
+			call := func(max int64) (*personalize.Result, error) {
+				c := newClient(t, rec.srv.URL, personalize.WithMaxResponseSize(max), personalize.WithHTTPClient(&http.Client{Transport: tr}),
+					personalize.WithBreaker(personalize.BreakerSettings{Disabled: true}))
+				return c.CallFlow(context.Background(), flowOf("f"))
+			}
 
-			c = newClient(t, rec.srv.URL, personalize.WithMaxResponseSize(int64(len(big))))
-			res, err := c.CallFlow(context.Background(), personalize.FlowRequest{FriendlyID: "f", Identity: personalize.ByBrowserID(seedBrowserID)})
+			_, err := call(1000)
+			assert.ErrorIs(t, err, personalize.ErrResponseTooLarge)
+			res, err := call(int64(len(big)) - 1)
+			assert.Nil(t, res)
+			assert.ErrorIs(t, err, personalize.ErrResponseTooLarge, "one byte over the cap is refused")
+
+			res, err = call(int64(len(big)))
 			require.NoError(t, err, "an answer at the cap is accepted")
 			assert.Len(t, res.Offers(), 201)
+			assert.Len(t, res.Raw, len(big))
+
+			tr.mu.Lock()
+			defer tr.mu.Unlock()
+			assert.Equal(t, []int64{tt.length, tt.length, tt.length}, tr.seen, "what the client was told of the length")
 		})
 	}
 }
@@ -320,47 +509,54 @@ func TestConnectionRefusedIsUnavailable(t *testing.T) {
 }
 
 func TestHungCalls(t *testing.T) {
-	release := make(chan struct{})
-	t.Cleanup(func() { close(release) })
-	hang := func(w http.ResponseWriter, r *http.Request) {
-		select {
-		case <-r.Context().Done():
-		case <-release:
-		}
-	}
+	hang := func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() }
 
 	t.Run("the per-call timeout ends it", func(t *testing.T) {
-		rec := newRecorder(t, hang)
-		c := newClient(t, rec.srv.URL, personalize.WithTimeout(50*time.Millisecond))
-		start := time.Now()
-		_, err := c.CallFlow(context.Background(), personalize.FlowRequest{FriendlyID: "f", Identity: personalize.ByBrowserID(seedBrowserID)})
-		assert.ErrorIs(t, err, personalize.ErrTimeout)
-		assert.Equal(t, personalize.OutcomeTimeout, personalize.OutcomeOf(err))
-		assert.Less(t, time.Since(start), 2*time.Second)
+		synctest.Test(t, func(t *testing.T) {
+			rec := newMemRecorder(t, hang)
+			c := memClient(t, rec.mem, personalize.WithTimeout(50*time.Millisecond))
+			start := time.Now()
+			_, err := c.CallFlow(context.Background(), flowOf("f"))
+			assert.ErrorIs(t, err, personalize.ErrTimeout)
+			assert.ErrorIs(t, err, context.DeadlineExceeded)
+			assert.Equal(t, personalize.OutcomeTimeout, personalize.OutcomeOf(err))
+			assert.Equal(t, 50*time.Millisecond, time.Since(start))
+			assert.Equal(t, int64(1), rec.hits.Load(), "a timeout is not retried")
+		})
 	})
 	t.Run("the context's deadline ends it", func(t *testing.T) {
-		rec := newRecorder(t, hang)
-		c := newClient(t, rec.srv.URL)
-		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
-		defer cancel()
-		_, err := c.CallFlow(ctx, personalize.FlowRequest{FriendlyID: "f", Identity: personalize.ByBrowserID(seedBrowserID)})
-		assert.ErrorIs(t, err, personalize.ErrTimeout)
+		synctest.Test(t, func(t *testing.T) {
+			rec := newMemRecorder(t, hang)
+			c := memClient(t, rec.mem)
+			ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+			defer cancel()
+			start := time.Now()
+			_, err := c.CallFlow(ctx, flowOf("f"))
+			assert.ErrorIs(t, err, personalize.ErrTimeout)
+			assert.ErrorIs(t, err, context.DeadlineExceeded)
+			assert.Equal(t, 50*time.Millisecond, time.Since(start))
+		})
 	})
 	t.Run("cancelling the context ends it at once", func(t *testing.T) {
-		rec := newRecorder(t, hang)
-		c := newClient(t, rec.srv.URL, personalize.WithTimeout(time.Minute))
-		ctx, cancel := context.WithCancel(context.Background())
-		go func() {
-			for rec.hits.Load() == 0 {
-				time.Sleep(time.Millisecond)
-			}
-			cancel()
-		}()
-		start := time.Now()
-		_, err := c.CallFlow(ctx, personalize.FlowRequest{FriendlyID: "f", Identity: personalize.ByBrowserID(seedBrowserID)})
-		assert.ErrorIs(t, err, personalize.ErrCanceled)
-		assert.Equal(t, personalize.OutcomeCanceled, personalize.OutcomeOf(err))
-		assert.Less(t, time.Since(start), 5*time.Second, "not held until the one-minute timeout")
+		synctest.Test(t, func(t *testing.T) {
+			arrived := make(chan struct{})
+			rec := newMemRecorder(t, func(w http.ResponseWriter, r *http.Request) {
+				close(arrived)
+				hang(w, r)
+			})
+			c := memClient(t, rec.mem, personalize.WithTimeout(time.Minute))
+			ctx, cancel := context.WithCancel(context.Background())
+			go func() {
+				<-arrived
+				cancel()
+			}()
+			start := time.Now()
+			_, err := c.CallFlow(ctx, flowOf("f"))
+			assert.ErrorIs(t, err, personalize.ErrCanceled)
+			assert.ErrorIs(t, err, context.Canceled)
+			assert.Equal(t, personalize.OutcomeCanceled, personalize.OutcomeOf(err))
+			assert.Zero(t, time.Since(start), "not held until the one-minute timeout")
+		})
 	})
 }
 
@@ -392,14 +588,34 @@ func TestRetryIsNotBlind(t *testing.T) {
 	}
 
 	t.Run("no retry when the deadline leaves no room", func(t *testing.T) {
-		rec := newRecorder(t, func(w http.ResponseWriter, r *http.Request) {
-			time.Sleep(60 * time.Millisecond)
-			answerJSON(503, `{"status":503,"message":"down"}`)(w, r)
+		synctest.Test(t, func(t *testing.T) {
+			rec := newMemRecorder(t, func(w http.ResponseWriter, r *http.Request) {
+				time.Sleep(60 * time.Millisecond)
+				answerJSON(503, `{"status":503,"message":"down"}`)(w, r)
+			})
+			c := memClient(t, rec.mem, personalize.WithTimeout(100*time.Millisecond))
+			start := time.Now()
+			_, err := c.CallFlow(context.Background(), flowOf("f"))
+			var apiErr *personalize.APIError
+			require.ErrorAs(t, err, &apiErr)
+			assert.Equal(t, 503, apiErr.StatusCode)
+			assert.Equal(t, int64(1), rec.hits.Load(), "a second 60ms attempt cannot fit in the 40ms left")
+			assert.Equal(t, 60*time.Millisecond, time.Since(start))
 		})
-		c := newClient(t, rec.srv.URL, personalize.WithTimeout(100*time.Millisecond))
-		_, err := c.CallFlow(context.Background(), personalize.FlowRequest{FriendlyID: "f", Identity: personalize.ByBrowserID(seedBrowserID)})
-		require.Error(t, err)
-		assert.Equal(t, int64(1), rec.hits.Load(), "a second 60ms attempt cannot fit in the 40ms left")
+	})
+	t.Run("a retry when the deadline leaves room", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			rec := newMemRecorder(t, func(w http.ResponseWriter, r *http.Request) {
+				time.Sleep(40 * time.Millisecond)
+				answerJSON(503, `{"status":503,"message":"down"}`)(w, r)
+			})
+			c := memClient(t, rec.mem, personalize.WithTimeout(100*time.Millisecond))
+			start := time.Now()
+			_, err := c.CallFlow(context.Background(), flowOf("f"))
+			require.Error(t, err)
+			assert.Equal(t, int64(2), rec.hits.Load(), "a second 40ms attempt fits in the 60ms left")
+			assert.Equal(t, 80*time.Millisecond, time.Since(start))
+		})
 	})
 
 	t.Run("a refused connection is retried once", func(t *testing.T) {
@@ -420,51 +636,96 @@ func TestRetryIsNotBlind(t *testing.T) {
 }
 
 func TestCircuitBreaker(t *testing.T) {
-	var failing atomic.Bool
-	failing.Store(true)
-	rec := newRecorder(t, func(w http.ResponseWriter, r *http.Request) {
-		if failing.Load() {
-			answerJSON(500, `{"status":500,"message":"down"}`)(w, r)
-			return
+	synctest.Test(t, func(t *testing.T) {
+		var failing atomic.Bool
+		failing.Store(true)
+		rec := newMemRecorder(t, func(w http.ResponseWriter, r *http.Request) {
+			if failing.Load() {
+				answerJSON(500, `{"status":500,"message":"down"}`)(w, r)
+				return
+			}
+			answerJSON(200, `[{"name":"back"}]`)(w, r)
+		})
+		var outcomes []personalize.Outcome
+		c := memClient(t, rec.mem,
+			personalize.WithBreaker(personalize.BreakerSettings{Failures: 3, OpenFor: 100 * time.Millisecond}),
+			personalize.WithHook(func(info personalize.CallInfo) { outcomes = append(outcomes, info.Outcome) }))
+		call := func() error {
+			_, err := c.CallFlow(context.Background(), flowOf("f"))
+			return err
 		}
-		answerJSON(200, `[{"name":"back"}]`)(w, r)
+
+		for range 3 {
+			var apiErr *personalize.APIError
+			require.ErrorAs(t, call(), &apiErr)
+		}
+		err := call()
+		assert.ErrorIs(t, err, personalize.ErrBreakerOpen)
+		assert.Equal(t, int64(3), rec.hits.Load(), "an open breaker makes no call")
+
+		failing.Store(false)
+		time.Sleep(100 * time.Millisecond)
+		assert.ErrorIs(t, call(), personalize.ErrBreakerOpen, "still open at OpenFor")
+		time.Sleep(time.Millisecond)
+		require.NoError(t, call(), "a trial call goes through after OpenFor and succeeds")
+		require.NoError(t, call())
+		assert.Equal(t, int64(5), rec.hits.Load(), "the closed breaker lets calls through")
+		assert.Equal(t, []personalize.Outcome{personalize.OutcomeAPIError, personalize.OutcomeAPIError, personalize.OutcomeAPIError,
+			personalize.OutcomeBreakerOpen, personalize.OutcomeBreakerOpen, personalize.OutcomeDecision, personalize.OutcomeDecision}, outcomes)
 	})
-	var outcomes []personalize.Outcome
-	c := newClient(t, rec.srv.URL,
-		personalize.WithBreaker(personalize.BreakerSettings{Failures: 3, OpenFor: 100 * time.Millisecond}),
-		personalize.WithHook(func(info personalize.CallInfo) { outcomes = append(outcomes, info.Outcome) }))
-	call := func() error {
-		_, err := c.CallFlow(context.Background(), personalize.FlowRequest{FriendlyID: "f", Identity: personalize.ByBrowserID(seedBrowserID)})
-		return err
-	}
+}
 
-	for range 3 {
-		var apiErr *personalize.APIError
-		require.ErrorAs(t, call(), &apiErr)
+// Timeouts and 429 are the API's faults: they open the flow's breaker like 5xx do.
+func TestTimeoutsAnd429OpenTheBreaker(t *testing.T) {
+	tests := []struct {
+		name   string
+		answer http.HandlerFunc
+		is     func(t *testing.T, err error)
+	}{
+		{"timeout", func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() }, errIs(personalize.ErrTimeout)},
+		// Without Retry-After, so that only the breaker can hold the flow back.
+		{"429", answerJSON(429, `{"status":429,"message":"slow down"}`), apiStatus(429)},
+		{"500", answerJSON(500, `{"status":500,"message":"down"}`), apiStatus(500)},
 	}
-	err := call()
-	assert.ErrorIs(t, err, personalize.ErrBreakerOpen)
-	assert.Equal(t, int64(3), rec.hits.Load(), "an open breaker makes no call")
-
-	failing.Store(false)
-	time.Sleep(150 * time.Millisecond)
-	require.NoError(t, call(), "a trial call goes through after OpenFor and succeeds")
-	require.NoError(t, call())
-	assert.Equal(t, int64(5), rec.hits.Load(), "the closed breaker lets calls through")
-	assert.Equal(t, []personalize.Outcome{personalize.OutcomeAPIError, personalize.OutcomeAPIError, personalize.OutcomeAPIError,
-		personalize.OutcomeBreakerOpen, personalize.OutcomeDecision, personalize.OutcomeDecision}, outcomes)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				rec := newMemRecorder(t, tt.answer)
+				c := memClient(t, rec.mem, personalize.WithTimeout(50*time.Millisecond),
+					personalize.WithBreaker(personalize.BreakerSettings{Failures: 2, OpenFor: time.Minute}))
+				for range 2 {
+					_, err := c.CallFlow(context.Background(), flowOf("f"))
+					tt.is(t, err)
+				}
+				start := time.Now()
+				_, err := c.CallFlow(context.Background(), flowOf("f"))
+				assert.ErrorIs(t, err, personalize.ErrBreakerOpen, "two faults in a row open the breaker")
+				assert.Zero(t, time.Since(start), "and the flow fails fast")
+				assert.Equal(t, int64(2), rec.hits.Load())
+				_, err = c.CallFlow(context.Background(), flowOf("other"))
+				assert.NotErrorIs(t, err, personalize.ErrBreakerOpen, "another flow has a breaker of its own")
+				assert.Equal(t, int64(3), rec.hits.Load())
+			})
+		})
+	}
 }
 
 func TestBreakerIgnoresErrorsCausedByTheRequest(t *testing.T) {
-	rec := newRecorder(t, answerJSON(400, `{"status":400,"message":"bad"}`))
-	c := newClient(t, rec.srv.URL, personalize.WithBreaker(personalize.BreakerSettings{Failures: 2}))
-	for range 5 {
-		_, err := c.CallFlow(context.Background(), personalize.FlowRequest{FriendlyID: "f", Identity: personalize.ByBrowserID(seedBrowserID)})
-		var apiErr *personalize.APIError
-		require.ErrorAs(t, err, &apiErr)
-		_, _ = c.CallFlow(context.Background(), personalize.FlowRequest{FriendlyID: ""})
+	for _, status := range []int{400, 401, 404, 422} {
+		t.Run(itoa(status), func(t *testing.T) {
+			rec := newRecorder(t, answerJSON(status, `{"status":`+itoa(status)+`,"message":"bad"}`))
+			c := newClient(t, rec.srv.URL, personalize.WithBreaker(personalize.BreakerSettings{Failures: 2}))
+			for range 5 {
+				_, err := c.CallFlow(context.Background(), flowOf("f"))
+				var apiErr *personalize.APIError
+				require.ErrorAs(t, err, &apiErr)
+				assert.Equal(t, status, apiErr.StatusCode)
+				_, _ = c.CallFlow(context.Background(), personalize.FlowRequest{FriendlyID: ""})
+				_, _ = c.CallFlow(context.Background(), personalize.FlowRequest{FriendlyID: "f"}) // no identity
+			}
+			assert.Equal(t, int64(5), rec.hits.Load(), "every call reached the API: the breaker stayed closed")
+		})
 	}
-	assert.Equal(t, int64(5), rec.hits.Load(), "every call reached the API: the breaker stayed closed")
 }
 
 func TestCreateBrowser(t *testing.T) {
@@ -480,22 +741,34 @@ func TestCreateBrowser(t *testing.T) {
 		assert.Equal(t, seedClientKey, r.URL.Query().Get("client_key"))
 		assert.Equal(t, "{}", r.URL.Query().Get("message"))
 	})
-	for name, answer := range map[string]http.HandlerFunc{
-		"401":        answerJSON(401, `{"status":401,"message":"unknown client key"}`),
-		"no ref":     answerJSON(200, `{"status":"OK"}`),
-		"bad ref":    answerJSON(200, `{"ref":"<script>"}`),
-		"not JSON":   answerJSON(200, `ok`),
-		"error body": answerJSON(200, `{"status":500,"message":"down"}`),
+	for name, tt := range map[string]struct {
+		answer http.HandlerFunc
+		apiErr *personalize.APIError // nil: ErrMalformedResponse
+	}{
+		"401":        {answerJSON(401, `{"status":401,"message":"unknown client key"}`), &personalize.APIError{StatusCode: 401, Status: 401, Message: "unknown client key"}},
+		"no ref":     {answerJSON(200, `{"status":"OK"}`), nil},
+		"bad ref":    {answerJSON(200, `{"ref":"<script>"}`), nil},
+		"not JSON":   {answerJSON(200, `ok`), nil},
+		"error body": {answerJSON(200, `{"status":500,"message":"down"}`), &personalize.APIError{StatusCode: 200, Status: 500, Message: "down"}},
 	} {
 		t.Run(name, func(t *testing.T) {
-			rec := newRecorder(t, answer)
+			rec := newRecorder(t, tt.answer)
 			c := newClient(t, rec.srv.URL)
 			id, err := c.CreateBrowser(context.Background())
 			require.Error(t, err)
 			assert.Empty(t, id)
 			assert.True(t, strings.HasPrefix(err.Error(), "personalize: "), err.Error())
-			var apiErr *personalize.APIError
-			assert.True(t, errors.As(err, &apiErr) || errors.Is(err, personalize.ErrMalformedResponse), err.Error())
+			apiErr, isAPIErr := errors.AsType[*personalize.APIError](err)
+			if tt.apiErr != nil {
+				require.True(t, isAPIErr, err.Error())
+				assert.Equal(t, tt.apiErr, apiErr)
+				assert.NotErrorIs(t, err, personalize.ErrMalformedResponse)
+				assert.Equal(t, personalize.OutcomeAPIError, personalize.OutcomeOf(err))
+			} else {
+				assert.ErrorIs(t, err, personalize.ErrMalformedResponse)
+				assert.False(t, isAPIErr, err.Error())
+				assert.Equal(t, personalize.OutcomeError, personalize.OutcomeOf(err))
+			}
 		})
 	}
 }

@@ -10,17 +10,19 @@ import (
 	"sync/atomic"
 	"syscall"
 	"testing"
+	"testing/synctest"
 	"time"
 
+	"github.com/go-personalize/sdk/internal/memnet"
 	"github.com/go-personalize/sdk/personalize"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
-// gate is an event endpoint that holds every request until it is opened (or the client gives
-// up), counting what arrived and what it answered.
+// gate is an event endpoint, served in memory for a synctest bubble, that holds every request
+// until it is opened (or the client gives up), counting what arrived and what it answered.
 type gate struct {
-	srv      *httptest.Server
+	mem      *memnet.Server
 	arrived  atomic.Int64
 	answered atomic.Int64
 	open     chan struct{}
@@ -29,7 +31,7 @@ type gate struct {
 func newGate(t *testing.T) *gate {
 	t.Helper()
 	g := &gate{open: make(chan struct{})}
-	g.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	g.mem = memnet.Serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.Copy(io.Discard, r.Body)
 		g.arrived.Add(1)
 		select {
@@ -41,7 +43,6 @@ func newGate(t *testing.T) *gate {
 		w.WriteHeader(http.StatusCreated)
 		_, _ = io.WriteString(w, `{"status":"OK"}`)
 	}))
-	t.Cleanup(g.srv.Close)
 	return g
 }
 
@@ -74,6 +75,12 @@ func eventClient(t testing.TB, baseURL string, events personalize.EventOptions, 
 	return c, eventPage(t, c)
 }
 
+// memEventClient is eventClient for a server in memory (in a synctest bubble).
+func memEventClient(t testing.TB, srv *memnet.Server, events personalize.EventOptions, opts ...personalize.Option) (*personalize.Client, context.Context) {
+	t.Helper()
+	return eventClient(t, srv.URL, events, append([]personalize.Option{personalize.WithHTTPClient(srv.Client)}, opts...)...)
+}
+
 func closeWithin(t *testing.T, c *personalize.Client, d time.Duration) error {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), d)
@@ -95,138 +102,154 @@ func TestWithEventsRejectsInvalidOptions(t *testing.T) {
 }
 
 func TestEnqueueDoesNotWaitForAHangingEndpoint(t *testing.T) {
-	g := newGate(t)
-	c, page := eventClient(t, g.srv.URL, personalize.EventOptions{QueueSize: 64})
+	synctest.Test(t, func(t *testing.T) {
+		g := newGate(t)
+		c, page := memEventClient(t, g.mem, personalize.EventOptions{QueueSize: 64})
 
-	const n = 50
-	for i := range n {
-		require.NoError(t, track(page, i))
-	}
-	// Structural: every Enqueue returned while the endpoint had answered nothing.
-	assert.Zero(t, g.answered.Load(), "Enqueue returned before any answer")
+		const n = 50
+		start := time.Now()
+		for i := range n {
+			require.NoError(t, track(page, i))
+		}
+		assert.Zero(t, time.Since(start))
+		synctest.Wait()
+		// Structural: every Enqueue returned while the endpoint had answered nothing.
+		assert.Zero(t, g.answered.Load(), "Enqueue returned before any answer")
+		assert.Equal(t, int64(2), g.arrived.Load(), "the two workers wait for the endpoint")
 
-	g.release()
-	require.NoError(t, closeWithin(t, c, 10*time.Second))
-	assert.Equal(t, int64(n), g.answered.Load())
-	st := c.EventStats()
-	assert.Equal(t, personalize.EventStats{Sent: n}, st)
+		g.release()
+		require.NoError(t, closeWithin(t, c, 10*time.Second))
+		assert.Equal(t, int64(n), g.answered.Load())
+		st := c.EventStats()
+		assert.Equal(t, personalize.EventStats{Sent: n}, st)
+	})
 }
 
 func TestEnqueueUnderA200msEndpoint(t *testing.T) {
-	var answered atomic.Int64
-	rec := newRecorder(t, func(w http.ResponseWriter, r *http.Request) {
-		time.Sleep(200 * time.Millisecond)
-		answered.Add(1)
-		w.WriteHeader(http.StatusCreated)
+	synctest.Test(t, func(t *testing.T) {
+		var answered atomic.Int64
+		rec := newMemRecorder(t, func(w http.ResponseWriter, r *http.Request) {
+			time.Sleep(200 * time.Millisecond)
+			answered.Add(1)
+			w.WriteHeader(http.StatusCreated)
+		})
+		const n = 20
+		c, page := memEventClient(t, rec.mem, personalize.EventOptions{QueueSize: n, Workers: 4})
+		start := time.Now()
+		for i := range n {
+			require.NoError(t, track(page, i))
+		}
+		// Sending one event takes 200ms; enqueueing all of them takes no time.
+		assert.Zero(t, time.Since(start))
+		assert.Zero(t, answered.Load(), "every Enqueue returned before the endpoint answered once")
+		require.NoError(t, closeWithin(t, c, 20*time.Second))
+		assert.Equal(t, int64(n), answered.Load())
+		assert.Equal(t, time.Second, time.Since(start), "four workers send 20 events of 200ms in 1s")
 	})
-	const n = 20
-	c, page := eventClient(t, rec.srv.URL, personalize.EventOptions{QueueSize: n, Workers: 4})
-	for i := range n {
-		require.NoError(t, track(page, i))
-	}
-	// Sending one event takes 200ms; enqueueing all of them takes microseconds.
-	assert.Zero(t, answered.Load(), "every Enqueue returned before the endpoint answered once")
-	require.NoError(t, closeWithin(t, c, 20*time.Second))
-	assert.Equal(t, int64(n), answered.Load())
 }
 
 func TestFullQueueDropsAndCountsWithoutBlocking(t *testing.T) {
-	g := newGate(t)
-	const queue, workers, n = 4, 2, 100
-	c, page := eventClient(t, g.srv.URL, personalize.EventOptions{QueueSize: queue, Workers: workers}, personalize.WithTimeout(30*time.Second))
+	synctest.Test(t, func(t *testing.T) {
+		g := newGate(t)
+		const queue, workers, n = 4, 2, 100
+		c, page := memEventClient(t, g.mem, personalize.EventOptions{QueueSize: queue, Workers: workers}, personalize.WithTimeout(30*time.Second))
 
-	// Occupy both workers first, so that what is queued and dropped is exact.
-	for i := range workers {
-		require.NoError(t, track(page, i))
-	}
-	require.Eventually(t, func() bool { return g.arrived.Load() == workers }, 5*time.Second, time.Millisecond)
-
-	var full int
-	for i := workers; i < n; i++ {
-		err := track(page, i)
-		if err != nil {
-			require.ErrorIs(t, err, personalize.ErrQueueFull)
-			full++
+		// Occupy both workers first, so that what is queued and dropped is exact.
+		for i := range workers {
+			require.NoError(t, track(page, i))
 		}
-	}
-	st := c.EventStats()
-	assert.Equal(t, n-queue-workers, full)
-	assert.Equal(t, personalize.EventStats{Dropped: n - queue - workers, Queued: queue, InFlight: workers}, st)
-	assert.Equal(t, uint64(n), st.Dropped+uint64(st.Queued)+uint64(st.InFlight), "every event is accounted for")
+		synctest.Wait()
+		require.Equal(t, int64(workers), g.arrived.Load())
 
-	g.release()
-	require.NoError(t, closeWithin(t, c, 10*time.Second))
-	assert.Equal(t, personalize.EventStats{Sent: queue + workers, Dropped: n - queue - workers}, c.EventStats())
-	assert.Equal(t, int64(queue+workers), g.answered.Load())
+		var full int
+		for i := workers; i < n; i++ {
+			err := track(page, i)
+			if err != nil {
+				require.ErrorIs(t, err, personalize.ErrQueueFull)
+				full++
+			}
+		}
+		st := c.EventStats()
+		assert.Equal(t, n-queue-workers, full)
+		assert.Equal(t, personalize.EventStats{Dropped: n - queue - workers, Queued: queue, InFlight: workers}, st)
+		assert.Equal(t, uint64(n), st.Dropped+uint64(st.Queued)+uint64(st.InFlight), "every event is accounted for")
+
+		g.release()
+		require.NoError(t, closeWithin(t, c, 10*time.Second))
+		assert.Equal(t, personalize.EventStats{Sent: queue + workers, Dropped: n - queue - workers}, c.EventStats())
+		assert.Equal(t, int64(queue+workers), g.answered.Load())
+	})
 }
 
 func TestCloseDeliversEverythingQueued(t *testing.T) {
-	rec := newRecorder(t, answerJSON(http.StatusCreated, `{"status":"OK"}`))
-	c, page := eventClient(t, rec.srv.URL, personalize.EventOptions{QueueSize: 512, Workers: 3})
-	const n = 300
-	for i := range n {
-		require.NoError(t, track(page, i))
-	}
-	require.NoError(t, closeWithin(t, c, 20*time.Second))
-	assert.Equal(t, int64(n), rec.hits.Load())
-	assert.Equal(t, personalize.EventStats{Sent: n}, c.EventStats())
+	synctest.Test(t, func(t *testing.T) {
+		rec := newMemRecorder(t, answerJSON(http.StatusCreated, `{"status":"OK"}`))
+		c, page := memEventClient(t, rec.mem, personalize.EventOptions{QueueSize: 512, Workers: 3})
+		const n = 300
+		for i := range n {
+			require.NoError(t, track(page, i))
+		}
+		require.NoError(t, closeWithin(t, c, 20*time.Second))
+		assert.Equal(t, int64(n), rec.hits.Load())
+		assert.Equal(t, personalize.EventStats{Sent: n}, c.EventStats())
 
-	assert.ErrorIs(t, track(page, 0), personalize.ErrClosed, "a closed client takes no events")
-	assert.Equal(t, uint64(1), c.EventStats().Dropped)
-	assert.NoError(t, closeWithin(t, c, time.Second), "a second Close is harmless")
+		assert.ErrorIs(t, track(page, 0), personalize.ErrClosed, "a closed client takes no events")
+		assert.Equal(t, uint64(1), c.EventStats().Dropped)
+		assert.NoError(t, closeWithin(t, c, time.Second), "a second Close is harmless")
+	})
 }
 
 func TestCloseWithAnExpiredDeadlineReportsWhatItCouldNotDeliver(t *testing.T) {
-	g := newGate(t)
-	c, page := eventClient(t, g.srv.URL, personalize.EventOptions{QueueSize: 16, Workers: 2}, personalize.WithTimeout(30*time.Second))
-	const n = 10
-	for i := range n {
-		require.NoError(t, track(page, i))
-	}
-	require.Eventually(t, func() bool { return g.arrived.Load() == 2 }, 5*time.Second, time.Millisecond)
+	synctest.Test(t, func(t *testing.T) {
+		g := newGate(t)
+		c, page := memEventClient(t, g.mem, personalize.EventOptions{QueueSize: 16, Workers: 2}, personalize.WithTimeout(30*time.Second))
+		const n = 10
+		for i := range n {
+			require.NoError(t, track(page, i))
+		}
+		synctest.Wait()
+		require.Equal(t, int64(2), g.arrived.Load())
 
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	err := c.Close(ctx)
-	var ue *personalize.UndeliveredError
-	require.ErrorAs(t, err, &ue)
-	assert.Equal(t, n, ue.Count)
-	assert.ErrorIs(t, err, context.Canceled)
-	assert.Contains(t, err.Error(), "10 events not delivered")
-	assert.Equal(t, personalize.EventStats{Failed: n}, c.EventStats())
-	assert.Zero(t, g.answered.Load())
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		start := time.Now()
+		err := c.Close(ctx)
+		assert.Zero(t, time.Since(start), "Close gives up at once")
+		var ue *personalize.UndeliveredError
+		require.ErrorAs(t, err, &ue)
+		assert.Equal(t, n, ue.Count)
+		assert.ErrorIs(t, err, context.Canceled)
+		assert.Contains(t, err.Error(), "10 events not delivered")
+		assert.Equal(t, personalize.EventStats{Failed: n}, c.EventStats())
+		assert.Zero(t, g.answered.Load())
+	})
 }
 
 func TestCloseReportsEventsTheAPIRejected(t *testing.T) {
-	g := newGate(t)
-	rec := newRecorder(t, func(w http.ResponseWriter, r *http.Request) {
-		<-g.open
-		answerJSON(http.StatusNotFound, `{"status":404,"code":"NOT_FOUND","message":"unknown browser"}`)(w, r)
-	})
-	c, page := eventClient(t, rec.srv.URL, personalize.EventOptions{})
-	for i := range 3 {
-		require.NoError(t, track(page, i))
-	}
-	closed := make(chan error, 1)
-	go func() { closed <- closeWithin(t, c, 10*time.Second) }()
-	// Answer only once Close has begun, so that the rejections happen during Close.
-	// An Enqueue that still got in before Close is one more event for Close to deliver.
-	var extra atomic.Int64
-	require.Eventually(t, func() bool {
-		err := track(page, 9)
-		if err == nil {
-			extra.Add(1)
+	synctest.Test(t, func(t *testing.T) {
+		open := make(chan struct{})
+		rec := newMemRecorder(t, func(w http.ResponseWriter, r *http.Request) {
+			<-open
+			answerJSON(http.StatusNotFound, `{"status":404,"code":"NOT_FOUND","message":"unknown browser"}`)(w, r)
+		})
+		c, page := memEventClient(t, rec.mem, personalize.EventOptions{})
+		for i := range 3 {
+			require.NoError(t, track(page, i))
 		}
-		return errors.Is(err, personalize.ErrClosed)
-	}, 5*time.Second, time.Millisecond)
-	g.release()
-	err := <-closed
-	queued := 3 + int(extra.Load())
-	var ue *personalize.UndeliveredError
-	require.ErrorAs(t, err, &ue)
-	assert.Equal(t, queued, ue.Count)
-	assert.NoError(t, ue.Err, "the deadline did not cut delivery short")
-	assert.Equal(t, uint64(queued), c.EventStats().Failed)
+		closed := make(chan error, 1)
+		go func() { closed <- closeWithin(t, c, 10*time.Second) }()
+		// Answer only once Close has begun, so that the rejections happen during Close.
+		synctest.Wait()
+		assert.ErrorIs(t, track(page, 9), personalize.ErrClosed, "Close has begun")
+		close(open)
+		err := <-closed
+		var ue *personalize.UndeliveredError
+		require.ErrorAs(t, err, &ue)
+		assert.Equal(t, 3, ue.Count)
+		assert.NoError(t, ue.Err, "the deadline did not cut delivery short")
+		assert.Equal(t, uint64(3), c.EventStats().Failed)
+		assert.Equal(t, int64(3), rec.hits.Load(), "4xx answers are not retried")
+	})
 }
 
 func TestSenderRetries(t *testing.T) {
@@ -246,20 +269,29 @@ func TestSenderRetries(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var hit atomic.Int64
-			rec := newRecorder(t, func(w http.ResponseWriter, r *http.Request) {
-				i := min(int(hit.Add(1))-1, len(tt.statuses)-1)
-				w.WriteHeader(tt.statuses[i])
+			synctest.Test(t, func(t *testing.T) {
+				var hit atomic.Int64
+				rec := newMemRecorder(t, func(w http.ResponseWriter, r *http.Request) {
+					i := min(int(hit.Add(1))-1, len(tt.statuses)-1)
+					w.WriteHeader(tt.statuses[i])
+				})
+				c, page := memEventClient(t, rec.mem, personalize.EventOptions{RetryBackoff: 5 * time.Millisecond})
+				start := time.Now()
+				require.NoError(t, track(page, 0))
+				synctest.Wait() // the first attempt is answered
+				_ = closeWithin(t, c, 10*time.Second)
+				assert.Equal(t, tt.hits, rec.hits.Load())
+				want := personalize.EventStats{Failed: 1}
+				if tt.sent {
+					want = personalize.EventStats{Sent: 1}
+				}
+				assert.Equal(t, want, c.EventStats())
+				if tt.hits == 2 {
+					assert.Equal(t, 5*time.Millisecond, time.Since(start), "the retry waits the backoff")
+				} else {
+					assert.Zero(t, time.Since(start))
+				}
 			})
-			c, page := eventClient(t, rec.srv.URL, personalize.EventOptions{RetryBackoff: 5 * time.Millisecond})
-			require.NoError(t, track(page, 0))
-			_ = closeWithin(t, c, 10*time.Second) // its error depends on whether delivery ended before Close
-			assert.Equal(t, tt.hits, rec.hits.Load())
-			want := personalize.EventStats{Failed: 1}
-			if tt.sent {
-				want = personalize.EventStats{Sent: 1}
-			}
-			assert.Equal(t, want, c.EventStats())
 		})
 	}
 }
@@ -273,32 +305,63 @@ func (r *refusing) RoundTrip(*http.Request) (*http.Response, error) {
 }
 
 func TestSenderRetriesAConnectionFailureOnce(t *testing.T) {
-	rt := &refusing{}
-	c, page := eventClient(t, "http://127.0.0.1:1", personalize.EventOptions{RetryBackoff: 5 * time.Millisecond}, personalize.WithHTTPClient(&http.Client{Transport: rt}))
-	require.NoError(t, track(page, 0))
-	_ = closeWithin(t, c, 10*time.Second)
-	assert.Equal(t, int64(2), rt.attempts.Load())
-	assert.Equal(t, personalize.EventStats{Failed: 1}, c.EventStats())
+	synctest.Test(t, func(t *testing.T) {
+		rt := &refusing{}
+		c, page := eventClient(t, "http://127.0.0.1:1", personalize.EventOptions{RetryBackoff: 5 * time.Millisecond}, personalize.WithHTTPClient(&http.Client{Transport: rt}))
+		require.NoError(t, track(page, 0))
+		_ = closeWithin(t, c, 10*time.Second)
+		assert.Equal(t, int64(2), rt.attempts.Load())
+		assert.Equal(t, personalize.EventStats{Failed: 1}, c.EventStats())
 
-	rt2 := &refusing{}
-	c2, page2 := eventClient(t, "http://127.0.0.1:1", personalize.EventOptions{RetryBackoff: -1}, personalize.WithHTTPClient(&http.Client{Transport: rt2}))
-	require.NoError(t, track(page2, 0))
-	_ = closeWithin(t, c2, 10*time.Second)
-	assert.Equal(t, int64(1), rt2.attempts.Load(), "a negative backoff turns retries off")
-	assert.Equal(t, personalize.EventStats{Failed: 1}, c2.EventStats())
+		rt2 := &refusing{}
+		c2, page2 := eventClient(t, "http://127.0.0.1:1", personalize.EventOptions{RetryBackoff: -1}, personalize.WithHTTPClient(&http.Client{Transport: rt2}))
+		require.NoError(t, track(page2, 0))
+		_ = closeWithin(t, c2, 10*time.Second)
+		assert.Equal(t, int64(1), rt2.attempts.Load(), "a negative backoff turns retries off")
+		assert.Equal(t, personalize.EventStats{Failed: 1}, c2.EventStats())
+	})
+}
+
+// An event whose answer did not come in time may have reached the API: it is not sent again
+// (a goal would count twice), neither by the queue nor by SendEvent.
+func TestTimedOutEventsAreNotRetried(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		rec := newMemRecorder(t, func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() })
+		c, page := memEventClient(t, rec.mem, personalize.EventOptions{RetryBackoff: time.Millisecond}, personalize.WithTimeout(50*time.Millisecond))
+		start := time.Now()
+		require.NoError(t, track(page, 0))
+		err := closeWithin(t, c, time.Minute)
+		var ue *personalize.UndeliveredError
+		require.ErrorAs(t, err, &ue)
+		assert.Equal(t, 1, ue.Count)
+		assert.NoError(t, ue.Err, "the event was tried before Close's deadline")
+		assert.Equal(t, 50*time.Millisecond, time.Since(start), "one attempt, ended by the timeout")
+		assert.Equal(t, int64(1), rec.hits.Load(), "no second attempt")
+		assert.Equal(t, personalize.EventStats{Failed: 1}, c.EventStats())
+
+		c2 := memClient(t, rec.mem, personalize.WithTimeout(50*time.Millisecond))
+		err = c2.SendEvent(context.Background(), withBrowser(personalize.Event{Type: "X"}))
+		assert.ErrorIs(t, err, personalize.ErrTimeout)
+		assert.Equal(t, int64(2), rec.hits.Load(), "SendEvent made one attempt")
+	})
 }
 
 func TestCloseCutsTheRetryPauseShort(t *testing.T) {
-	rec := newRecorder(t, answerJSON(500, ``))
-	c, page := eventClient(t, rec.srv.URL, personalize.EventOptions{RetryBackoff: time.Hour})
-	require.NoError(t, track(page, 0))
-	require.Eventually(t, func() bool { return rec.hits.Load() == 1 }, 5*time.Second, time.Millisecond)
-	err := closeWithin(t, c, 50*time.Millisecond)
-	var ue *personalize.UndeliveredError
-	require.ErrorAs(t, err, &ue)
-	assert.Equal(t, 1, ue.Count)
-	assert.True(t, errors.Is(err, context.DeadlineExceeded))
-	assert.Equal(t, int64(1), rec.hits.Load(), "no retry after Close gave up")
+	synctest.Test(t, func(t *testing.T) {
+		rec := newMemRecorder(t, answerJSON(500, ``))
+		c, page := memEventClient(t, rec.mem, personalize.EventOptions{RetryBackoff: time.Hour})
+		require.NoError(t, track(page, 0))
+		synctest.Wait()
+		require.Equal(t, int64(1), rec.hits.Load())
+		start := time.Now()
+		err := closeWithin(t, c, 50*time.Millisecond)
+		assert.Equal(t, 50*time.Millisecond, time.Since(start), "Close waits until its deadline, not the hour")
+		var ue *personalize.UndeliveredError
+		require.ErrorAs(t, err, &ue)
+		assert.Equal(t, 1, ue.Count)
+		assert.True(t, errors.Is(err, context.DeadlineExceeded))
+		assert.Equal(t, int64(1), rec.hits.Load(), "no retry after Close gave up")
+	})
 }
 
 func TestEnqueueRejectsInvalidEventsWithoutQueueing(t *testing.T) {
@@ -310,21 +373,23 @@ func TestEnqueueRejectsInvalidEventsWithoutQueueing(t *testing.T) {
 	assert.ErrorIs(t, err, personalize.ErrInvalidRequest)
 	err = personalize.Identify(page, personalize.Guest{})
 	assert.ErrorIs(t, err, personalize.ErrInvalidRequest)
-	require.NoError(t, closeWithin(t, c, 5*time.Second))
+	require.NoError(t, c.Close(context.Background()))
 	assert.Equal(t, personalize.EventStats{Invalid: 3}, c.EventStats())
 	assert.Zero(t, rec.hits.Load())
 }
 
 func TestEnqueueEncodesAtOnceSoTheCallerMayReuseItsMaps(t *testing.T) {
-	g := newGate(t)
-	rec := newRecorder(t, func(w http.ResponseWriter, r *http.Request) { <-g.open; w.WriteHeader(201) })
-	c, page := eventClient(t, rec.srv.URL, personalize.EventOptions{})
-	ext := map[string]any{"sku": "first"}
-	require.NoError(t, personalize.Track(page, "X", ext))
-	ext["sku"] = "changed" // no race, and no effect on the queued event
-	g.release()
-	require.NoError(t, closeWithin(t, c, 10*time.Second))
-	assert.Contains(t, string(rec.lastBody(t)), `"ext":{"sku":"first"}`)
+	synctest.Test(t, func(t *testing.T) {
+		open := make(chan struct{})
+		rec := newMemRecorder(t, func(w http.ResponseWriter, r *http.Request) { <-open; w.WriteHeader(201) })
+		c, page := memEventClient(t, rec.mem, personalize.EventOptions{})
+		ext := map[string]any{"sku": "first"}
+		require.NoError(t, personalize.Track(page, "X", ext))
+		ext["sku"] = "changed" // no race, and no effect on the queued event
+		close(open)
+		require.NoError(t, closeWithin(t, c, 10*time.Second))
+		assert.Contains(t, string(rec.lastBody(t)), `"ext":{"sku":"first"}`)
+	})
 }
 
 // BenchmarkTrack measures what a request pays to queue an event: validating and encoding it

@@ -139,6 +139,9 @@ func TestInvalidEventsFailBeforeAnyNetworkCall(t *testing.T) {
 		{"type starting with a digit", c, withBrowser(personalize.Event{Type: "1CLICK"})},
 		{"missing browser ID", c, personalize.Event{Type: "ADD_TO_CART", Page: "/"}},
 		{"custom event without a page", c, personalize.Event{Type: "ADD_TO_CART", BrowserID: seedBrowserID}},
+		{"blank page", c, personalize.Event{Type: "ADD_TO_CART", BrowserID: seedBrowserID, Page: "  "}},
+		{"page of whitespace", c, personalize.Event{Type: "VIEW", BrowserID: seedBrowserID, Page: "\t\n "}},
+		{"browser ID with a wrong byte for a dash", c, personalize.Event{Type: "ADD_TO_CART", BrowserID: strings.Replace(seedBrowserID, "-", "0", 1), Page: "/"}},
 		{"malformed browser ID", c, personalize.Event{Type: "ADD_TO_CART", BrowserID: "not-a-browser"}},
 		{"VIEW without page", c, personalize.Event{Type: "VIEW", BrowserID: seedBrowserID}},
 		{"IDENTITY without guest", c, withBrowser(personalize.Event{Type: "IDENTITY"})},
@@ -182,20 +185,30 @@ func TestInvalidEventsFailBeforeAnyNetworkCall(t *testing.T) {
 
 func TestEventErrorsNeverHoldGuestValues(t *testing.T) {
 	const email, id = "jane.doe@example.com", "customer-778899"
-	echo := `{"status":400,"code":"BAD","message":"guest ` + email + ` / ` + id + ` rejected","developerMessage":"` + id + `"}`
+	// A guest with every field the redaction knows filled in, and one with most of them empty.
+	full := personalize.Guest{Identifiers: []personalize.GuestIdentifier{{ID: id, Provider: "site"}, {ID: "LP-4455", Provider: "loyalty"}},
+		Email: email, FirstName: "Janine", LastName: "Doemann", Mobile: "+353861234567", Phone: "+35312345678"}
+	sparse := personalize.Guest{Identifiers: []personalize.GuestIdentifier{{ID: id, Provider: "site"}}, Email: email}
+	secrets := []string{"jane.doe", id, "LP-4455", "Janine", "Doemann", "+353861234567", "+35312345678"}
+	echoAll := `guest ` + email + ` / ` + id + ` / LP-4455 / Janine Doemann / +353861234567 / +35312345678 rejected`
 	tests := []struct {
 		name   string
 		answer http.HandlerFunc
 		guest  personalize.Guest
+		want   string // the error, exactly; "" for an invalid request
 	}{
 		{"invalid email", answerJSON(201, `{}`), personalize.Guest{
-			Identifiers: []personalize.GuestIdentifier{{ID: id, Provider: "site"}}, Email: "jane.doe@"}},
+			Identifiers: []personalize.GuestIdentifier{{ID: id, Provider: "site"}}, Email: "jane.doe@"}, ""},
 		{"identifier without provider", answerJSON(201, `{}`), personalize.Guest{
-			Identifiers: []personalize.GuestIdentifier{{ID: id}}, Email: email}},
-		{"API error object echoing them", answerJSON(400, echo), personalize.Guest{
-			Identifiers: []personalize.GuestIdentifier{{ID: id, Provider: "site"}}, Email: email}},
-		{"API error body that is no error object", answerJSON(502, `bad gateway for `+email), personalize.Guest{
-			Identifiers: []personalize.GuestIdentifier{{ID: id, Provider: "site"}}, Email: email}},
+			Identifiers: []personalize.GuestIdentifier{{ID: id}}, Email: email}, ""},
+		{"API error object echoing them", answerJSON(400, `{"status":400,"code":"BAD","message":"guest `+email+` / `+id+` rejected","developerMessage":"`+id+`"}`),
+			sparse, "personalize: api error: http 400 code BAD: guest [redacted] / [redacted] rejected"},
+		{"API error object echoing every field", answerJSON(400, `{"status":400,"code":"BAD","message":"`+echoAll+`","developerMessage":"`+id+`"}`),
+			full, "personalize: api error: http 400 code BAD: guest [redacted] / [redacted] / [redacted] / [redacted] [redacted] / [redacted] / [redacted] rejected"},
+		{"API error body that is no error object", answerJSON(502, `bad gateway for `+email), sparse,
+			"personalize: api error: http 502: [redacted]"},
+		{"API error body that is no error object, every field", answerJSON(502, echoAll), full,
+			"personalize: api error: http 502: [redacted]"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -204,10 +217,43 @@ func TestEventErrorsNeverHoldGuestValues(t *testing.T) {
 			c := newClient(t, rec.srv.URL, personalize.WithLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
 			err := c.SendEvent(context.Background(), withBrowser(identityEvent(tt.guest)))
 			require.Error(t, err)
-			assert.NotContains(t, err.Error(), "jane.doe")
-			assert.NotContains(t, err.Error(), id)
-			assert.NotContains(t, logs.String(), "jane.doe")
-			assert.NotContains(t, logs.String(), id)
+			if tt.want == "" {
+				assert.ErrorIs(t, err, personalize.ErrInvalidRequest)
+				assert.Zero(t, rec.hits.Load())
+			} else {
+				assert.Equal(t, tt.want, err.Error(), "the values are replaced, the rest is kept")
+				assert.Equal(t, int64(1), rec.hits.Load())
+			}
+			for _, secret := range secrets {
+				assert.NotContains(t, err.Error(), secret)
+				assert.NotContains(t, logs.String(), secret)
+			}
+		})
+	}
+}
+
+// An IDENTITY event that the API rejects echoing the guest is logged (at warn, by the queue's
+// worker) without the guest's values.
+func TestQueuedEventErrorsNeverLogGuestValues(t *testing.T) {
+	const email, id = "jane.doe@example.com", "customer-778899"
+	for name, answer := range map[string]http.HandlerFunc{
+		"error object": answerJSON(400, `{"status":400,"code":"BAD","message":"guest `+email+` / `+id+` rejected"}`),
+		"not JSON":     answerJSON(502, `bad gateway for `+email+` / `+id),
+	} {
+		t.Run(name, func(t *testing.T) {
+			rec := newRecorder(t, answer)
+			var logs lockedBuffer
+			c, page := eventClient(t, rec.srv.URL, personalize.EventOptions{RetryBackoff: -1},
+				personalize.WithLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
+			require.NoError(t, personalize.Identify(page, personalize.Guest{
+				Identifiers: []personalize.GuestIdentifier{{ID: id, Provider: "site"}}, Email: email, FirstName: "Janine"}))
+			_ = c.Close(context.Background())
+			lines := logs.lines("level=WARN", "event not delivered")
+			require.Len(t, lines, 1, logs.String())
+			assert.Contains(t, lines[0], "[redacted]")
+			for _, secret := range []string{"jane.doe", id, "Janine"} {
+				assert.NotContains(t, logs.String(), secret)
+			}
 		})
 	}
 }

@@ -7,11 +7,15 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
+	"github.com/go-personalize/sdk/internal/memnet"
 	"github.com/go-personalize/sdk/personalize"
 	"github.com/stretchr/testify/require"
 )
@@ -22,8 +26,11 @@ const (
 )
 
 // recorder is an API stand-in that records what it receives and answers with a fixed handler.
+// newRecorder serves it on loopback (srv); newMemRecorder in memory (mem), for a synctest
+// bubble.
 type recorder struct {
 	srv      *httptest.Server
+	mem      *memnet.Server
 	hits     atomic.Int64
 	mu       sync.Mutex
 	bodies   [][]byte
@@ -33,7 +40,22 @@ type recorder struct {
 func newRecorder(t *testing.T, answer http.HandlerFunc) *recorder {
 	t.Helper()
 	rec := &recorder{}
-	rec.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	rec.srv = httptest.NewServer(rec.handler(answer))
+	t.Cleanup(rec.srv.Close)
+	return rec
+}
+
+// newMemRecorder is a recorder served in memory: call it inside a synctest bubble, and make
+// its clients with memClient(t, rec.mem).
+func newMemRecorder(t *testing.T, answer http.HandlerFunc) *recorder {
+	t.Helper()
+	rec := &recorder{}
+	rec.mem = memnet.Serve(t, rec.handler(answer))
+	return rec
+}
+
+func (rec *recorder) handler(answer http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rec.hits.Add(1)
 		body, _ := io.ReadAll(r.Body)
 		rec.mu.Lock()
@@ -42,9 +64,23 @@ func newRecorder(t *testing.T, answer http.HandlerFunc) *recorder {
 		rec.mu.Unlock()
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		answer(w, r)
-	}))
-	t.Cleanup(rec.srv.Close)
-	return rec
+	})
+}
+
+// hitsFor counts the flow calls the recorder received for a friendly ID.
+func (rec *recorder) hitsFor(friendlyID string) int {
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	n := 0
+	for _, b := range rec.bodies {
+		var body struct {
+			FriendlyID string `json:"friendlyId"`
+		}
+		if json.Unmarshal(b, &body) == nil && body.FriendlyID == friendlyID {
+			n++
+		}
+	}
+	return n
 }
 
 func (rec *recorder) lastBody(t *testing.T) []byte {
@@ -71,16 +107,76 @@ func answerJSON(status int, body string) http.HandlerFunc {
 	}
 }
 
-// newClient makes a client for a test server whose idle connections close with the test.
+// newClient makes a client for a test server whose idle connections close with the test. Its
+// timeout is a minute (opts may set another): tests of timeouts run in a synctest bubble, and
+// no other test on loopback may fail because a loaded machine was slow.
 func newClient(t testing.TB, baseURL string, opts ...personalize.Option) *personalize.Client {
 	t.Helper()
 	c, err := personalize.New(seedClientKey, append([]personalize.Option{
 		personalize.WithBaseURL(baseURL),
 		personalize.WithPointOfSale("myretailsite/ireland"),
+		personalize.WithTimeout(time.Minute),
 	}, opts...)...)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = c.Close(context.Background()) })
 	return c
+}
+
+// memClient makes a client of a server served in memory (in a synctest bubble).
+func memClient(t testing.TB, srv *memnet.Server, opts ...personalize.Option) *personalize.Client {
+	t.Helper()
+	return newClient(t, srv.URL, append([]personalize.Option{personalize.WithHTTPClient(srv.Client)}, opts...)...)
+}
+
+// flowOf is a flow call of the seed browser.
+func flowOf(friendlyID string) personalize.FlowRequest {
+	return personalize.FlowRequest{FriendlyID: friendlyID, Identity: personalize.ByBrowserID(seedBrowserID)}
+}
+
+// lockedBuffer is a log sink safe for concurrent use.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
+}
+
+// lines returns the lines logged that contain all of the substrings.
+func (l *lockedBuffer) lines(substrings ...string) []string {
+	var out []string
+	for line := range strings.Lines(l.String()) {
+		ok := true
+		for _, s := range substrings {
+			ok = ok && strings.Contains(line, s)
+		}
+		if ok {
+			out = append(out, strings.TrimSuffix(line, "\n"))
+		}
+	}
+	return out
+}
+
+// goroutinesIn counts the goroutines whose stack holds frame (a function's full name).
+func goroutinesIn(frame string) int {
+	buf := make([]byte, 1<<20)
+	buf = buf[:runtime.Stack(buf, true)]
+	n := 0
+	for g := range strings.SplitSeq(string(buf), "\n\n") {
+		if strings.Contains(g, frame) {
+			n++
+		}
+	}
+	return n
 }
 
 func mustJSON(t testing.TB, v any) string {

@@ -46,6 +46,35 @@ func TestOffersShapes(t *testing.T) {
 	}
 }
 
+// The well-known keys of an object holding offers (offers, decisions, items, results, data)
+// win over any other array, whatever their case; among them, in that order.
+func TestOffersUnderWellKnownKeysInAnyCase(t *testing.T) {
+	for _, key := range []string{"offers", "Offers", "OFFERS", "decisions", "Decisions", "DECISIONS", "items", "Items", "iTeMs",
+		"results", "Results", "RESULTS", "data", "Data", "DATA"} {
+		t.Run(key, func(t *testing.T) {
+			// "AAA" and "0" sort before any of them: without the well-known key, they would be chosen.
+			raw := `{"0":[{"name":"zero"}],"AAA":[{"name":"decoy"}],"` + key + `":[{"name":"right"},{"name":"too"}]}`
+			var names []string
+			for _, o := range offersOf(raw) {
+				names = append(names, o.Name())
+			}
+			assert.Equal(t, []string{"right", "too"}, names)
+		})
+	}
+	for raw, want := range map[string]string{
+		`{"DATA":[{"name":"data"}],"Results":[{"name":"results"}],"ITEMS":[{"name":"items"}],"decisions":[{"name":"decisions"}],"Offers":[{"name":"offers"}]}`: "offers",
+		`{"DATA":[{"name":"data"}],"Results":[{"name":"results"}],"ITEMS":[{"name":"items"}],"Decisions":[{"name":"decisions"}]}`:                              "decisions",
+		`{"DATA":[{"name":"data"}],"Results":[{"name":"results"}],"Items":[{"name":"items"}]}`:                                                                 "items",
+		`{"DATA":[{"name":"data"}],"RESULTS":[{"name":"results"}]}`:                                                                                            "results",
+		`{"Offers":[1,2],"Data":[{"name":"data"}]}`:                                                                                                            "data",
+	} {
+		offers := offersOf(raw)
+		if assert.Len(t, offers, 1, raw) {
+			assert.Equal(t, want, offers[0].Name(), raw)
+		}
+	}
+}
+
 func TestOffersOfJunk(t *testing.T) {
 	for _, raw := range []string{
 		``, `   `, `null`, `true`, `42`, `"offer"`, `[]`, `{}`, `[1,2,3]`, `[[{"name":"nested too deep"}]]`,
@@ -113,7 +142,10 @@ func TestResultDecoding(t *testing.T) {
 }
 
 func TestResultEmpty(t *testing.T) {
-	for raw, want := range map[string]bool{`null`: true, `{}`: true, ` [] `: true, `""`: true, `[{}]`: false, `{"a":1}`: false} {
+	for raw, want := range map[string]bool{
+		`null`: true, `{}`: true, ` [] `: true, `""`: true, "{ }": true, "[\n  ]": true, "{\r\n}": true, "\t[ ]\n": true,
+		`[{}]`: false, `{"a":1}`: false, `" "`: false, `0`: false, `false`: false, `junk`: false,
+	} {
 		assert.Equal(t, want, (&personalize.Result{Raw: json.RawMessage(raw)}).Empty(), raw)
 	}
 }

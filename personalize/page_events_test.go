@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/go-personalize/sdk/internal/seam"
@@ -17,7 +18,8 @@ import (
 
 const createdBrowserID = "0f0e0d0c-0b0a-4909-8807-060504030201"
 
-// eventSite is a client against a recording events endpoint, and a way to make pages.
+// eventSite is a client against a recording events endpoint, served in memory (make it in a
+// synctest bubble), and a way to make pages.
 type eventSite struct {
 	rec     *recorder
 	client  *personalize.Client
@@ -26,8 +28,8 @@ type eventSite struct {
 
 func newEventSite(t *testing.T) *eventSite {
 	t.Helper()
-	site := &eventSite{rec: newRecorder(t, answerJSON(http.StatusCreated, `{"status":"OK"}`))}
-	site.client = newClient(t, site.rec.srv.URL)
+	site := &eventSite{rec: newMemRecorder(t, answerJSON(http.StatusCreated, `{"status":"OK"}`))}
+	site.client = memClient(t, site.rec.mem)
 	return site
 }
 
@@ -59,54 +61,58 @@ func (site *eventSite) flush(t *testing.T) []map[string]any {
 }
 
 func TestPageHelpersSendEventsForTheVisitor(t *testing.T) {
-	site := newEventSite(t)
-	ctx := site.page(t, seam.Visitor{
-		BrowserID: seedBrowserID,
-		Path:      "/booking",
-		Referrer:  "https://news.example/",
-		UTM:       map[string]string{"campaign": "summer_sale"},
-		Language:  "fr",
+	synctest.Test(t, func(t *testing.T) {
+		site := newEventSite(t)
+		ctx := site.page(t, seam.Visitor{
+			BrowserID: seedBrowserID,
+			Path:      "/booking",
+			Referrer:  "https://news.example/",
+			UTM:       map[string]string{"campaign": "summer_sale"},
+			Language:  "fr",
+		})
+
+		require.NoError(t, seam.ClientOf(site.client).QueueView(seedBrowserID, "/destinations/lisbon", "https://news.example/",
+			map[string]string{"campaign": "summer_sale"}))
+		require.NoError(t, personalize.Track(ctx, "ADD_TO_CART", map[string]any{"sku": "BAG-20KG"}))
+		require.NoError(t, personalize.Identify(ctx, personalize.Guest{
+			Identifiers: []personalize.GuestIdentifier{{ID: "u-1", Provider: "example_site"}},
+			FirstName:   "Jane",
+		}))
+		require.NoError(t, personalize.Track(ctx, "SUBSCRIBE", nil, personalize.WithCurrency("CHF"), personalize.WithLanguage("de")))
+
+		bodies := site.flush(t)
+		require.Len(t, bodies, 4)
+		base := `"browser_id":"` + seedBrowserID + `","channel":"WEB","client_key":"` + seedClientKey + `",
+			"currency":"EUR","language":"fr","pos":"myretailsite/ireland"`
+		byType := map[string]string{}
+		for _, b := range bodies {
+			byType[b["type"].(string)] = mustJSON(t, b)
+		}
+		// The middleware queues page views for the client, not the page: the client's language.
+		assert.JSONEq(t, `{"type":"VIEW",`+strings.Replace(base, `"language":"fr"`, `"language":"en"`, 1)+`,"page":"/destinations/lisbon",
+			"referrer":"https://news.example/","utm_campaign":"summer_sale"}`, byType["VIEW"])
+		assert.JSONEq(t, `{"type":"ADD_TO_CART",`+base+`,"page":"/booking","ext":{"sku":"BAG-20KG"}}`, byType["ADD_TO_CART"])
+		assert.JSONEq(t, `{"type":"IDENTITY",`+base+`,"page":"/booking",
+			"identifiers":[{"id":"u-1","provider":"example_site"}],"firstname":"Jane"}`, byType["IDENTITY"])
+		assert.JSONEq(t, `{"type":"SUBSCRIBE","browser_id":"`+seedBrowserID+`","channel":"WEB","client_key":"`+seedClientKey+`",
+			"currency":"CHF","language":"de","pos":"myretailsite/ireland","page":"/booking"}`, byType["SUBSCRIBE"], "settings override one event")
+		assert.Zero(t, site.ensured.Load(), "the visitor's browser ID was used")
 	})
-
-	require.NoError(t, seam.ClientOf(site.client).QueueView(seedBrowserID, "/destinations/lisbon", "https://news.example/",
-		map[string]string{"campaign": "summer_sale"}))
-	require.NoError(t, personalize.Track(ctx, "ADD_TO_CART", map[string]any{"sku": "BAG-20KG"}))
-	require.NoError(t, personalize.Identify(ctx, personalize.Guest{
-		Identifiers: []personalize.GuestIdentifier{{ID: "u-1", Provider: "example_site"}},
-		FirstName:   "Jane",
-	}))
-	require.NoError(t, personalize.Track(ctx, "SUBSCRIBE", nil, personalize.WithCurrency("CHF"), personalize.WithLanguage("de")))
-
-	bodies := site.flush(t)
-	require.Len(t, bodies, 4)
-	base := `"browser_id":"` + seedBrowserID + `","channel":"WEB","client_key":"` + seedClientKey + `",
-		"currency":"EUR","language":"fr","pos":"myretailsite/ireland"`
-	byType := map[string]string{}
-	for _, b := range bodies {
-		byType[b["type"].(string)] = mustJSON(t, b)
-	}
-	// The middleware queues page views for the client, not the page: the client's language.
-	assert.JSONEq(t, `{"type":"VIEW",`+strings.Replace(base, `"language":"fr"`, `"language":"en"`, 1)+`,"page":"/destinations/lisbon",
-		"referrer":"https://news.example/","utm_campaign":"summer_sale"}`, byType["VIEW"])
-	assert.JSONEq(t, `{"type":"ADD_TO_CART",`+base+`,"page":"/booking","ext":{"sku":"BAG-20KG"}}`, byType["ADD_TO_CART"])
-	assert.JSONEq(t, `{"type":"IDENTITY",`+base+`,"page":"/booking",
-		"identifiers":[{"id":"u-1","provider":"example_site"}],"firstname":"Jane"}`, byType["IDENTITY"])
-	assert.JSONEq(t, `{"type":"SUBSCRIBE","browser_id":"`+seedBrowserID+`","channel":"WEB","client_key":"`+seedClientKey+`",
-		"currency":"CHF","language":"de","pos":"myretailsite/ireland","page":"/booking"}`, byType["SUBSCRIBE"], "settings override one event")
-	assert.Zero(t, site.ensured.Load(), "the visitor's browser ID was used")
 }
 
 func TestPageEventsCreateABrowserIDWhenThePageHasNone(t *testing.T) {
-	site := newEventSite(t)
-	ctx := site.page(t, seam.Visitor{Path: "/booking"})
-	require.NoError(t, personalize.Track(ctx, "ADD_TO_CART", nil))
-	require.NoError(t, personalize.Track(ctx, "REMOVE_FROM_CART", nil))
-	bodies := site.flush(t)
-	require.Len(t, bodies, 2)
-	for _, b := range bodies {
-		assert.Equal(t, createdBrowserID, b["browser_id"])
-	}
-	assert.Equal(t, int64(1), site.ensured.Load(), "one browser is created per page")
+	synctest.Test(t, func(t *testing.T) {
+		site := newEventSite(t)
+		ctx := site.page(t, seam.Visitor{Path: "/booking"})
+		require.NoError(t, personalize.Track(ctx, "ADD_TO_CART", nil))
+		require.NoError(t, personalize.Track(ctx, "REMOVE_FROM_CART", nil))
+		bodies := site.flush(t)
+		require.Len(t, bodies, 2)
+		for _, b := range bodies {
+			assert.Equal(t, createdBrowserID, b["browser_id"])
+		}
+		assert.Equal(t, int64(1), site.ensured.Load(), "one browser is created per page")
+	})
 }
 
 func TestPageEventsThatAreNotSent(t *testing.T) {
@@ -152,16 +158,18 @@ func TestPageEventsThatAreNotSent(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			site := newEventSite(t)
-			ctx := site.page(t, tt.visitor)
-			err := tt.send(ctx)
-			require.Error(t, err)
-			if tt.is != nil {
-				assert.ErrorIs(t, err, tt.is)
-			}
-			assert.Zero(t, site.ensured.Load(), "no browser ID was created for an event not sent")
-			assert.Empty(t, site.flush(t))
-			assert.Zero(t, site.rec.hits.Load())
+			synctest.Test(t, func(t *testing.T) {
+				site := newEventSite(t)
+				ctx := site.page(t, tt.visitor)
+				err := tt.send(ctx)
+				require.Error(t, err)
+				if tt.is != nil {
+					assert.ErrorIs(t, err, tt.is)
+				}
+				assert.Zero(t, site.ensured.Load(), "no browser ID was created for an event not sent")
+				assert.Empty(t, site.flush(t))
+				assert.Zero(t, site.rec.hits.Load())
+			})
 		})
 	}
 }

@@ -37,14 +37,28 @@ func (r *Result) Decode(v any) error {
 	return nil
 }
 
-// Empty reports whether the answer holds nothing to show: no result, null, {}, [] or "".
+// Empty reports whether the answer holds nothing to show: no result, null, an empty object, an
+// empty array or an empty string (whatever white space they are written with).
 func (r *Result) Empty() bool {
 	if r == nil {
 		return true
 	}
-	switch string(bytes.TrimSpace(r.Raw)) {
-	case "", "null", "{}", "[]", `""`:
+	tree := r.tree
+	if tree == nil {
+		var err error
+		if tree, err = decodeTree(r.Raw); err != nil {
+			return len(bytes.TrimSpace(r.Raw)) == 0
+		}
+	}
+	switch v := tree.(type) {
+	case nil:
 		return true
+	case map[string]any:
+		return len(v) == 0
+	case []any:
+		return len(v) == 0
+	case string:
+		return v == ""
 	}
 	return false
 }
