@@ -42,6 +42,7 @@ func chromiumPath(t *testing.T) string {
 // TestBrowser drives the site on the sandbox in headless Chromium, one browser for every
 // scenario, each scenario a fresh visitor (its own browser context: no shared cookies).
 func TestBrowser(t *testing.T) {
+	t.Parallel() // a browser or a child process: mostly waiting, beside the other tests
 	if testing.Short() {
 		t.Skip("runs a browser; skipped with -short")
 	}
@@ -175,12 +176,9 @@ func TestBrowser(t *testing.T) {
 		assert.Equal(t, "Ada", textOf(t, ctx, `.member__name`))
 
 		// The IDENTITY event travels off the request path, so the first page after the
-		// sign-in may still show the usual banner: reload until the greeting, within a deadline.
-		deadline := time.Now().Add(10 * time.Second)
-		for textOf(t, ctx, `.hero__title`) != "Welcome back, Ada" && time.Now().Before(deadline) {
-			time.Sleep(50 * time.Millisecond)
-			do(t, ctx, chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS(`[data-testid="hero"]`)))
-		}
+		// sign-in may still show the usual banner: deliver what is queued, then reload.
+		flushEvents(t, ts)
+		do(t, ctx, chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS(`[data-testid="hero"]`)))
 		assert.Equal(t, "Welcome back, Ada", textOf(t, ctx, `.hero__title`))
 		assert.Equal(t, "member", attribute(t, ctx, `[data-testid="hero"]`, "data-hero-theme"))
 
@@ -214,8 +212,9 @@ func TestBrowser(t *testing.T) {
 		for _, p := range pages {
 			start := time.Now()
 			do(t, ctx, chromedp.Navigate(ts.URL+p.path), chromedp.WaitReady(chromedp.CSS(`footer`)))
-			elapsed := time.Since(start)
-			assert.Less(t, elapsed, 3*time.Second, "%s took %v", p.path, elapsed)
+			// That the budget bounds the page is checked on a fake clock
+			// (TestDefaultsWhenPersonalizeFails); a browser on a shared machine only reports it.
+			t.Logf("%s took %v", p.path, time.Since(start).Round(time.Millisecond))
 			for _, id := range p.slots {
 				assert.Equal(t, "fallback", attribute(t, ctx, `[data-personalize-slot="`+id+`"]`, "data-personalize-state"), "%s %s", p.path, id)
 			}

@@ -47,14 +47,18 @@ const bubbleBrowserID = "a38b230c-11eb-4cf9-8d5d-274e9f344925"
 
 // bubbleSite is the site in tenant mode, in the current synctest bubble, calling a sandbox
 // (with the site's flows) over in-memory connections, for a returning visitor's browser.
-func bubbleSite(t *testing.T) (*site, *sandbox.Sandbox) {
+func bubbleSite(t *testing.T, env ...string) (*site, *sandbox.Sandbox) {
 	t.Helper()
 	flows, err := sandbox.LoadFlows(bytes.NewReader(defaultFlows))
 	require.NoError(t, err)
 	sb := sandbox.New(sandbox.WithClientKeys("tenant-client-key"), sandbox.WithFlows(flows...))
 	sb.AddBrowser(bubbleBrowserID)
 	api := memnet.Serve(t, sb)
-	cfg, err := loadConfig(envOf(tenantSiteEnv(api.URL)))
+	vars := tenantSiteEnv(api.URL)
+	for i := 0; i+1 < len(env); i += 2 {
+		vars[env[i]] = env[i+1]
+	}
+	cfg, err := loadConfig(envOf(vars))
 	require.NoError(t, err)
 	cfg.httpClient = api.Client
 	h, cleanup, err := newServer(cfg, slog.New(slog.DiscardHandler))
@@ -72,7 +76,18 @@ type homeVisit struct {
 
 func visitHome(t *testing.T, s *site) homeVisit {
 	t.Helper()
-	req := httptest.NewRequest(http.MethodGet, "/", nil)
+	doc, v := visitPage(t, s, "/")
+	doc.Find("[data-personalize-slot]").Each(func(_ int, s *goquery.Selection) {
+		id, _ := s.Attr("data-personalize-slot")
+		v.states[id], _ = s.Attr("data-personalize-state")
+	})
+	return v
+}
+
+// visitPage gets a page of the site as the returning visitor, and how long it took.
+func visitPage(t *testing.T, s *site, path string) (*goquery.Document, homeVisit) {
+	t.Helper()
+	req := httptest.NewRequest(http.MethodGet, path, nil)
 	req.Header.Set("User-Agent", browserUA)
 	req.AddCookie(&http.Cookie{Name: "bid_tenant-client-key", Value: bubbleBrowserID})
 	rec := httptest.NewRecorder()
@@ -81,11 +96,7 @@ func visitHome(t *testing.T, s *site) homeVisit {
 	v := homeVisit{status: rec.Code, took: time.Since(start), states: map[string]string{}}
 	doc, err := goquery.NewDocumentFromReader(rec.Body)
 	require.NoError(t, err)
-	doc.Find("[data-personalize-slot]").Each(func(_ int, s *goquery.Selection) {
-		id, _ := s.Attr("data-personalize-slot")
-		v.states[id], _ = s.Attr("data-personalize-state")
-	})
-	return v
+	return doc, v
 }
 
 var homeSlots = []string{views.FlowHomeBanner, views.FlowDestinations, views.FlowNewsletter}
@@ -95,8 +106,10 @@ var homeSlots = []string{views.FlowHomeBanner, views.FlowDestinations, views.Flo
 // page waits at most the budget on the first failures, and nothing at all once the bad flow
 // is isolated (its breaker opens after five failures).
 func TestOneMisbehavingFlow(t *testing.T) {
+	t.Parallel()
 	for _, f := range apiFaults {
 		t.Run(f.name, func(t *testing.T) {
+			t.Parallel()
 			synctest.Test(t, func(t *testing.T) {
 				s, sb := bubbleSite(t)
 				sb.SetFlowFault(views.FlowHomeBanner, f.fault)
@@ -125,8 +138,10 @@ func TestOneMisbehavingFlow(t *testing.T) {
 // its three slots on their default content, within the budget; once the flows are isolated,
 // at once. When the API recovers, personalization comes back after the breakers' open time.
 func TestEveryFaultOfTheAPI(t *testing.T) {
+	t.Parallel()
 	for _, f := range apiFaults {
 		t.Run(f.name, func(t *testing.T) {
+			t.Parallel()
 			synctest.Test(t, func(t *testing.T) {
 				s, sb := bubbleSite(t)
 				sb.SetFault(f.fault)

@@ -19,6 +19,7 @@ import (
 // as `go run ./example-site` does on a fresh clone: the home page must be personalized
 // within a few seconds of starting, and SIGTERM must stop it cleanly.
 func TestFreshClone(t *testing.T) {
+	t.Parallel() // a browser or a child process: mostly waiting, beside the other tests
 	if testing.Short() {
 		t.Skip("builds and runs the binary; skipped with -short")
 	}

@@ -7,12 +7,14 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/PuerkitoBio/goquery"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/go-personalize/sdk/personalize"
 	"github.com/go-personalize/sdk/personalize/sandbox"
 )
 
@@ -58,22 +60,18 @@ func TestHome(t *testing.T) {
 }
 
 func TestHomePrefetchesInParallel(t *testing.T) {
-	ts := startSite(t, map[string]string{"PERSONALIZE_BUDGET": "5s"})
-	sb := ts.sandbox(t)
-	v := ts.newVisitor(t)
-	v.page("/") // a browser ID first, so the next page's flows need nothing else
-	const latency = 500 * time.Millisecond
-	for _, id := range []string{"home_page_banner", "recommended_destinations", "newsletter_offer"} {
-		sb.SetFlowFault(id, sandbox.Fault{Latency: latency})
-	}
-	start := time.Now()
-	doc := v.page("/")
-	elapsed := time.Since(start)
-	for _, id := range []string{"home_page_banner", "recommended_destinations", "newsletter_offer"} {
-		assert.Equal(t, "decision", slotState(doc, id), id)
-	}
-	// One round trip, not three: sequential calls would take 1.5s at least.
-	assert.Less(t, elapsed, 3*latency-100*time.Millisecond, "the three flows ran one after the other")
+	synctest.Test(t, func(t *testing.T) {
+		s, sb := bubbleSite(t, "PERSONALIZE_BUDGET", "5s")
+		const latency = 500 * time.Millisecond
+		for _, id := range homeSlots {
+			sb.SetFlowFault(id, sandbox.Fault{Latency: latency})
+		}
+		v := visitHome(t, s)
+		for _, id := range homeSlots {
+			assert.Equal(t, "decision", v.states[id], id)
+		}
+		assert.Equal(t, latency, v.took, "one round trip, not three: the flows run in parallel")
+	})
 }
 
 func TestBooking(t *testing.T) {
@@ -189,29 +187,30 @@ func TestDefaultsWhenPersonalizeFails(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ts := startSite(t, nil)
-			ts.sandbox(t).SetFault(tt.fault)
-			v := ts.newVisitor(t)
-			for path, slots := range map[string][]string{
-				"/":        {"home_page_banner", "recommended_destinations", "newsletter_offer"},
-				"/booking": {"ancillary_offers"},
-			} {
-				start := time.Now()
-				doc := v.page(path)
-				assert.Less(t, time.Since(start), 3*time.Second, "%s answers within the budget", path)
-				for _, id := range slots {
-					assert.Equal(t, "fallback", slotState(doc, id), "%s %s", path, id)
+			synctest.Test(t, func(t *testing.T) {
+				s, sb := bubbleSite(t)
+				sb.SetFault(tt.fault)
+				for path, slots := range map[string][]string{
+					"/":        {"home_page_banner", "recommended_destinations", "newsletter_offer"},
+					"/booking": {"ancillary_offers"},
+				} {
+					doc, v := visitPage(t, s, path)
+					require.Equal(t, http.StatusOK, v.status, path)
+					assert.LessOrEqual(t, v.took, personalize.DefaultBudget, "%s answers within the budget", path)
+					for _, id := range slots {
+						assert.Equal(t, "fallback", slotState(doc, id), "%s %s", path, id)
+					}
+					switch path {
+					case "/":
+						assert.Equal(t, "See Europe from €39", text(doc.Find(".hero__title")))
+						assert.Equal(t, 3, doc.Find(`[data-personalize-slot="recommended_destinations"] article[data-offer-name]`).Length())
+					case "/booking":
+						links := doc.Find(`[data-testid="ancillary-link"]`)
+						require.Equal(t, 4, links.Length())
+						assert.Equal(t, "/booking?added=bundle", attr(links.First(), "href"), "defaults link straight to the site")
+					}
 				}
-				switch path {
-				case "/":
-					assert.Equal(t, "See Europe from €39", text(doc.Find(".hero__title")))
-					assert.Equal(t, 3, doc.Find(`[data-personalize-slot="recommended_destinations"] article[data-offer-name]`).Length())
-				case "/booking":
-					links := doc.Find(`[data-testid="ancillary-link"]`)
-					require.Equal(t, 4, links.Length())
-					assert.Equal(t, "/booking?added=bundle", attr(links.First(), "href"), "defaults link straight to the site")
-				}
-			}
+			})
 		})
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
@@ -94,39 +95,45 @@ func TestEvents(t *testing.T) {
 	assert.Equal(t, "ADD_TO_TRIP", events[2].Type)
 }
 
+// In a synctest bubble, with the sandbox in memory, its latencies pass on the fake clock: the
+// requests take exactly the latency.
 func TestEventsFault(t *testing.T) {
-	srv := start(t, WithFlows(Define("home_page_banner").Returns("flow")))
-	id := createBrowser(t, srv)
+	synctest.Test(t, func(t *testing.T) {
+		srv := memStart(t, WithFlows(Define("home_page_banner").Returns("flow")))
+		id := createBrowser(t, srv)
 
-	srv.Sandbox.SetEventsFault(Fault{Status: 503})
-	resp, b := do(t, srv, http.MethodPost, PathEvents, "application/json", event(t, id))
-	assert.Equal(t, 503, resp.StatusCode)
-	assert.Equal(t, CodeFault, errorBody(t, b).Code)
-	assert.Empty(t, srv.Sandbox.Events(), "a failed event is not recorded")
-	resp, b = callFlows(t, srv, body(t, "browserId", id))
-	assert.Equal(t, 200, resp.StatusCode, "flows are spared: %s", b)
-	assert.Equal(t, `"flow"`, string(b))
-	id2 := createBrowser(t, srv)
-	assert.NotEqual(t, id, id2, "and browser creation too")
+		srv.Sandbox.SetEventsFault(Fault{Status: 503})
+		resp, b := do(t, srv, http.MethodPost, PathEvents, "application/json", event(t, id))
+		assert.Equal(t, 503, resp.StatusCode)
+		assert.Equal(t, CodeFault, errorBody(t, b).Code)
+		assert.Empty(t, srv.Sandbox.Events(), "a failed event is not recorded")
+		resp, b = callFlows(t, srv, body(t, "browserId", id))
+		assert.Equal(t, 200, resp.StatusCode, "flows are spared: %s", b)
+		assert.Equal(t, `"flow"`, string(b))
+		id2 := createBrowser(t, srv)
+		assert.NotEqual(t, id, id2, "and browser creation too")
 
-	srv.Sandbox.SetEventsFault(Fault{Latency: 50 * time.Millisecond})
-	start := time.Now()
-	resp, _ = do(t, srv, http.MethodPost, PathEvents, "application/json", event(t, id))
-	assert.Equal(t, 201, resp.StatusCode)
-	assert.GreaterOrEqual(t, time.Since(start), 50*time.Millisecond, "events answer late")
-	require.Len(t, srv.Sandbox.Events(), 1)
+		srv.Sandbox.SetEventsFault(Fault{Latency: 50 * time.Millisecond})
+		start := time.Now()
+		resp, _ = do(t, srv, http.MethodPost, PathEvents, "application/json", event(t, id))
+		assert.Equal(t, 201, resp.StatusCode)
+		assert.Equal(t, 50*time.Millisecond, time.Since(start), "events answer late")
+		require.Len(t, srv.Sandbox.Events(), 1)
 
-	srv.Sandbox.SetFault(Fault{Status: 500, Latency: 10 * time.Millisecond})
-	start = time.Now()
-	resp, _ = do(t, srv, http.MethodPost, PathEvents, "application/json", event(t, id))
-	assert.Equal(t, 500, resp.StatusCode, "the global failure wins")
-	assert.GreaterOrEqual(t, time.Since(start), 60*time.Millisecond, "latencies add up")
+		srv.Sandbox.SetFault(Fault{Status: 500, Latency: 10 * time.Millisecond})
+		start = time.Now()
+		resp, _ = do(t, srv, http.MethodPost, PathEvents, "application/json", event(t, id))
+		assert.Equal(t, 500, resp.StatusCode, "the global failure wins")
+		assert.Equal(t, 60*time.Millisecond, time.Since(start), "latencies add up")
 
-	srv.Sandbox.SetFault(Fault{})
-	srv.Sandbox.SetEventsFault(Fault{})
-	resp, _ = do(t, srv, http.MethodPost, PathEvents, "application/json", event(t, id))
-	assert.Equal(t, 201, resp.StatusCode, "cleared")
-	assert.Len(t, srv.Sandbox.Events(), 2)
+		srv.Sandbox.SetFault(Fault{})
+		srv.Sandbox.SetEventsFault(Fault{})
+		start = time.Now()
+		resp, _ = do(t, srv, http.MethodPost, PathEvents, "application/json", event(t, id))
+		assert.Equal(t, 201, resp.StatusCode, "cleared")
+		assert.Zero(t, time.Since(start), "with no latency left")
+		assert.Len(t, srv.Sandbox.Events(), 2)
+	})
 }
 
 func TestEventNumbersStayNumbers(t *testing.T) {

@@ -6,8 +6,10 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/http/httptrace"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
@@ -62,61 +64,125 @@ func TestFaults(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			srv := start(t, WithFlows(Define("home_page_banner").Returns(bannerJSON)))
-			srv.Sandbox.SetFlowFault("home_page_banner", tc.fault)
-			start := time.Now()
-			resp, b := callFlows(t, srv, body(t))
-			elapsed := time.Since(start)
-			require.Equal(t, tc.status, resp.StatusCode, "%.200s", b)
-			assert.GreaterOrEqual(t, elapsed, tc.fault.Latency)
-			if tc.check != nil {
-				tc.check(t, resp, b)
-			}
-			calls := srv.Sandbox.Calls()
-			require.Len(t, calls, 1)
-			assert.Equal(t, tc.status, calls[0].Status)
-			assert.Equal(t, tc.fault.String(), calls[0].Fault)
-			assert.Equal(t, len(b), calls[0].ResponseSize)
+			// In a bubble, on the fake clock, a request takes exactly the fault's latency.
+			synctest.Test(t, func(t *testing.T) {
+				srv := memStart(t, WithFlows(Define("home_page_banner").Returns(bannerJSON)))
+				srv.Sandbox.SetFlowFault("home_page_banner", tc.fault)
+				start := time.Now()
+				resp, b := callFlows(t, srv, body(t))
+				elapsed := time.Since(start)
+				require.Equal(t, tc.status, resp.StatusCode, "%.200s", b)
+				assert.Equal(t, tc.fault.Latency, elapsed)
+				if tc.check != nil {
+					tc.check(t, resp, b)
+				}
+				calls := srv.Sandbox.Calls()
+				require.Len(t, calls, 1)
+				assert.Equal(t, tc.status, calls[0].Status)
+				assert.Equal(t, tc.fault.String(), calls[0].Fault)
+				assert.Equal(t, len(b), calls[0].ResponseSize)
+			})
 		})
 	}
 }
 
 func TestFaultLatency(t *testing.T) {
-	srv := start(t, WithFlows(Define("home_page_banner").Returns(bannerJSON).WithFault(Fault{Latency: 100 * time.Millisecond})))
-	start := time.Now()
-	resp, _ := callFlows(t, srv, body(t))
-	require.Equal(t, 200, resp.StatusCode)
-	assert.GreaterOrEqual(t, time.Since(start), 100*time.Millisecond)
+	synctest.Test(t, func(t *testing.T) {
+		srv := memStart(t, WithFlows(Define("home_page_banner").Returns(bannerJSON).WithFault(Fault{Latency: 100 * time.Millisecond})))
+		start := time.Now()
+		resp, _ := callFlows(t, srv, body(t))
+		require.Equal(t, 200, resp.StatusCode)
+		assert.Equal(t, 100*time.Millisecond, time.Since(start))
 
-	// SetFlowFault overrides the flow's own fault; Fault{} goes back to it.
-	srv.Sandbox.SetFlowFault("home_page_banner", Fault{Status: 500})
-	resp, _ = callFlows(t, srv, body(t))
-	assert.Equal(t, 500, resp.StatusCode)
-	srv.Sandbox.SetFlowFault("home_page_banner", Fault{})
-	resp, _ = callFlows(t, srv, body(t))
-	assert.Equal(t, 200, resp.StatusCode)
+		// SetFlowFault overrides the flow's own fault; Fault{} goes back to it.
+		srv.Sandbox.SetFlowFault("home_page_banner", Fault{Status: 500})
+		start = time.Now()
+		resp, _ = callFlows(t, srv, body(t))
+		assert.Equal(t, 500, resp.StatusCode)
+		assert.Zero(t, time.Since(start), "the override replaces the flow's latency too")
+		srv.Sandbox.SetFlowFault("home_page_banner", Fault{})
+		start = time.Now()
+		resp, _ = callFlows(t, srv, body(t))
+		assert.Equal(t, 200, resp.StatusCode)
+		assert.Equal(t, 100*time.Millisecond, time.Since(start), "the flow's own latency is back")
+	})
 }
 
 func TestFaultLatencyEndsWhenClientGivesUp(t *testing.T) {
-	srv := start(t, WithFlows(Define("home_page_banner").Returns(bannerJSON).WithFault(Fault{Latency: time.Hour})))
-	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL+PathCallFlows, strings.NewReader(body(t)))
-	require.NoError(t, err)
-	req.Header.Set("Content-Type", "application/json")
-	_, err = srv.Client().Do(req)
-	require.ErrorIs(t, err, context.DeadlineExceeded)
-}
-
-func TestFaultHang(t *testing.T) {
-	srv := start(t, WithFlows(Define("home_page_banner").Returns(bannerJSON).WithFault(Fault{Hang: true})))
-
-	t.Run("ends when the client cancels", func(t *testing.T) {
-		ctx, cancel := context.WithCancel(context.Background())
+	synctest.Test(t, func(t *testing.T) {
+		srv := memStart(t, WithFlows(Define("home_page_banner").Returns(bannerJSON).WithFault(Fault{Latency: time.Hour})))
+		start := time.Now()
+		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 		defer cancel()
 		req, err := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL+PathCallFlows, strings.NewReader(body(t)))
 		require.NoError(t, err)
 		req.Header.Set("Content-Type", "application/json")
+		_, err = srv.Client().Do(req)
+		require.ErrorIs(t, err, context.DeadlineExceeded)
+		assert.Equal(t, 50*time.Millisecond, time.Since(start), "the client's deadline, not the hour")
+	})
+}
+
+// hangingPost posts a callFlows body to srv from a goroutine and returns the channel its error
+// (nil when it got an answer) comes on.
+func hangingPost(t *testing.T, srv endpoint, ctx context.Context) <-chan error {
+	t.Helper()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, srv.baseURL()+PathCallFlows, strings.NewReader(body(t)))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/json")
+	errc := make(chan error, 1)
+	go func() {
+		resp, err := srv.Client().Do(req)
+		if err == nil {
+			resp.Body.Close()
+		}
+		errc <- err
+	}()
+	return errc
+}
+
+func TestFaultHang(t *testing.T) {
+	t.Run("ends when the client cancels", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			srv := memStart(t, WithFlows(Define("home_page_banner").Returns(bannerJSON).WithFault(Fault{Hang: true})))
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			errc := hangingPost(t, srv, ctx)
+			synctest.Wait() // the request has arrived and is held
+			require.Equal(t, 1, srv.Sandbox.CallCount("home_page_banner"))
+			time.Sleep(time.Hour) // on the fake clock
+			synctest.Wait()
+			select {
+			case err := <-errc:
+				t.Fatalf("a hang answered: %v", err)
+			default:
+			}
+			cancel()
+			synctest.Wait()
+			select {
+			case err := <-errc:
+				require.ErrorIs(t, err, context.Canceled)
+			default:
+				t.Fatal("the request did not end when the client canceled")
+			}
+			assert.Equal(t, 0, srv.Sandbox.Calls()[0].Status)
+		})
+	})
+
+	// About the loopback Server itself, so on a real socket: the request is known to be in the
+	// sandbox when the server answers 100 Continue, which it does as the handler starts reading
+	// the body; the timeouts only keep a broken Close from hanging the test.
+	t.Run("ends when the server closes", func(t *testing.T) {
+		srv := NewServer(New(WithFlows(Define("home_page_banner").Returns(bannerJSON))))
+		srv.Sandbox.SetFault(Fault{Hang: true})
+		arrived := make(chan struct{})
+		ctx := httptrace.WithClientTrace(context.Background(), &httptrace.ClientTrace{
+			Got100Continue: func() { close(arrived) },
+		})
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL+PathCallFlows, strings.NewReader(body(t)))
+		require.NoError(t, err)
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Expect", "100-continue")
 		errc := make(chan error, 1)
 		go func() {
 			resp, err := srv.Client().Do(req)
@@ -125,67 +191,50 @@ func TestFaultHang(t *testing.T) {
 			}
 			errc <- err
 		}()
-		require.Eventually(t, func() bool { return srv.Sandbox.CallCount("home_page_banner") == 1 }, 5*time.Second, 5*time.Millisecond)
 		select {
+		case <-arrived:
 		case err := <-errc:
-			t.Fatalf("a hang answered: %v", err)
-		case <-time.After(50 * time.Millisecond):
+			srv.Close()
+			t.Fatalf("the request ended before it reached the sandbox: %v", err)
+		case <-time.After(10 * time.Second):
+			srv.Close()
+			t.Fatal("the request did not reach the sandbox")
 		}
-		cancel()
-		select {
-		case err := <-errc:
-			require.ErrorIs(t, err, context.Canceled)
-		case <-time.After(5 * time.Second):
-			t.Fatal("the request did not end when the client canceled")
-		}
-		assert.Equal(t, 0, srv.Sandbox.Calls()[0].Status)
-	})
-
-	t.Run("ends when the server closes", func(t *testing.T) {
-		srv := NewServer(New(WithFlows(Define("home_page_banner").Returns(bannerJSON))))
-		srv.Sandbox.SetFault(Fault{Hang: true})
-		reqBody := body(t)
-		errc := make(chan error, 1)
-		go func() {
-			resp, err := srv.Client().Post(srv.URL+PathCallFlows, "application/json", strings.NewReader(reqBody))
-			if err == nil {
-				resp.Body.Close()
-			}
-			errc <- err
-		}()
-		require.Eventually(t, func() bool { return srv.Sandbox.CallCount("") == 1 }, 5*time.Second, 5*time.Millisecond)
 		closed := make(chan struct{})
 		go func() { srv.Close(); close(closed) }()
 		select {
 		case <-closed:
-		case <-time.After(5 * time.Second):
+		case <-time.After(10 * time.Second):
 			t.Fatal("Close did not end the hung request")
 		}
 		require.Error(t, <-errc, "the client gets no answer")
+		calls := srv.Sandbox.Calls()
+		require.Len(t, calls, 1, "the request reached the sandbox before Close")
+		assert.Equal(t, 0, calls[0].Status, "and was held by the hang")
+		assert.Equal(t, "hang", calls[0].Fault)
 	})
 
 	t.Run("ends when the sandbox closes", func(t *testing.T) {
-		sb := New(WithFlows(Define("home_page_banner").Returns(bannerJSON)))
-		srv := NewServer(sb)
-		defer srv.Close()
-		sb.SetFault(Fault{Hang: true})
-		reqBody := body(t)
-		errc := make(chan error, 1)
-		go func() {
-			resp, err := srv.Client().Post(srv.URL+PathCallFlows, "application/json", strings.NewReader(reqBody))
-			if err == nil {
-				resp.Body.Close()
+		synctest.Test(t, func(t *testing.T) {
+			srv := memStart(t, WithFlows(Define("home_page_banner").Returns(bannerJSON)))
+			srv.Sandbox.SetFault(Fault{Hang: true})
+			errc := hangingPost(t, srv, context.Background())
+			synctest.Wait() // the request has arrived and is held
+			require.Equal(t, 1, srv.Sandbox.CallCount(""))
+			select {
+			case err := <-errc:
+				t.Fatalf("a hang answered: %v", err)
+			default:
 			}
-			errc <- err
-		}()
-		require.Eventually(t, func() bool { return sb.CallCount("") == 1 }, 5*time.Second, 5*time.Millisecond)
-		sb.Close()
-		select {
-		case err := <-errc:
-			require.Error(t, err)
-		case <-time.After(5 * time.Second):
-			t.Fatal("Sandbox.Close did not end the hung request")
-		}
+			srv.Sandbox.Close()
+			synctest.Wait()
+			select {
+			case err := <-errc:
+				require.Error(t, err)
+			default:
+				t.Fatal("Sandbox.Close did not end the hung request")
+			}
+		})
 	})
 }
 
@@ -201,28 +250,30 @@ func TestFaultReset(t *testing.T) {
 }
 
 func TestGlobalFault(t *testing.T) {
-	srv := start(t, WithFlows(Define("home_page_banner").Returns(bannerJSON).WithFault(Fault{Latency: 20 * time.Millisecond, Malformed: true})))
-	srv.Sandbox.SetFault(Fault{Status: 503, Latency: 20 * time.Millisecond})
+	synctest.Test(t, func(t *testing.T) {
+		srv := memStart(t, WithFlows(Define("home_page_banner").Returns(bannerJSON).WithFault(Fault{Latency: 20 * time.Millisecond, Malformed: true})))
+		srv.Sandbox.SetFault(Fault{Status: 503, Latency: 20 * time.Millisecond})
 
-	start := time.Now()
-	resp, b := callFlows(t, srv, body(t))
-	assert.Equal(t, 503, resp.StatusCode, "the global failure wins")
-	assert.GreaterOrEqual(t, time.Since(start), 40*time.Millisecond, "latencies add up")
-	assert.Equal(t, "latency=40ms status=503", srv.Sandbox.Calls()[0].Fault)
-	assert.Equal(t, 503, errorBody(t, b).Status)
+		start := time.Now()
+		resp, b := callFlows(t, srv, body(t))
+		assert.Equal(t, 503, resp.StatusCode, "the global failure wins")
+		assert.Equal(t, 40*time.Millisecond, time.Since(start), "latencies add up")
+		assert.Equal(t, "latency=40ms status=503", srv.Sandbox.Calls()[0].Fault)
+		assert.Equal(t, 503, errorBody(t, b).Status)
 
-	resp, _ = callFlows(t, srv, body(t, "friendlyId", ""))
-	assert.Equal(t, 503, resp.StatusCode, "even for requests that would be rejected")
-	resp, _ = do(t, srv, http.MethodGet, PathBrowserCreate+"?client_key="+DefaultClientKey, "", "")
-	assert.Equal(t, 503, resp.StatusCode, "browser create")
-	assert.Empty(t, srv.Sandbox.Browsers(), "a failed create creates nothing")
-	resp, _ = do(t, srv, http.MethodPost, PathEvents, "application/json", event(t, testBrowserID))
-	assert.Equal(t, 503, resp.StatusCode, "events")
+		resp, _ = callFlows(t, srv, body(t, "friendlyId", ""))
+		assert.Equal(t, 503, resp.StatusCode, "even for requests that would be rejected")
+		resp, _ = do(t, srv, http.MethodGet, PathBrowserCreate+"?client_key="+DefaultClientKey, "", "")
+		assert.Equal(t, 503, resp.StatusCode, "browser create")
+		assert.Empty(t, srv.Sandbox.Browsers(), "a failed create creates nothing")
+		resp, _ = do(t, srv, http.MethodPost, PathEvents, "application/json", event(t, testBrowserID))
+		assert.Equal(t, 503, resp.StatusCode, "events")
 
-	srv.Sandbox.SetFault(Fault{})
-	resp, b = callFlows(t, srv, body(t))
-	assert.Equal(t, 200, resp.StatusCode)
-	assert.False(t, json.Valid(b), "the flow's own fault is back")
+		srv.Sandbox.SetFault(Fault{})
+		resp, b = callFlows(t, srv, body(t))
+		assert.Equal(t, 200, resp.StatusCode)
+		assert.False(t, json.Valid(b), "the flow's own fault is back")
+	})
 }
 
 func TestGlobalFaultSparesTrackers(t *testing.T) {

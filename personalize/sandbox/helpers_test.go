@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/go-personalize/sdk/internal/memnet"
 )
 
 const testBrowserID = "a38b230c-11eb-4cf9-8d5d-274e9f344925"
@@ -40,10 +42,43 @@ func body(t *testing.T, kv ...any) string {
 	return string(b)
 }
 
-// do sends a request to the server and returns the response with its body read.
-func do(t *testing.T, srv *Server, method, path, contentType, reqBody string) (*http.Response, []byte) {
+// endpoint is what the helpers send requests to: a Server on loopback, or a sandbox served in
+// memory (memStart) for a test in a synctest bubble.
+type endpoint interface {
+	baseURL() string
+	Client() *http.Client
+}
+
+func (srv *Server) baseURL() string { return srv.URL }
+
+// memServer is a sandbox served in memory (memnet) with a client that reaches it. In a
+// synctest bubble its latencies and hangs follow the bubble's fake clock: a latency passes at
+// once and exactly, and a held request is durably blocked (synctest.Wait returns).
+type memServer struct {
+	// URL is the base URL of the server.
+	URL string
+	// Sandbox is the sandbox it serves.
+	Sandbox *Sandbox
+
+	client *http.Client
+}
+
+func (m *memServer) baseURL() string      { return m.URL }
+func (m *memServer) Client() *http.Client { return m.client }
+
+// memStart serves a new sandbox made with opts in memory until the test ends. Call it inside
+// the synctest bubble, so the sandbox and its connections belong to the bubble.
+func memStart(t testing.TB, opts ...Option) *memServer {
 	t.Helper()
-	req, err := http.NewRequest(method, srv.URL+path, strings.NewReader(reqBody))
+	sb := New(opts...)
+	srv := memnet.Serve(t, sb)
+	return &memServer{URL: srv.URL, Sandbox: sb, client: srv.Client}
+}
+
+// do sends a request to the server and returns the response with its body read.
+func do(t *testing.T, srv endpoint, method, path, contentType, reqBody string) (*http.Response, []byte) {
+	t.Helper()
+	req, err := http.NewRequest(method, srv.baseURL()+path, strings.NewReader(reqBody))
 	require.NoError(t, err)
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
@@ -57,7 +92,7 @@ func do(t *testing.T, srv *Server, method, path, contentType, reqBody string) (*
 }
 
 // callFlows posts a JSON body to /v2/callFlows.
-func callFlows(t *testing.T, srv *Server, reqBody string) (*http.Response, []byte) {
+func callFlows(t *testing.T, srv endpoint, reqBody string) (*http.Response, []byte) {
 	t.Helper()
 	return do(t, srv, http.MethodPost, PathCallFlows, "application/json", reqBody)
 }
@@ -73,7 +108,7 @@ func errorBody(t *testing.T, b []byte) ErrorBody {
 }
 
 // createBrowser creates a browser through the API and returns its ID.
-func createBrowser(t *testing.T, srv *Server) string {
+func createBrowser(t *testing.T, srv endpoint) string {
 	t.Helper()
 	resp, b := do(t, srv, http.MethodGet, PathBrowserCreate+"?client_key="+DefaultClientKey+"&message=%7B%7D", "", "")
 	require.Equal(t, http.StatusOK, resp.StatusCode, "%s", b)
