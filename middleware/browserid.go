@@ -37,6 +37,7 @@ func (st *request) browserIDForHeaders() (string, error) {
 }
 
 func (st *request) obtainID(ctx context.Context) (string, error) {
+	st.idBegun.Store(true)
 	st.idOnce.Do(func() {
 		id, err := st.m.newBrowserID(ctx)
 		if err == nil && !browserid.Valid(id) {
@@ -52,6 +53,9 @@ func (st *request) obtainID(ctx context.Context) (string, error) {
 	})
 	return st.newID, st.idErr
 }
+
+// idStarted reports whether this request began to get a browser ID.
+func (st *request) idStarted() bool { return st.idBegun.Load() }
 
 // currentID is the visitor's browser ID as far as this request knows it.
 func (st *request) currentID() string {

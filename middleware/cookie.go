@@ -115,11 +115,23 @@ func (m *Middleware) secure(r *http.Request) bool {
 	if r.TLS != nil {
 		return true
 	}
-	if m.cfg.trustProto {
-		proto, _, _ := strings.Cut(r.Header.Get("X-Forwarded-Proto"), ",")
-		return strings.EqualFold(strings.TrimSpace(proto), "https")
+	return m.cfg.proxies > 0 && strings.EqualFold(forwardedProto(r.Header, m.cfg.proxies), "https")
+}
+
+// forwardedProto is the X-Forwarded-Proto value the outermost of the trusted proxies wrote:
+// the proxies-th from the end of all the header's values (the first one when there are
+// fewer), "" when there is none.
+func forwardedProto(h http.Header, proxies int) string {
+	var values []string
+	for _, line := range h.Values("X-Forwarded-Proto") {
+		for v := range strings.SplitSeq(line, ",") {
+			values = append(values, strings.TrimSpace(v))
+		}
 	}
-	return false
+	if len(values) == 0 {
+		return ""
+	}
+	return values[max(len(values)-proxies, 0)]
 }
 
 // setBrowserCookie sets (or renews) the browser ID cookie and deletes the legacy cookies the

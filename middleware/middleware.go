@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
+	"sync/atomic"
 
 	"github.com/gorilla/sessions"
 
@@ -20,6 +21,8 @@ type Middleware struct {
 	cfg      config
 	crawlers crawlerCache
 	botHint  sync.Once // the first crawler seen is logged, once
+
+	saveFailures atomic.Uint64 // sessions that could not be saved
 }
 
 // New checks the options and makes a Middleware for the client. Invalid options are reported
@@ -100,9 +103,10 @@ type request struct {
 	blockOnce sync.Once
 	reason    BlockReason
 
-	idOnce sync.Once
-	newID  string
-	idErr  error
+	idOnce  sync.Once
+	idBegun atomic.Bool // obtainID was called
+	newID   string
+	idErr   error
 
 	mu         sync.Mutex
 	page       seam.Page // nil until built
@@ -183,9 +187,10 @@ func (st *request) beforeHeaders() {
 			// A flow may still be creating the ID (a prefetch running beside the handler): wait
 			// for it, so the cookie goes out with these headers.
 			id, _ = st.browserIDForHeaders()
-		default:
-			// No flow, but an event may have needed an ID (personalize.Track, Identify).
-			id = st.createdID()
+		case st.idStarted() || p.CreatingBrowserID():
+			// No flow, but an event needed an ID (personalize.Track, Identify), which may still
+			// be on its way: wait for it too, within the budget.
+			id, _ = st.browserIDForHeaders()
 		}
 	}
 
@@ -201,8 +206,11 @@ func (st *request) beforeHeaders() {
 	if save {
 		st.saveSession(st.w.ResponseWriter)
 	}
-	if personalized {
-		st.m.cacheHeaders(h)
+	// A response that carries a visitor's cookie (the browser ID, the session, or one the
+	// handler set, such as a sign-in) is that visitor's alone, and so is a personalized one:
+	// a shared cache must never store it.
+	if cookie := len(h["Set-Cookie"]) > 0; personalized || cookie {
+		st.m.cacheHeaders(h, cookie)
 	}
 	if st.m.cfg.sendViews {
 		st.sendView(h, id)

@@ -435,8 +435,12 @@ func TestSecureAttribute(t *testing.T) {
 		{name: "plain http", want: false},
 		{name: "tls", tls: true, want: true},
 		{name: "forwarded https not trusted", header: http.Header{"X-Forwarded-Proto": {"https"}}, want: false},
-		{name: "forwarded https trusted", opts: Options{TrustForwardedProto: true}, header: http.Header{"X-Forwarded-Proto": {"HTTPS, http"}}, want: true},
-		{name: "forwarded http trusted", opts: Options{TrustForwardedProto: true}, header: http.Header{"X-Forwarded-Proto": {"http"}}, want: false},
+		{name: "forwarded https, one proxy", opts: Options{TrustedProxies: 1}, header: http.Header{"X-Forwarded-Proto": {"HTTPS"}}, want: true},
+		{name: "forwarded http, one proxy", opts: Options{TrustedProxies: 1}, header: http.Header{"X-Forwarded-Proto": {"http"}}, want: false},
+		{name: "the visitor's own https before the proxy's http", opts: Options{TrustedProxies: 1}, header: http.Header{"X-Forwarded-Proto": {"https, http"}}, want: false},
+		{name: "a CDN's https before the load balancer's http", opts: Options{TrustedProxies: 2}, header: http.Header{"X-Forwarded-Proto": {"https, http"}}, want: true},
+		{name: "a spoofed https before two proxies", opts: Options{TrustedProxies: 2}, header: http.Header{"X-Forwarded-Proto": {"https", "http, http"}}, want: false},
+		{name: "fewer values than proxies", opts: Options{TrustedProxies: 3}, header: http.Header{"X-Forwarded-Proto": {"https"}}, want: true},
 		{name: "always", opts: Options{Secure: SecureAlways}, want: true},
 		{name: "never on tls", opts: Options{Secure: SecureNever}, tls: true, want: false},
 	}
@@ -502,7 +506,9 @@ func TestCacheHeaders(t *testing.T) {
 	}{
 		{name: "no flow", flow: false, wantCC: "", wantVary: nil},
 		{name: "flow", flow: true, wantCC: "private, no-store", wantVary: []string{"Cookie"}},
-		{name: "handler's own cache control", flow: true, handlerCC: "public, max-age=60", wantCC: "public, max-age=60", wantVary: []string{"Cookie"}},
+		{name: "handler's own cache control", flow: true, handlerCC: "no-cache, max-age=60", wantCC: "private, no-cache, max-age=60", wantVary: []string{"Cookie"}},
+		{name: "handler's public cache control, with the visitor's cookie", flow: true, handlerCC: "public, max-age=60", wantCC: "private, max-age=60", wantVary: []string{"Cookie"}},
+		{name: "handler's private cache control", flow: true, handlerCC: "private, max-age=60", wantCC: "private, max-age=60", wantVary: []string{"Cookie"}},
 		{name: "vary already has cookie", flow: true, handlerVary: []string{"Accept-Encoding, cookie"}, wantCC: "private, no-store", wantVary: []string{"Accept-Encoding, cookie"}},
 		{name: "vary other field", flow: true, handlerVary: []string{"Accept-Encoding"}, wantCC: "private, no-store", wantVary: []string{"Accept-Encoding", "Cookie"}},
 		{name: "configured", flow: true, opts: Options{CacheControl: "no-store, no-cache, must-revalidate"}, wantCC: "no-store, no-cache, must-revalidate", wantVary: []string{"Cookie"}},
@@ -643,20 +649,21 @@ func TestIDCreatedWithoutFlowGetsItsCookie(t *testing.T) {
 		s := newSite(t, Options{})
 		h := s.mw.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			assert.Empty(t, BrowserID(r.Context()), "no ID before the event")
+			start := time.Now()
 			assert.NoError(t, personalize.Track(r.Context(), "ADD_TO_TRIP", nil))
-			id := BrowserID(r.Context())
-			assert.True(t, browserid.Valid(id), "the event's ID is visible at once: %q", id)
-			_, _ = w.Write([]byte(id))
+			assert.Zero(t, time.Since(start), "Track does not wait for the browser's creation")
+			_, _ = w.Write([]byte("page"))
 		}))
 		req := httptest.NewRequest(http.MethodGet, "/", nil)
 		req.Header.Set("User-Agent", browserUA)
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, req)
 		bids := setCookies(t, rec.Result(), bidName())
-		require.Len(t, bids, 1)
-		assert.Equal(t, rec.Body.String(), bids[0].Value)
+		require.Len(t, bids, 1, "the headers waited for the ID being created for the event")
+		assert.True(t, browserid.Valid(bids[0].Value))
 		assert.Equal(t, []string{bids[0].Value}, s.sb.Browsers())
-		assert.Empty(t, rec.Header().Get("Cache-Control"), "no flow ran")
+		assert.Equal(t, "private, no-store", rec.Header().Get("Cache-Control"), "no flow ran, but the response carries the visitor's cookie")
+		assert.Equal(t, "Cookie", rec.Header().Get("Vary"))
 
 		// The event went out for that ID.
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

@@ -38,7 +38,7 @@ type SecureMode uint8
 
 const (
 	// SecureAuto marks cookies Secure when the request came over TLS, or over https according
-	// to X-Forwarded-Proto when TrustForwardedProto is set.
+	// to X-Forwarded-Proto as the trusted proxies wrote it (TrustedProxies).
 	SecureAuto SecureMode = iota
 	// SecureAlways always marks cookies Secure.
 	SecureAlways
@@ -82,9 +82,13 @@ type Options struct {
 	// browser SDK must be able to read it; turn it on if no script needs it. The session
 	// cookie is always HttpOnly.
 	HTTPOnly bool
-	// TrustForwardedProto lets X-Forwarded-Proto: https count as a TLS request (SecureAuto).
-	// Set it only behind a proxy that sets or strips that header.
-	TrustForwardedProto bool
+	// TrustedProxies is how many proxies in front of the site append to X-Forwarded-Proto
+	// (or set it), for SecureAuto behind a TLS-terminating proxy: the value the outermost of
+	// them wrote, the TrustedProxies-th from the end of the header's comma-separated values,
+	// says whether the visitor came over https. Values before it are what the visitor (or an
+	// untrusted proxy) sent, and are ignored. Behind one load balancer, 1; behind a CDN and
+	// a load balancer that both append, 2. 0 (the default) trusts no X-Forwarded-Proto.
+	TrustedProxies int
 
 	// BrowserIDs says how new browser IDs are made. Default CreateWithSitecore.
 	BrowserIDs Strategy
@@ -147,7 +151,7 @@ type config struct {
 	sameSite     http.SameSite
 	secure       SecureMode
 	httpOnly     bool
-	trustProto   bool
+	proxies      int
 	strategy     Strategy
 	store        sessions.Store
 	sessionName  string
@@ -174,7 +178,7 @@ func newConfig(clientKey string, o Options, logger *slog.Logger) (config, error)
 		sameSite:     o.SameSite,
 		secure:       o.Secure,
 		httpOnly:     o.HTTPOnly,
-		trustProto:   o.TrustForwardedProto,
+		proxies:      o.TrustedProxies,
 		strategy:     o.BrowserIDs,
 		store:        o.SessionStore,
 		sessionName:  cmp.Or(o.SessionName, DefaultSessionName),
@@ -219,6 +223,9 @@ func newConfig(clientKey string, o Options, logger *slog.Logger) (config, error)
 		}
 	default:
 		return c, errorf("unknown SameSite mode %d", c.sameSite)
+	}
+	if c.proxies < 0 {
+		return c, errorf("TrustedProxies must not be negative, got %d", c.proxies)
 	}
 	if c.secure > SecureNever {
 		return c, errorf("unknown secure mode %d", c.secure)

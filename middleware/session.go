@@ -28,6 +28,13 @@ const visitRefreshes = 30
 // maxReferrerBytes caps the landing referrer kept in the session (cookies hold about 4 KB).
 const maxReferrerBytes = 1024
 
+// maxSessionBytes bounds the session's serialized values, so that the cookie gorilla's store
+// makes of them (encrypted, signed, base64 twice: about 1.8 times as long, plus 60 bytes) stays
+// under securecookie's 4096 bytes. A campaign too big for it keeps its most telling UTM
+// parameters (campaign, source, medium, term, content, then the rest by name) and drops the
+// others, then the landing referrer; it is never lost whole.
+const maxSessionBytes = 2048
+
 // Campaign is where the visit came from: the last non-empty set of UTM parameters seen in the
 // visit (keys without the utm_ prefix) and the referrer of the visit's first personalized
 // request, when that came from another site.
@@ -97,6 +104,7 @@ func (st *request) loadSession() {
 func (st *request) saveSession(w http.ResponseWriter) {
 	m := st.m
 	st.sess.Values[sessionSaved] = strconv.FormatInt(time.Now().Unix(), 10)
+	fitSession(st.sess.Values)
 	st.sess.Options = &sessions.Options{
 		Path:     "/",
 		Domain:   m.cfg.domain,
@@ -106,7 +114,11 @@ func (st *request) saveSession(w http.ResponseWriter) {
 		SameSite: m.cfg.sameSite,
 	}
 	if err := st.sess.Save(st.sessReq, w); err != nil {
-		m.cfg.logger.LogAttrs(st.Context, slog.LevelWarn, "middleware: saving the visit's session failed", slog.Any("error", err))
+		// The 1st, 2nd, 4th... failure: a broken store shows without a line per request.
+		if n := m.saveFailures.Add(1); n&(n-1) == 0 {
+			m.cfg.logger.LogAttrs(st.Context, slog.LevelWarn, "middleware: saving the visit's session failed",
+				slog.Uint64("failures", n), slog.Any("error", err))
+		}
 	}
 }
 
@@ -124,4 +136,24 @@ func landingReferrer(r *http.Request) string {
 		return ""
 	}
 	return ref
+}
+
+// fitSession drops UTM parameters, least telling first, and then the landing referrer, until
+// the session's values fit maxSessionBytes (see there).
+func fitSession(values map[any]any) {
+	size := func() int { b, _ := stringCodec{}.Serialize(values); return len(b) }
+	if size() <= maxSessionBytes {
+		return
+	}
+	stored, _ := values[sessionUTM].(string)
+	keys := utmPriority(parseUTM(stored))
+	utm := parseUTM(stored)
+	for len(keys) > 0 && size() > maxSessionBytes {
+		delete(utm, keys[len(keys)-1])
+		keys = keys[:len(keys)-1]
+		values[sessionUTM] = encodeUTM(utm)
+	}
+	if size() > maxSessionBytes {
+		delete(values, sessionReferrer)
+	}
 }

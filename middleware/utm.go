@@ -2,6 +2,7 @@ package middleware
 
 import (
 	"net/url"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -125,4 +126,24 @@ func encodeUTM(m map[string]string) string {
 		b.WriteString(url.QueryEscape(m[k]))
 	}
 	return b.String()
+}
+
+// wellKnownUTM are the parameters Google Analytics defined, most telling first.
+var wellKnownUTM = [...]string{"campaign", "source", "medium", "term", "content"}
+
+// utmPriority lists a UTM set's keys, the well-known ones first in their order, then the rest
+// by name.
+func utmPriority(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for _, k := range wellKnownUTM {
+		if _, ok := m[k]; ok {
+			keys = append(keys, k)
+		}
+	}
+	for _, k := range mapkeys.Sorted(m) {
+		if !slices.Contains(wellKnownUTM[:], k) {
+			keys = append(keys, k)
+		}
+	}
+	return keys
 }

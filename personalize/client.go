@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/go-personalize/sdk/internal/browserid"
 )
@@ -56,7 +57,14 @@ func New(clientKey string, opts ...Option) (*Client, error) {
 	if c.hc == nil {
 		c.hc = &http.Client{Transport: newTransport()}
 		c.ownsHC = true
+	} else {
+		hc := *c.hc // the caller's client is theirs: redirects are refused on a copy
+		c.hc = &hc
 	}
+	// The API has no reason to redirect, and following one would send the request's body (the
+	// client key, a browser ID, an IDENTITY event's email) to another host and render its
+	// answer: a redirect is an *APIError, like any answer that is not 2xx.
+	c.hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	if c.logger == nil {
 		c.logger = slog.Default()
 	}
@@ -245,6 +253,7 @@ func (c *Client) once(ctx, callCtx context.Context, method, url string, payload 
 	}
 	h["Accept"] = jsonHeader
 	h["X-Library-Version"] = libraryHeader
+	visitorUA = bounded(visitorUA, maxForwardedAgent)
 	if visitorUA != "" {
 		// The visitor's agent first so Sitecore's device detection sees it; the library's
 		// product token after it, as User-Agent lists products.
@@ -269,10 +278,32 @@ func (c *Client) once(ctx, callCtx context.Context, method, url string, payload 
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		apiErr := newAPIError(resp.StatusCode, raw)
+		if loc := resp.Header.Get("Location"); resp.StatusCode/100 == 3 && loc != "" {
+			apiErr.Excerpt = "a redirect, not followed, to " + excerpt([]byte(loc))
+		}
 		apiErr.RetryAfter = retryAfter(resp.StatusCode, resp.Header, time.Now())
 		return nil, resp.StatusCode, apiErr
 	}
 	return raw, resp.StatusCode, nil
+}
+
+// Bounds of what a visitor's request puts into an API call: a User-Agent is cut to
+// maxForwardedAgent bytes (browsers send a few hundred), a referrer over maxReferrer bytes
+// is left out; a visitor's headers must not make the API refuse, or reset, the site's calls.
+const (
+	maxForwardedAgent = 512
+	maxReferrer       = 1024
+)
+
+// bounded cuts s to at most n bytes, at a character boundary.
+func bounded(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }
 
 var (
@@ -281,22 +312,21 @@ var (
 	libraryUAHeader = []string{userAgent}
 )
 
+// readLimited reads a body of at most max bytes. Its buffer grows as bytes arrive: a
+// Content-Length is a promise, not an allocation (one under the cap is checked before, one
+// over it cannot be kept).
 func readLimited(r io.Reader, length, max int64) ([]byte, error) {
-	if length >= 0 {
-		buf := make([]byte, length)
-		if _, err := io.ReadFull(r, buf); err != nil {
-			return nil, err
-		}
-		return buf, nil
+	if length < 0 || length > 64<<10 {
+		length = 512
 	}
-	buf, err := io.ReadAll(io.LimitReader(r, max+1))
-	if err != nil {
+	buf := bytes.NewBuffer(make([]byte, 0, length))
+	if _, err := buf.ReadFrom(io.LimitReader(r, max+1)); err != nil {
 		return nil, err
 	}
-	if int64(len(buf)) > max {
+	if int64(buf.Len()) > max {
 		return nil, fmt.Errorf("%w: over %d bytes", ErrResponseTooLarge, max)
 	}
-	return buf, nil
+	return buf.Bytes(), nil
 }
 
 // closeBody drains a little of what is left so the connection can be reused, then closes.

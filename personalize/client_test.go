@@ -485,7 +485,7 @@ func TestResponseSizeCap(t *testing.T) {
 
 			res, err = call(int64(len(big)))
 			require.NoError(t, err, "an answer at the cap is accepted")
-			assert.Len(t, res.Offers(), 201)
+			assert.Len(t, res.Offers(), 100, "the first 100 of its 201 offers")
 			assert.Len(t, res.Raw, len(big))
 
 			tr.mu.Lock()

@@ -12,8 +12,21 @@ import (
 // maxTreeDepth is how deeply arrays and objects may nest, as in encoding/json.
 const maxTreeDepth = 10000
 
+// Bound of the memory an answer may decode to. A body under the size cap could hold tens of
+// thousands of small offers, which decode to fifteen times their size in maps; the estimate
+// counts containerCost for an object or array, elementCost for each of their entries, and
+// the bytes of strings and numbers.
+const (
+	maxDecodedBytes = 2 << 20
+	containerCost   = 64
+	elementCost     = 32
+)
+
 // errNotJSON: the bytes are not valid JSON (the callers say where).
 var errNotJSON = errors.New("personalize: invalid JSON")
+
+// errTooBig: the tree went over maxDecodedBytes.
+var errTooBig = errors.New("personalize: answer too big once decoded")
 
 // decodeTree decodes a flow's answer: exactly one JSON value, numbers kept as json.Number;
 // anything else (invalid JSON, nothing at all, more than one value) is an
@@ -26,6 +39,9 @@ func decodeTree(raw []byte) (any, error) {
 		return nil, fmt.Errorf("%w: empty body", ErrMalformedResponse)
 	}
 	v, err := p.parseValue()
+	if errors.Is(err, errTooBig) {
+		return nil, fmt.Errorf("%w: the answer decodes to more than %d bytes", ErrResponseTooLarge, maxDecodedBytes)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%w: body is not JSON: %s", ErrMalformedResponse, excerpt(raw))
 	}
@@ -34,6 +50,9 @@ func decodeTree(raw []byte) (any, error) {
 	}
 	if p.outOfRange {
 		return nil, fmt.Errorf("%w: body is not JSON: %s", ErrMalformedResponse, excerpt(raw))
+	}
+	if p.decoded > maxDecodedBytes {
+		return nil, fmt.Errorf("%w: the answer decodes to more than %d bytes", ErrResponseTooLarge, maxDecodedBytes)
 	}
 	return v, nil
 }
@@ -61,6 +80,9 @@ type treeParser struct {
 	// outOfRange records a number beyond float64's range: valid JSON, but not a value
 	// encoding/json decodes, so the body is refused once it is known to be one value.
 	outOfRange bool
+	// decoded estimates the memory the tree takes (see maxDecodedBytes); parsing stops, and
+	// the answer is refused, once it is over the bound.
+	decoded int
 }
 
 // parseValue parses the value at p.i, which is not whitespace, and leaves p.i after it.
@@ -122,6 +144,9 @@ func (p *treeParser) parseObject() (any, error) {
 		return nil, errNotJSON
 	}
 	p.i++ // {
+	if p.decoded += containerCost; p.decoded > maxDecodedBytes {
+		return nil, errTooBig
+	}
 	m := make(map[string]any)
 	if p.next() == '}' {
 		p.i++
@@ -146,6 +171,9 @@ func (p *treeParser) parseObject() (any, error) {
 			return nil, err
 		}
 		m[key] = v
+		if p.decoded += elementCost; p.decoded > maxDecodedBytes { // the key's bytes: parseString
+			return nil, errTooBig
+		}
 		switch p.next() {
 		case ',':
 			p.i++
@@ -164,6 +192,9 @@ func (p *treeParser) parseArray() (any, error) {
 		return nil, errNotJSON
 	}
 	p.i++ // [
+	if p.decoded += containerCost; p.decoded > maxDecodedBytes {
+		return nil, errTooBig
+	}
 	a := make([]any, 0)
 	if p.next() == ']' {
 		p.i++
@@ -177,6 +208,9 @@ func (p *treeParser) parseArray() (any, error) {
 			return nil, err
 		}
 		a = append(a, v)
+		if p.decoded += elementCost; p.decoded > maxDecodedBytes {
+			return nil, errTooBig
+		}
 		switch p.next() {
 		case ',':
 			p.i++
@@ -231,6 +265,7 @@ func (p *treeParser) parseNumber() (any, error) {
 		}
 	}
 	p.i = i
+	p.decoded += i - start
 	return json.Number(d[start:i]), nil
 }
 
@@ -251,6 +286,7 @@ func (p *treeParser) parseString() (string, error) {
 		c := d[i]
 		if c == '"' {
 			p.i = i + 1
+			p.decoded += i - start
 			return string(d[start:i]), nil
 		}
 		if c == '\\' || c < ' ' {
@@ -272,6 +308,7 @@ func (p *treeParser) parseString() (string, error) {
 		switch c := d[i]; {
 		case c == '"':
 			p.i = i + 1
+			p.decoded += len(b)
 			return string(b), nil
 		case c == '\\':
 			i++

@@ -36,7 +36,33 @@ func decodeTreeStd(raw []byte) (any, error) {
 	if json.Unmarshal(raw, new(any)) != nil { // a number beyond float64's range
 		return nil, fmt.Errorf("%w: body is not JSON: %s", ErrMalformedResponse, excerpt(raw))
 	}
+	if decodedCost(v) > maxDecodedBytes {
+		return nil, fmt.Errorf("%w: the answer decodes to more than %d bytes", ErrResponseTooLarge, maxDecodedBytes)
+	}
 	return v, nil
+}
+
+// decodedCost is the memory estimate of maxDecodedBytes, for a tree encoding/json made.
+func decodedCost(v any) int {
+	switch v := v.(type) {
+	case map[string]any:
+		n := containerCost
+		for k, e := range v {
+			n += elementCost + len(k) + decodedCost(e)
+		}
+		return n
+	case []any:
+		n := containerCost
+		for _, e := range v {
+			n += elementCost + decodedCost(e)
+		}
+		return n
+	case string:
+		return len(v)
+	case json.Number:
+		return len(v)
+	}
+	return 0
 }
 
 // requireSameTree fails when decodeTree and encoding/json disagree on raw.
@@ -104,6 +130,21 @@ func TestDecodeTreeDepthIsRestoredAfterEmptyContainers(t *testing.T) {
 	require.NoError(t, err, "10,000 empty siblings are one level deep, not 10,000")
 	assert.Len(t, v, 2*maxTreeDepth+1)
 	requireSameTree(t, []byte(siblings))
+}
+
+// An answer under the size cap may still decode to far more memory than its size (tens of
+// thousands of small offers): it is refused.
+func TestDecodeTreeBoundsTheMemoryAnAnswerTakes(t *testing.T) {
+	offers := "[" + strings.Repeat(`{"name":"x","n":1},`, 30000) + `{"name":"x"}]`
+	require.Less(t, len(offers), 1<<20, "under the default size cap")
+	_, err := decodeTree([]byte(offers))
+	require.ErrorIs(t, err, ErrResponseTooLarge)
+	assert.Contains(t, err.Error(), "decodes to more than")
+	requireSameTree(t, []byte(offers))
+
+	big := `{"text":"` + strings.Repeat("a", 1<<20) + `"}`
+	_, err = decodeTree([]byte(big))
+	assert.NoError(t, err, "one long string is its own size")
 }
 
 func TestDecodeTreeKeepsStringsAndNumbers(t *testing.T) {

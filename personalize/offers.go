@@ -199,11 +199,18 @@ func offersOf(arr []any) []Offer {
 	var offers []Offer
 	for _, el := range arr {
 		if m, ok := el.(map[string]any); ok && len(m) > 0 {
+			if len(offers) == maxOffers {
+				break
+			}
 			offers = append(offers, newOffer(m))
 		}
 	}
 	return offers
 }
+
+// maxOffers is how many offers a result holds at the most; an answer's further offers are
+// left out (a decision shows a handful, and each offer costs memory and rendering).
+const maxOffers = 100
 
 // isErrorObject reports whether a decoded object is Sitecore's error object: a status of 400 or
 // more and a message, code or developerMessage.

@@ -46,9 +46,15 @@ type page struct {
 	budgetCx context.Context
 	cancel   context.CancelFunc
 
-	idOnce sync.Once
-	id     string
-	idErr  error
+	id    string  // the visitor's browser ID, once known
+	idGet *idCall // getting one (EnsureBrowserID), once asked for
+}
+
+// idCall is the one EnsureBrowserID call of a page: done is closed when id or err is set.
+type idCall struct {
+	done chan struct{}
+	id   string
+	err  error
 }
 
 type call struct {
@@ -168,10 +174,7 @@ func (p *page) start(friendlyID string, opts []FlowOption, async bool) *call {
 		p.finish(c, req, CallInfo{Err: fmt.Errorf("%w: the page is closed", ErrCanceled)})
 		return c
 	}
-	if p.budgetCx == nil {
-		p.budgetCx, p.cancel = context.WithTimeout(p.ctx, p.budget)
-	}
-	ctx := p.budgetCx
+	ctx := p.budgetContext()
 	p.wg.Add(1)
 	p.mu.Unlock()
 	if async {
@@ -218,30 +221,91 @@ func (p *page) finish(c *call, req *FlowRequest, info CallInfo) {
 	close(c.done)
 }
 
+// budgetContext is the context of the page's calls: the page's budget, from its first call
+// on. The caller holds p.mu.
+func (p *page) budgetContext() context.Context {
+	if p.budgetCx == nil {
+		p.budgetCx, p.cancel = context.WithTimeout(p.ctx, p.budget)
+	}
+	return p.budgetCx
+}
+
 // browserID returns the visitor's browser ID, getting one through EnsureBrowserID at most once
-// however many calls need it at the same time.
+// however many calls need it at the same time (see getBrowserID); each caller waits for it
+// within its own ctx.
 func (p *page) browserID(ctx context.Context) (string, error) {
-	p.idOnce.Do(func() {
-		if p.id != "" {
-			return
-		}
-		if p.visitor.EnsureBrowserID == nil {
-			p.idErr = fmt.Errorf("%w: no browser ID", ErrNoVisitor)
-			return
-		}
-		id, err := p.visitor.EnsureBrowserID(ctx)
-		switch {
-		case err != nil:
-			p.idErr = err
-		case !browserid.Valid(id):
-			p.idErr = fmt.Errorf("%w: no valid browser ID", ErrNoVisitor)
+	g := p.getBrowserID()
+	select {
+	case <-g.done:
+		return g.id, g.err
+	case <-ctx.Done():
+		select {
+		case <-g.done:
+			return g.id, g.err
 		default:
-			p.mu.Lock()
-			p.id = id
-			p.mu.Unlock()
+			return "", contextError(ctx)
 		}
-	})
-	return p.id, p.idErr
+	}
+}
+
+// getBrowserID starts getting the visitor's browser ID, unless it is known or on its way. It
+// runs under the page's budget, not the context of whoever asked first: a caller that gives up
+// (or has no deadline at all) neither ends it for the others nor holds it past the budget.
+func (p *page) getBrowserID() *idCall {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.idGet != nil {
+		return p.idGet
+	}
+	g := &idCall{done: make(chan struct{})}
+	p.idGet = g
+	switch {
+	case p.id != "":
+		g.id = p.id
+	case p.visitor.EnsureBrowserID == nil:
+		g.err = fmt.Errorf("%w: no browser ID", ErrNoVisitor)
+	case p.closed:
+		g.err = fmt.Errorf("%w: the page is closed", ErrCanceled)
+	default:
+		ctx := p.budgetContext()
+		p.wg.Add(1)
+		go func() {
+			defer p.wg.Done()
+			id, err := p.visitor.EnsureBrowserID(ctx)
+			switch {
+			case err != nil:
+				g.err = err
+			case !browserid.Valid(id):
+				g.err = fmt.Errorf("%w: no valid browser ID", ErrNoVisitor)
+			default:
+				g.id = id
+				p.mu.Lock()
+				p.id = id
+				p.mu.Unlock()
+			}
+			close(g.done)
+		}()
+		return g
+	}
+	close(g.done)
+	return g
+}
+
+// CreatingBrowserID reports whether the page is getting a browser ID for the visitor right
+// now (the middleware then waits for it before the headers go out, to set its cookie).
+func (p *page) CreatingBrowserID() bool {
+	p.mu.Lock()
+	g := p.idGet
+	p.mu.Unlock()
+	if g == nil {
+		return false
+	}
+	select {
+	case <-g.done:
+		return false
+	default:
+		return true
+	}
 }
 
 func (p *page) request(friendlyID string, opts []FlowOption) *FlowRequest {

@@ -60,10 +60,35 @@ func (p *page) enqueue(ctx context.Context, ev Event, settings []Setting) error 
 	if err := p.client.checkEventFields(&ev); err != nil {
 		return p.client.events.reject(err)
 	}
-	id, err := p.browserID(ctx)
-	if err != nil {
-		return err
+	g := p.getBrowserID()
+	select {
+	case <-g.done:
+		if g.err != nil {
+			return g.err
+		}
+		ev.BrowserID = g.id
+	default:
+		// A new visitor, whose browser is being created: the event is queued once it is, and
+		// the handler does not wait for the API. A creation that fails drops the event
+		// (counted in EventStats.Dropped). The page's Close waits for it, within the budget.
+		p.mu.Lock()
+		if p.closed {
+			p.mu.Unlock()
+			return fmt.Errorf("%w: the page is closed", ErrCanceled)
+		}
+		p.wg.Add(1)
+		p.mu.Unlock()
+		go func() {
+			defer p.wg.Done()
+			<-g.done
+			if g.err != nil {
+				p.client.events.drop(ev.Type, "no browser ID")
+				return
+			}
+			ev.BrowserID = g.id
+			_ = p.client.events.enqueue(ev)
+		}()
+		return nil
 	}
-	ev.BrowserID = id
 	return p.client.events.enqueue(ev)
 }

@@ -24,6 +24,7 @@ type eventSite struct {
 	rec     *recorder
 	client  *personalize.Client
 	ensured atomic.Int64
+	pages   []seam.Page
 }
 
 func newEventSite(t *testing.T) *eventSite {
@@ -43,13 +44,18 @@ func (site *eventSite) page(t *testing.T, v seam.Visitor) context.Context {
 			return createdBrowserID, nil
 		}
 	}
-	ctx, _ := newPage(t, context.Background(), site.client, v)
+	ctx, p := newPage(t, context.Background(), site.client, v)
+	site.pages = append(site.pages, p)
 	return ctx
 }
 
-// flush closes the client so that everything queued has arrived, and returns the bodies.
+// flush ends the requests (their pages: events still waiting for a browser ID are queued by
+// then) and closes the client so that everything queued has arrived, and returns the bodies.
 func (site *eventSite) flush(t *testing.T) []map[string]any {
 	t.Helper()
+	for _, p := range site.pages {
+		p.Close()
+	}
 	require.NoError(t, closeWithin(t, site.client, 10*time.Second))
 	site.rec.mu.Lock()
 	defer site.rec.mu.Unlock()
@@ -116,9 +122,6 @@ func TestPageEventsCreateABrowserIDWhenThePageHasNone(t *testing.T) {
 }
 
 func TestPageEventsThatAreNotSent(t *testing.T) {
-	failing := func(context.Context) (string, error) {
-		return "", errors.New("personalize: api unavailable: test")
-	}
 	tests := []struct {
 		name    string
 		visitor seam.Visitor
@@ -153,8 +156,6 @@ func TestPageEventsThatAreNotSent(t *testing.T) {
 			}, personalize.ErrInvalidRequest},
 		{"no page in context", seam.Visitor{},
 			func(context.Context) error { return personalize.Track(context.Background(), "ADD_TO_CART", nil) }, personalize.ErrNoPage},
-		{"browser ID cannot be had", seam.Visitor{Path: "/", EnsureBrowserID: failing},
-			func(ctx context.Context) error { return personalize.Track(ctx, "ADD_TO_CART", nil) }, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -169,6 +170,52 @@ func TestPageEventsThatAreNotSent(t *testing.T) {
 				assert.Zero(t, site.ensured.Load(), "no browser ID was created for an event not sent")
 				assert.Empty(t, site.flush(t))
 				assert.Zero(t, site.rec.hits.Load())
+			})
+		})
+	}
+}
+
+// Track for a visitor whose browser is still to be created returns at once: the event waits
+// for the ID beside the handler, under the page's budget, and a creation that fails drops it
+// (counted), never the handler's time.
+func TestTrackNeverWaitsForTheBrowserID(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		create func(ctx context.Context) (string, error)
+		sent   bool
+	}{
+		{"created in 300ms", func(ctx context.Context) (string, error) {
+			time.Sleep(300 * time.Millisecond)
+			return createdBrowserID, nil
+		}, true},
+		{"the API hangs", func(ctx context.Context) (string, error) {
+			<-ctx.Done() // the page's budget, not the caller's context (which has no deadline)
+			return "", ctx.Err()
+		}, false},
+		{"the API fails", func(context.Context) (string, error) {
+			return "", errors.New("personalize: api unavailable: test")
+		}, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				site := newEventSite(t)
+				ctx := site.page(t, seam.Visitor{Path: "/", EnsureBrowserID: tt.create})
+				start := time.Now()
+				require.NoError(t, personalize.Track(ctx, "ADD_TO_CART", nil))
+				require.NoError(t, personalize.Track(ctx, "REMOVE_FROM_CART", nil))
+				assert.Zero(t, time.Since(start), "the handler did not wait")
+				site.pages[0].Close()
+				assert.LessOrEqual(t, time.Since(start), personalize.DefaultBudget, "the page ends within its budget")
+				bodies := site.flush(t)
+				st := site.client.EventStats()
+				if tt.sent {
+					require.Len(t, bodies, 2)
+					assert.Equal(t, createdBrowserID, bodies[0]["browser_id"])
+					assert.Equal(t, uint64(2), st.Sent)
+				} else {
+					assert.Empty(t, bodies)
+					assert.Equal(t, uint64(2), st.Dropped, "the events are counted as dropped")
+				}
 			})
 		})
 	}

@@ -21,12 +21,13 @@ type FlowRequest struct {
 	// UTM holds the visit's UTM parameters, keys without the "utm_" prefix ("campaign"). They are
 	// sent as params.utm, or as flat params.utm_* keys with WithUTMShape(UTMFlat).
 	UTM map[string]string
-	// Referrer is sent as params.referrer.
+	// Referrer is sent as params.referrer, unless it is over 1 KiB.
 	Referrer string
 	// Params are the flow's custom fields; a key given here replaces the same top-level key
 	// built from UTM and Referrer. The map is read, never modified.
 	Params map[string]any
-	// UserAgent is the visitor's User-Agent, forwarded as a header like the Cloud SDK does.
+	// UserAgent is the visitor's User-Agent, forwarded as a header like the Cloud SDK does (its
+	// first 512 bytes).
 	UserAgent string
 }
 
@@ -113,8 +114,12 @@ func (c *Client) body(req *FlowRequest) (*callFlowsBody, error) {
 // params merges UTM, referrer and the caller's params into a new map, leaving every input as
 // it was.
 func (c *Client) params(req *FlowRequest) map[string]any {
+	referrer := req.Referrer
+	if len(referrer) > maxReferrer {
+		referrer = ""
+	}
 	n := len(req.Params) + len(req.UTM)
-	if n == 0 && req.Referrer == "" {
+	if n == 0 && referrer == "" {
 		return nil
 	}
 	p := make(map[string]any, n+1)
@@ -127,8 +132,8 @@ func (c *Client) params(req *FlowRequest) map[string]any {
 			p["utm"] = maps.Clone(req.UTM)
 		}
 	}
-	if req.Referrer != "" {
-		p["referrer"] = req.Referrer
+	if referrer != "" {
+		p["referrer"] = referrer
 	}
 	maps.Copy(p, req.Params)
 	return p

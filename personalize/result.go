@@ -66,7 +66,8 @@ func (r *Result) Empty() bool {
 // Offers returns the offers in the answer; safe for concurrent use. It understands the
 // common shapes: a top-level array of offer objects (as in Sitecore's documentation), an
 // object holding such an array (under any key, e.g. "offers" or "decisions"), and a single
-// offer object. Anything else (scalars, arrays of scalars) has no offers.
+// offer object. Anything else (scalars, arrays of scalars) has no offers. At most the first
+// 100 offers are kept.
 func (r *Result) Offers() []Offer {
 	if r == nil {
 		return nil

@@ -37,6 +37,9 @@ type Visitor struct {
 type Page interface {
 	// Called reports whether any flow was asked for.
 	Called() bool
+	// CreatingBrowserID reports whether the page is getting a browser ID right now (for an
+	// event, with no flow).
+	CreatingBrowserID() bool
 	// Close cancels the page's calls still running and waits for them.
 	Close()
 }
