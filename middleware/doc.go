@@ -19,7 +19,8 @@
 // the cookie is set on the same response: Path=/, Max-Age 730 days renewed whenever a flow
 // runs, SameSite=Lax, Secure on HTTPS requests, HttpOnly and Domain as configured. The new ID is
 // visible at once through BrowserID and the page. An ID created for an event
-// (personalize.Track on a page that calls no flow) gets its cookie too. If the response's headers were already sent
+// (personalize.Track on a page that calls no flow) gets its cookie too: Track does not wait
+// for it, the header writer does. If the response's headers were already sent
 // (a handler that flushed early while a prefetched flow was still creating the ID), the cookie
 // is skipped with a warning; the header writer otherwise waits for an ID being created, within
 // the page's budget, so flush after personalize.Prefetch, not before it.
@@ -101,9 +102,29 @@
 //
 // # Caching
 //
-// A response for which a flow was called gets Cache-Control: private, no-store (or
-// Options.CacheControl) unless the handler set its own, and Vary: Cookie, so no shared cache
-// serves one visitor's page to another.
+// A response for which a flow was called, and any response that sets a cookie (the browser
+// ID, the session, or one the handler set, such as a sign-in's), gets Cache-Control: private,
+// no-store (or Options.CacheControl) unless the handler set its own, and Vary: Cookie, so no
+// shared cache serves one visitor's page, or cookie, to another. A response that sets a cookie
+// is never left public: unless the handler's Cache-Control says private or no-store, its
+// "public" gives way to "private".
+//
+// # Behind a TLS-terminating proxy
+//
+// With SecureAuto, cookies are Secure when the request came over TLS. Behind a proxy that
+// terminates TLS the site sees plain HTTP: set Options.TrustedProxies to the number of proxies
+// in front of the site that append to X-Forwarded-Proto (1 behind a load balancer, 2 behind a
+// CDN and a load balancer), and the value the outermost of them wrote decides; values before
+// it came from the visitor and are ignored. Or set Secure to SecureAlways on a site served
+// only over HTTPS.
+//
+// # Hostile requests
+//
+// HEAD requests are not personalized (BlockedHEAD): their answer has no body. A User-Agent
+// over 512 bytes is taken for a script without running crawler detection on it, whose cost
+// grows with the agent; the personalize client forwards at most 512 bytes of it, and no
+// referrer over 1 KiB. A campaign too big for its session cookie keeps its most telling UTM
+// parameters (campaign, source, medium, term, content) and drops the rest.
 //
 // # Setup with net/http
 //
