@@ -34,3 +34,16 @@ func homeFlows() []*sandbox.FlowDef {
 		}),
 	}
 }
+
+// bigAnswerOffers is how many offers the sandbox's -big-answer flow answers: about 1 MiB, just
+// under the client's size cap, as in the attack of issue 13.
+const bigAnswerOffers = 23000
+
+// manyOffers is n small offers, each with a name, a text and a link.
+func manyOffers(n int) []any {
+	offers := make([]any, n)
+	for i := range offers {
+		offers[i] = map[string]any{"name": "Offer", "text": "x", "url": "/booking"}
+	}
+	return offers
+}

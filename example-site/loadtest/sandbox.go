@@ -15,6 +15,7 @@ func cmdSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	latency := fs.Duration("latency", 0, "latency added to every callFlows, browser create and events call")
 	flowsFile := fs.String("flows", "", "flows file (see personalize/sandbox LoadFlowsFile); default: the home page flows")
 	urlFile := fs.String("url-file", "", "write the server's URL to this file once it listens")
+	bigAnswer := fs.String("big-answer", "", "friendly ID of a flow that answers about 1 MiB of small offers (an attack's answer)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -30,6 +31,9 @@ func cmdSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		if flows, err = sandbox.LoadFlowsFile(*flowsFile); err != nil {
 			return fmt.Errorf("loadtest: %w", err)
 		}
+	}
+	if *bigAnswer != "" {
+		flows = append(flows, sandbox.Define(*bigAnswer).Returns(manyOffers(bigAnswerOffers)))
 	}
 	sb := sandbox.New(sandbox.WithFlows(flows...))
 	if *latency > 0 {
