@@ -44,7 +44,9 @@
 //
 // OfferList renders a <section> with a <ul> of OfferCards; each card is an <article> with the
 // offer's image (alt text = its name, loading="lazy"), name, description and a call to action
-// (or, with LinkWholeCard, the whole card) linking through the offer's tracking URL. Banner
+// (or, with LinkWholeCard, the whole card) linking through the offer's tracking URL. It renders
+// at most MaxItems cards (DefaultMaxItems, 24, unless set): the work a page does for an answer
+// stays bounded whatever the answer holds (the client keeps at most 100 offers). Banner
 // renders one decision as a hero. Every component takes a props struct with ID, Class and
 // Attributes for its root element and a TestID for its data-testid; extra markup goes in
 // templ.Component fields (Header, Footer, Extra, Card). Views are built in Go, the templates

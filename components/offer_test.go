@@ -2,12 +2,14 @@ package components_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"testing"
 
 	"github.com/a-h/templ"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/net/html"
 
 	"github.com/go-personalize/sdk/components"
 	"github.com/go-personalize/sdk/personalize"
@@ -205,4 +207,31 @@ func TestEscaping(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestOfferListRendersAtMostMaxItems(t *testing.T) {
+	offers := make([]personalize.Offer, 100)
+	for i := range offers {
+		offers[i] = offer(map[string]any{"name": fmt.Sprint("Offer ", i), "trackingUrl": fmt.Sprint("/offers/", i)})
+	}
+	cards := func(p components.OfferListProps) []*html.Node {
+		p.Offers = offers
+		return find(renderDoc(t, context.Background(), components.OfferList(p)), "li.personalize-offers__item")
+	}
+	got := cards(components.OfferListProps{})
+	require.Len(t, got, components.DefaultMaxItems, "a hundred offers, the default number of cards")
+	assert.Equal(t, "Offer 0", text(one(t, got[0], "h3")), "the first ones, in order")
+	assert.Len(t, cards(components.OfferListProps{MaxItems: 3}), 3)
+	assert.Len(t, cards(components.OfferListProps{MaxItems: -1}), components.DefaultMaxItems, "below zero: the default")
+	assert.Len(t, cards(components.OfferListProps{MaxItems: 500}), 100, "no more than there are")
+
+	skipEven := func(o personalize.Offer, i int) templ.Component {
+		if i%2 == 0 {
+			return nil
+		}
+		return components.OfferCard(components.OfferCardProps{Offer: o})
+	}
+	got = cards(components.OfferListProps{MaxItems: 5, Card: skipEven})
+	require.Len(t, got, 5, "skipped offers do not count")
+	assert.Equal(t, "Offer 9", text(one(t, got[4], "h3")))
 }

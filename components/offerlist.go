@@ -12,6 +12,10 @@ import (
 type OfferListProps struct {
 	// Offers are the offers to list, in order. With none, OfferList renders nothing.
 	Offers []personalize.Offer
+	// MaxItems is the most cards the list renders, the first ones in order (a Card that
+	// returns nil does not count). Zero or less means DefaultMaxItems: an answer's size is the
+	// API's to choose, a page's is the site's, and a list of thousands of cards is no page.
+	MaxItems int
 	// Heading, when set, is the list's visible <h2>.
 	Heading string
 	// Header, when set, replaces the heading with the caller's markup.
@@ -55,12 +59,19 @@ func newOfferListView(p OfferListProps) offerListView {
 		Header:     p.Header,
 		Footer:     p.Footer,
 		Label:      p.Label,
-		Cards:      make([]templ.Component, 0, len(p.Offers)),
 	}
+	limit := p.MaxItems
+	if limit <= 0 {
+		limit = DefaultMaxItems
+	}
+	v.Cards = make([]templ.Component, 0, min(len(p.Offers), limit))
 	if v.Heading != "" && v.Header == nil && v.ID != "" {
 		v.HeadingID = v.ID + "-heading"
 	}
 	for i, o := range p.Offers {
+		if len(v.Cards) == limit {
+			break
+		}
 		var c templ.Component
 		if p.Card != nil {
 			c = p.Card(o, i)

@@ -6,6 +6,8 @@ import "strings"
 const (
 	// DefaultCTA is the text of an offer's call to action when its props give none.
 	DefaultCTA = "View offer"
+	// DefaultMaxItems is the most cards an OfferList renders when its MaxItems is zero.
+	DefaultMaxItems = 24
 	// TestIDSlot, TestIDOfferList, TestIDOfferCard, TestIDBanner and TestIDLink are the default
 	// data-testid values of the components' root elements.
 	TestIDSlot      = "personalize-slot"

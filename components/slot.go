@@ -136,11 +136,15 @@ func (p SlotProps) decision(ctx context.Context) (c templ.Component, err error) 
 }
 
 // log reports why the slot fell back: at debug level when the flow simply had no decision
-// (the client reports its calls itself), as an error when the site's own code failed (a
-// Decision or fallback that panicked or failed to render). A slot rendered without a page (no
+// (the client reports its calls itself) or the visitor went away (the request's context
+// ended: whatever failed then is no fault of the site), as an error when the site's own code
+// failed (a Decision or fallback that panicked or failed to render). A slot rendered without a page (no
 // middleware, no personalize.StartPage) says so once per process, at warn, through
 // slog.Default: it is a setup mistake, and every such slot shows its fallback.
 func (p SlotProps) log(ctx context.Context, err error, siteFault bool) {
+	if ctx.Err() != nil || errors.Is(err, context.Canceled) {
+		siteFault = false
+	}
 	client := seam.PageClient(ctx)
 	if client == nil {
 		if errors.Is(err, personalize.ErrNoPage) {

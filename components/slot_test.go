@@ -240,6 +240,7 @@ func TestSlotDecisionFailures(t *testing.T) {
 		name      string
 		decision  func(*personalize.Result) templ.Component
 		wantError bool // logged as an error of the site's code
+		leaves    bool // the visitor goes away (the request's context ends) before the decision renders
 	}{
 		{name: "decision func panics", decision: func(*personalize.Result) templ.Component { panic("boom") }, wantError: true},
 		{name: "decision func panics with nil map", decision: func(res *personalize.Result) templ.Component {
@@ -251,6 +252,12 @@ func TestSlotDecisionFailures(t *testing.T) {
 		{name: "component panics half-way", decision: func(*personalize.Result) templ.Component { return failing{panics: true} }, wantError: true},
 		{name: "component fails half-way", decision: func(*personalize.Result) templ.Component { return failing{} }, wantError: true},
 		{name: "nothing to show", decision: func(*personalize.Result) templ.Component { return nil }},
+		{name: "the visitor left while it rendered", decision: func(*personalize.Result) templ.Component {
+			return templ.ComponentFunc(func(ctx context.Context, w io.Writer) error {
+				_, _ = io.WriteString(w, `<section class="partial"><p>half`)
+				return ctx.Err() // a component that stops when its request is over
+			})
+		}, leaves: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -261,10 +268,29 @@ func TestSlotDecisionFailures(t *testing.T) {
 				logger := slog.New(slog.NewJSONHandler(&lockedWriter{w: &logs, mu: &mu}, &slog.HandlerOptions{Level: slog.LevelDebug}))
 				client := e.newClient(t, personalize.WithLogger(logger), personalize.WithBudget(slowBudget))
 				ctx := startPage(t, client)
+				if tt.leaves {
+					personalize.Prefetch(ctx, "banner")
+					_, err := personalize.Flow(ctx, "banner") // the decision is there...
+					require.NoError(t, err)
+					var leave context.CancelFunc
+					ctx, leave = context.WithCancel(ctx)
+					leave() // ...and the visitor navigates away: not the site's fault, no error
+				}
 
+				slot := components.Slot(components.SlotProps{FriendlyID: "banner", Decision: tt.decision, Fallback: fallback})
+				if tt.leaves {
+					var out bytes.Buffer
+					err := slot.Render(ctx, &out)
+					assert.True(t, err == nil || errors.Is(err, context.Canceled), "at most the context's own error: %v", err)
+					mu.Lock()
+					defer mu.Unlock()
+					assert.NotContains(t, logs.String(), `"level":"ERROR"`, "a visitor who left is not an error: %s", logs.String())
+					assert.Contains(t, logs.String(), "personalize slot rendered its fallback", "said at debug")
+					return
+				}
 				var html string
 				require.NotPanics(t, func() {
-					html = render(t, ctx, components.Slot(components.SlotProps{FriendlyID: "banner", Decision: tt.decision, Fallback: fallback}))
+					html = render(t, ctx, slot)
 				})
 				doc := parse(t, html)
 				root := slotRoot(t, doc, "banner")

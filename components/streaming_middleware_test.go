@@ -2,6 +2,7 @@ package components_test
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"log/slog"
 	"net/http"
@@ -36,7 +37,7 @@ func testStreamingKeepsTheCookie(t *testing.T) {
 	var answered atomic.Bool
 	e := newMemEnv(t, []*sandbox.FlowDef{sandbox.Define("ancillary_offers").Returns(seedOffers()).WithFault(sandbox.Fault{Latency: latency})},
 		personalize.WithBudget(slowBudget),
-		personalize.WithHook(func(personalize.CallInfo) { answered.Store(true) }),
+		personalize.WithHooks(personalize.Hooks{FlowCall: func(context.Context, personalize.CallInfo) { answered.Store(true) }}),
 	)
 	mw, err := middleware.New(e.client, middleware.Options{
 		SessionKeys: [][]byte{bytes.Repeat([]byte("k"), 64)},

@@ -58,7 +58,7 @@ func testStreaming(t *testing.T) {
 	var answered atomic.Bool
 	e := newMemEnv(t, []*sandbox.FlowDef{sandbox.Define("ancillary_offers").Returns(seedOffers()).WithFault(sandbox.Fault{Latency: latency})},
 		personalize.WithBudget(slowBudget),
-		personalize.WithHook(func(personalize.CallInfo) { answered.Store(true) }),
+		personalize.WithHooks(personalize.Hooks{FlowCall: func(context.Context, personalize.CallInfo) { answered.Store(true) }}),
 	)
 	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx, done := personalize.StartPage(r.Context(), e.client, personalize.Visitor{BrowserID: testBrowserID})

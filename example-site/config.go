@@ -11,12 +11,15 @@ import (
 	"errors"
 	"fmt"
 	"hash"
+	"io"
+	"math"
 	"net"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/go-personalize/sdk/middleware"
 	"github.com/go-personalize/sdk/personalize"
 	"github.com/go-personalize/sdk/personalize/sandbox"
 )
@@ -28,9 +31,17 @@ const (
 	sandboxPointOfSale = "goairways.example"
 	// minSessionKeyBytes is the shortest SESSION_KEYS entry accepted (after decoding).
 	minSessionKeyBytes = 32
+	// minDebugTokenBytes is the shortest PERSONALIZE_DEBUG_TOKEN accepted.
+	minDebugTokenBytes = 32
 	// maxTimeout bounds PERSONALIZE_TIMEOUT and PERSONALIZE_BUDGET: a page must never wait
 	// longer than this for Personalize.
 	maxTimeout = 30 * time.Second
+	// minMaxConnections and maxMaxConnections bound MAX_CONNECTIONS. In sandbox mode the
+	// site's calls to its own sandbox come through the same listener, so a page needs a few.
+	minMaxConnections = 16
+	maxMaxConnections = 1 << 20
+	// maxTrustedProxies bounds TRUSTED_PROXIES: a chain longer than this is a typo.
+	maxTrustedProxies = 10
 )
 
 // Mode says which Personalize API the site talks to.
@@ -72,6 +83,30 @@ type Config struct {
 	// Events sends VIEW events for pages and the sign-in and add-to-trip events
 	// (PERSONALIZE_EVENTS, on by default).
 	Events bool
+	// DebugToken, when set (PERSONALIZE_DEBUG_TOKEN), is the secret the debug routes
+	// (/_personalize, /_personalize/metrics) require, as the password of HTTP Basic
+	// authentication or a bearer token. In tenant mode the routes are mounted only when it
+	// is set; in sandbox mode they are mounted either way.
+	DebugToken string
+
+	// MaxConnections caps the connections the site holds open (MAX_CONNECTIONS); 0: the
+	// default, maxConnectionsDefault.
+	MaxConnections int
+	// TrustedProxies is how many proxies in front of the site append to X-Forwarded-Proto
+	// (TRUSTED_PROXIES), and CookieSecure when cookies are Secure (COOKIE_SECURE): the
+	// middleware's Options.TrustedProxies and Options.Secure, which the member cookie follows
+	// too.
+	TrustedProxies int
+	CookieSecure   middleware.SecureMode
+
+	// TracesExporters are where the site's spans go (OTEL_TRACES_EXPORTER): console, otlp,
+	// or both; none (nil) by default. ServiceName names the site in spans and metrics
+	// (OTEL_SERVICE_NAME, go-airways by default). See loadTelemetry.
+	TracesExporters []string
+	ServiceName     string
+	// traceOutput, when set (by tests only), is where the console exporter writes its spans;
+	// os.Stderr otherwise.
+	traceOutput io.Writer
 
 	// httpClient, when set (by tests only), is the personalize client's HTTP client: the
 	// tests that run the site in a synctest bubble reach the API over in-memory connections.
@@ -114,6 +149,26 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	default:
 		bad("PERSONALIZE_EVENTS: %q is not on or off", env("PERSONALIZE_EVENTS"))
 	}
+	if cfg.DebugToken = env("PERSONALIZE_DEBUG_TOKEN"); cfg.DebugToken != "" && len(cfg.DebugToken) < minDebugTokenBytes {
+		bad("PERSONALIZE_DEBUG_TOKEN: too short (%d bytes; want at least %d, e.g. the output of `openssl rand -hex 16`)", len(cfg.DebugToken), minDebugTokenBytes)
+	}
+	if cfg.MaxConnections, err = wholeNumber(env("MAX_CONNECTIONS"), minMaxConnections, maxMaxConnections); err != nil {
+		bad("MAX_CONNECTIONS: %v", err)
+	}
+	if cfg.TrustedProxies, err = wholeNumber(env("TRUSTED_PROXIES"), 0, maxTrustedProxies); err != nil {
+		bad("TRUSTED_PROXIES: %v (the number of proxies in front of the site that append to X-Forwarded-Proto)", err)
+	}
+	switch v := strings.ToLower(env("COOKIE_SECURE")); v {
+	case "", "auto":
+		cfg.CookieSecure = middleware.SecureAuto
+	case "always":
+		cfg.CookieSecure = middleware.SecureAlways
+	case "never":
+		cfg.CookieSecure = middleware.SecureNever
+	default:
+		bad("COOKIE_SECURE: %q is not auto, always or never", env("COOKIE_SECURE"))
+	}
+	cfg.loadTelemetry(env, bad)
 	if raw := env("SESSION_KEYS"); raw != "" {
 		if cfg.SessionKeys, err = parseSessionKeys(raw); err != nil {
 			bad("SESSION_KEYS: %v", err)
@@ -216,6 +271,18 @@ func checkAddr(addr string) error {
 	return nil
 }
 
+// wholeNumber parses an optional whole number from lo to hi; "" is 0.
+func wholeNumber(s string, lo, hi int) (int, error) {
+	if s == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < lo || n > hi {
+		return 0, fmt.Errorf("%q is not a whole number from %d to %d", s, lo, hi)
+	}
+	return n, nil
+}
+
 // duration parses an optional Go duration ("750ms", "2s"); "" is 0.
 func duration(s string) (time.Duration, error) {
 	if s == "" {
@@ -232,7 +299,8 @@ func duration(s string) (time.Duration, error) {
 }
 
 // parseSessionKeys reads SESSION_KEYS: comma-separated secrets, each hex, base64 (standard or
-// URL alphabet, padded or not) or raw text, of at least minSessionKeyBytes bytes once decoded.
+// URL alphabet, padded or not) or raw text, of at least minSessionKeyBytes bytes once decoded,
+// and not a placeholder or a pattern (weak, as decoded and as written).
 // The first secret protects new session cookies; later ones still read cookies made with
 // them, so keys can be rotated. From each secret a pair of keys is derived for
 // gorilla/sessions: a 64-byte authentication key and a 32-byte AES-256 encryption key.
@@ -247,8 +315,14 @@ func parseSessionKeys(raw string) ([][]byte, error) {
 		if len(secret) < minSessionKeyBytes {
 			return nil, fmt.Errorf("key %d is too weak: %d bytes, want at least %d (e.g. `openssl rand -hex 32`)", i+1, len(secret), minSessionKeyBytes)
 		}
-		if weak(secret) {
-			return nil, fmt.Errorf("key %d is too weak: it repeats too few distinct bytes", i+1)
+		why := weak(secret)
+		if why == "" && string(secret) != field {
+			// As written too: "changeme-" six times is valid base64, whose 40 bytes look
+			// random.
+			why = weak([]byte(field))
+		}
+		if why != "" {
+			return nil, fmt.Errorf("key %d is too weak: %s; use random bytes: `openssl rand -hex 32` (or `openssl rand -base64 32`) makes a good key", i+1, why)
 		}
 		keys = append(keys, derive(secret, "session authentication", sha512.New), derive(secret, "session encryption", sha256.New))
 	}
@@ -269,17 +343,120 @@ func decodeSecret(s string) []byte {
 	return []byte(s)
 }
 
-// weak catches placeholders such as 32 times "a" or "0123012301230123...".
-func weak(secret []byte) bool {
-	var seen [256]bool
+// Thresholds of weak. A random key (32 bytes from `openssl rand -hex 32` or -base64 32)
+// never comes near them: its bytes are nearly all distinct (22 at least in millions of
+// trials), it has about 4.8 bits of entropy per byte (4.3 at least), no repeated 4-byte
+// sequence and a handful of neighbouring bytes. The 32 hex digits of `openssl rand -hex 16`,
+// taken as text, come closer (8 distinct digits, 2.7 bits, 4 repeats, 18 neighbours out of
+// 31 at worst in 2 million trials) and stay clear too.
+const (
+	weakMinDistinct = 8   // fewer distinct bytes: "aaaa...", "abababab..."
+	weakMinEntropy  = 2.5 // bits per byte, Shannon, over the key's bytes
+)
+
+// weak says why a secret is a placeholder or a pattern rather than random bytes ("" when it
+// is not): too few distinct bytes; one short pattern repeated ("changeme-changeme-...",
+// "abcdabcd..."); mostly repeated 4-byte sequences; mostly a run of consecutive or
+// neighbouring keys ("0123456789...", "abcdef...", "qwertyuiop..."); or too little entropy per
+// byte. It estimates, from the key alone, whether it looks random; it cannot prove it is.
+func weak(secret []byte) string {
+	var counts [256]int
 	distinct := 0
 	for _, b := range secret {
-		if !seen[b] {
-			seen[b] = true
+		if counts[b] == 0 {
 			distinct++
 		}
+		counts[b]++
 	}
-	return distinct < 8
+	if distinct < weakMinDistinct {
+		return fmt.Sprintf("it repeats too few distinct bytes (%d; want at least %d)", distinct, weakMinDistinct)
+	}
+	if p := period(secret); p <= len(secret)/2 {
+		return fmt.Sprintf("it is a pattern of %d bytes repeated", p)
+	}
+	if seen, repeats := make(map[string]bool), 0; len(secret) >= 8 {
+		for i := 0; i+4 <= len(secret); i++ {
+			g := string(secret[i : i+4])
+			if seen[g] {
+				repeats++
+			}
+			seen[g] = true
+		}
+		if 2*repeats > len(secret)-3 {
+			return "most of it repeats itself"
+		}
+	}
+	runs := 0
+	for i := 1; i < len(secret); i++ {
+		if neighbours(secret[i-1], secret[i]) {
+			runs++
+		}
+	}
+	if 4*runs >= 3*(len(secret)-1) {
+		return "it is mostly a run of consecutive or neighbouring keys (like 0123... or qwerty...)"
+	}
+	h := 0.0
+	for _, n := range counts {
+		if n > 0 {
+			p := float64(n) / float64(len(secret))
+			h -= p * math.Log2(p)
+		}
+	}
+	if h < weakMinEntropy {
+		return fmt.Sprintf("it has too little entropy (%.1f bits per byte; want at least %.1f)", h, weakMinEntropy)
+	}
+	return ""
+}
+
+// period is the smallest p such that s repeats every p bytes (s[i] == s[i+p]); len(s) when
+// it does not repeat.
+func period(s []byte) int {
+	// The prefix function of Knuth-Morris-Pratt: the longest proper border of s.
+	border := make([]int, len(s))
+	for i := 1; i < len(s); i++ {
+		k := border[i-1]
+		for k > 0 && s[i] != s[k] {
+			k = border[k-1]
+		}
+		if s[i] == s[k] {
+			k++
+		}
+		border[i] = k
+	}
+	if len(s) == 0 {
+		return 0
+	}
+	return len(s) - border[len(s)-1]
+}
+
+// keyboardRows are the rows of a US QWERTY keyboard, unshifted and shifted, for neighbours.
+var keyboardRows = []string{
+	"`1234567890-=", "qwertyuiop[]\\", "asdfghjkl;'", "zxcvbnm,./",
+	"~!@#$%^&*()_+", "qwertyuiop{}|", "asdfghjkl:\"", "zxcvbnm<>?",
+}
+
+// neighbours reports whether b follows a the way a person typing a placeholder goes on: the
+// same byte, the next or previous one (0123, abcd, 9876), or the key beside it on a QWERTY
+// keyboard (qwerty, asdf), whatever the case.
+func neighbours(a, b byte) bool {
+	if d := int(a) - int(b); d >= -1 && d <= 1 {
+		return true
+	}
+	a, b = lower(a), lower(b)
+	for _, row := range keyboardRows {
+		i, j := strings.IndexByte(row, a), strings.IndexByte(row, b)
+		if i >= 0 && j >= 0 && (i-j == 1 || j-i == 1) {
+			return true
+		}
+	}
+	return false
+}
+
+func lower(b byte) byte {
+	if 'A' <= b && b <= 'Z' {
+		return b + 'a' - 'A'
+	}
+	return b
 }
 
 // derive makes a key for one purpose from a secret (HMAC as a simple KDF), so one secret

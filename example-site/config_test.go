@@ -1,7 +1,10 @@
 package main
 
 import (
+	"crypto/rand"
 	"encoding/base64"
+	"encoding/hex"
+	mrand "math/rand/v2"
 	"strings"
 	"testing"
 	"time"
@@ -9,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/go-personalize/sdk/middleware"
 	"github.com/go-personalize/sdk/personalize/sandbox"
 )
 
@@ -50,6 +54,26 @@ func TestLoadConfig(t *testing.T) {
 				assert.Empty(t, c.BaseURL, "set once listening")
 				assert.Nil(t, c.SessionKeys)
 				assert.True(t, c.Events, "events are on by default")
+				assert.Zero(t, c.MaxConnections, "the default cap, set when listening")
+				assert.Zero(t, c.TrustedProxies, "no X-Forwarded-Proto is trusted")
+				assert.Equal(t, middleware.SecureAuto, c.CookieSecure)
+			},
+		},
+		{
+			name: "behind a TLS proxy, with a connection cap",
+			env:  map[string]string{"MAX_CONNECTIONS": "2000", "TRUSTED_PROXIES": "2", "COOKIE_SECURE": "Always"},
+			check: func(t *testing.T, c Config) {
+				assert.Equal(t, 2000, c.MaxConnections)
+				assert.Equal(t, 2, c.TrustedProxies)
+				assert.Equal(t, middleware.SecureAlways, c.CookieSecure)
+			},
+		},
+		{
+			name: "cookies never Secure, explicitly auto",
+			env:  map[string]string{"COOKIE_SECURE": "never", "TRUSTED_PROXIES": "0"},
+			check: func(t *testing.T, c Config) {
+				assert.Equal(t, middleware.SecureNever, c.CookieSecure)
+				assert.Zero(t, c.TrustedProxies)
 			},
 		},
 		{
@@ -133,6 +157,20 @@ func TestLoadConfigErrors(t *testing.T) {
 		{"region without client key", map[string]string{"PERSONALIZE_REGION": "eu"}, []string{"need PERSONALIZE_CLIENT_KEY"}},
 		{"sandbox flows in tenant mode", tenantEnv(map[string]string{"PERSONALIZE_SANDBOX_FLOWS": "flows.json"}), []string{"PERSONALIZE_SANDBOX_FLOWS"}},
 		{"several problems at once", tenantEnv(map[string]string{"SESSION_KEYS": "", "PERSONALIZE_POINT_OF_SALE": "", "ADDR": "nope"}), []string{"SESSION_KEYS", "PERSONALIZE_POINT_OF_SALE", "ADDR"}},
+		{"MAX_CONNECTIONS not a number", map[string]string{"MAX_CONNECTIONS": "lots"}, []string{"MAX_CONNECTIONS", `"lots"`, "whole number from 16 to 1048576"}},
+		{"MAX_CONNECTIONS zero", map[string]string{"MAX_CONNECTIONS": "0"}, []string{"MAX_CONNECTIONS", "from 16"}},
+		{"MAX_CONNECTIONS too small", map[string]string{"MAX_CONNECTIONS": "8"}, []string{"MAX_CONNECTIONS", "from 16"}},
+		{"TRUSTED_PROXIES negative", map[string]string{"TRUSTED_PROXIES": "-1"}, []string{"TRUSTED_PROXIES", `"-1"`, "from 0 to 10", "X-Forwarded-Proto"}},
+		{"TRUSTED_PROXIES a word", map[string]string{"TRUSTED_PROXIES": "one"}, []string{"TRUSTED_PROXIES", `"one"`}},
+		{"TRUSTED_PROXIES too many", map[string]string{"TRUSTED_PROXIES": "11"}, []string{"TRUSTED_PROXIES", "from 0 to 10"}},
+		{"bad COOKIE_SECURE", map[string]string{"COOKIE_SECURE": "yes"}, []string{"COOKIE_SECURE", `"yes"`, "auto, always or never"}},
+		{"proxy settings reported with the rest", tenantEnv(map[string]string{"TRUSTED_PROXIES": "x", "COOKIE_SECURE": "x", "MAX_CONNECTIONS": "x", "ADDR": "nope"}), []string{"TRUSTED_PROXIES", "COOKIE_SECURE", "MAX_CONNECTIONS", "ADDR"}},
+		{"unknown traces exporter", map[string]string{"OTEL_TRACES_EXPORTER": "zipkin"}, []string{"OTEL_TRACES_EXPORTER", `"zipkin"`, "none, console or otlp"}},
+		{"one unknown traces exporter in a list", map[string]string{"OTEL_TRACES_EXPORTER": "console,jaeger"}, []string{"OTEL_TRACES_EXPORTER", `"jaeger"`}},
+		{"traces exporter none and another", map[string]string{"OTEL_TRACES_EXPORTER": "none,console"}, []string{"OTEL_TRACES_EXPORTER", "none and an exporter"}},
+		{"OTLP over gRPC", map[string]string{"OTEL_TRACES_EXPORTER": "otlp", "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc"}, []string{"OTEL_EXPORTER_OTLP_PROTOCOL", `"grpc"`, "http/protobuf"}},
+		{"OTLP traces as JSON", map[string]string{"OTEL_TRACES_EXPORTER": "otlp", "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL": "http/json"}, []string{"OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", `"http/json"`}},
+		{"traces exporter reported with the rest", tenantEnv(map[string]string{"OTEL_TRACES_EXPORTER": "stdout", "ADDR": "nope"}), []string{"OTEL_TRACES_EXPORTER", "ADDR"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -147,7 +185,7 @@ func TestLoadConfigErrors(t *testing.T) {
 }
 
 func TestParseSessionKeys(t *testing.T) {
-	raw := []byte("0123456789abcdefghijklmnopqrstuvwxyz!") // 37 bytes
+	raw := []byte("R7#kq2!Vx9@mLp4$Zt8&Wc3*Hn6^Jb5%Fd1?!") // 37 bytes, typed at random
 	tests := []struct {
 		name  string
 		value string
@@ -183,10 +221,68 @@ func TestParseSessionKeys(t *testing.T) {
 	t.Run("32 hex digits are taken as 32 bytes of text", func(t *testing.T) {
 		// They decode to only 16 bytes, too short as hex; as text (openssl rand -hex 16)
 		// they still carry 128 bits.
-		keys, err := parseSessionKeys("00112233445566778899aabbccddeeff")
+		keys, err := parseSessionKeys("931b22414b50d81253d83d0854679717")
 		require.NoError(t, err)
 		assert.Len(t, keys, 2)
 	})
+}
+
+// TestParseSessionKeysRejectsWeakKeys: placeholders and patterns are refused, and the error
+// says how to make a good key.
+func TestParseSessionKeysRejectsWeakKeys(t *testing.T) {
+	for _, key := range []string{
+		"changeme-changeme-changeme-changeme",
+		strings.Repeat("changeme-", 6), // valid base64, whose 40 decoded bytes look random
+		strings.Repeat("changeme", 6),  // valid base64 too
+		strings.Repeat("abcd", 16),     // valid hex: 32 bytes of ab cd
+		strings.Repeat("abcd", 10),
+		strings.Repeat("a", 40),
+		strings.Repeat("secret-key-12345", 2),
+		"0123456789abcdefghijklmnopqrstuvwxyz",
+		"abcdefghijklmnopqrstuvwxyz0123456789ABCDEF",
+		"zyxwvutsrqponmlkjihgfedcba9876543210",
+		"qwertyuiopasdfghjklzxcvbnm1234567890",
+		"QWERTYUIOPASDFGHJKLZXCVBNM!@#$%^&*()",
+		strings.Repeat("0", 64), // valid hex: 32 zero bytes
+		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaabcdefghijk",
+		"XXqXXzXX3XXmXX8XXrXXwXX1XXkXXpXX", // 2 bits per byte
+		strings.Repeat("0123456789", 4),
+		testSessionKeys + "," + strings.Repeat("passw0rd", 5), // the second of two
+	} {
+		t.Run(key, func(t *testing.T) {
+			_, err := parseSessionKeys(key)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), "too weak")
+			assert.Contains(t, err.Error(), "openssl rand -hex 32")
+			assert.NotContains(t, err.Error(), key[len(key)-8:], "the error never quotes the key")
+		})
+	}
+}
+
+// TestParseSessionKeysAcceptsRandomKeys: keys made as the README says (`openssl rand -hex 32`,
+// `openssl rand -base64 32`), 1000 of each, are never refused; nor are 32 hex digits taken as
+// text (`openssl rand -hex 16`), from a seeded generator so the test is deterministic.
+func TestParseSessionKeysAcceptsRandomKeys(t *testing.T) {
+	accept := func(key string) {
+		t.Helper()
+		_, err := parseSessionKeys(key)
+		require.NoError(t, err, "key %q", key)
+	}
+	for range 1000 {
+		b := make([]byte, 32)
+		_, _ = rand.Read(b)
+		accept(hex.EncodeToString(b))
+		accept(strings.ToUpper(hex.EncodeToString(b)))
+		accept(base64.StdEncoding.EncodeToString(b))
+		accept(base64.RawURLEncoding.EncodeToString(b))
+		accept(base64.StdEncoding.EncodeToString(append(b, b[:16]...))) // 48 bytes
+	}
+	seeded := mrand.NewChaCha8([32]byte{'g', 'o', '-', 'a', 'i', 'r', 'w', 'a', 'y', 's'})
+	for range 10000 {
+		b := make([]byte, 16)
+		_, _ = seeded.Read(b)
+		accept(hex.EncodeToString(b))
+	}
 }
 
 func FuzzParseSessionKeys(f *testing.F) {

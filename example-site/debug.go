@@ -20,9 +20,12 @@ import (
 // maxDebugRows is how many of the sandbox's records of each kind the debug page lists.
 const maxDebugRows = 50
 
-// debug is /_personalize: this visitor's browser ID, the request's UTM parameters and the
-// visit's campaign, the flow calls of this page and of the site, and what the sandbox
-// recorded. ?run=<friendly ID> runs one of the site's flows for the visitor on this page.
+// debug is /_personalize/flows: this visitor's browser ID, the request's UTM parameters and
+// the visit's campaign, the flow calls of this page, and what the sandbox recorded for this
+// visitor. (Their latest calls and events, and each flow's isolation, are the library's
+// debug handler, at /_personalize.) ?run=<friendly ID> runs one of the site's flows for the
+// visitor on this page. Nothing on it belongs to another visitor: flow errors can quote a
+// browser ID, which replayed as a cookie would give that visitor's personalization.
 func (s *site) debug(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	w.Header().Set("Cache-Control", "no-store")
@@ -40,12 +43,9 @@ func (s *site) debug(w http.ResponseWriter, r *http.Request) {
 	for _, c := range personalize.Calls(ctx) {
 		v.PageCalls = append(v.PageCalls, callRow(c))
 	}
-	for _, c := range s.recent.list() {
-		v.RecentCalls = append(v.RecentCalls, callRow(c))
-	}
+	v.BrowserID = middleware.BrowserID(ctx)
 	st := s.client.EventStats()
 	v.EventStats = views.EventStats{Sent: st.Sent, Failed: st.Failed, Dropped: st.Dropped, Queued: st.Queued + st.InFlight}
-	v.BrowserID = middleware.BrowserID(ctx)
 	v.Blocked = middleware.Blocked(ctx).String()
 	v.RequestUTM = sortedKVs(middleware.UTM(ctx))
 	campaign := middleware.VisitCampaign(ctx)
@@ -105,13 +105,21 @@ func callRow(c personalize.CallInfo) views.CallRow {
 	return row
 }
 
-// sandboxRecords adds what the sandbox recorded, newest first, marking this visitor's rows.
+// sandboxRecords adds what the sandbox recorded for this visitor, newest first. Other
+// visitors' records are left out (only their number of browsers is shown): the sandbox may
+// run on a shared development host.
 func (s *site) sandboxRecords(v *views.DebugView) {
 	you := v.BrowserID
 	v.Browsers = len(s.sandbox.Browsers())
+	if you == "" {
+		return
+	}
 	calls := s.sandbox.Calls()
 	for i := len(calls) - 1; i >= 0 && len(v.SandboxCalls) < maxDebugRows; i-- {
 		c := calls[i]
+		if c.Request.BrowserID != you {
+			continue
+		}
 		row := views.SandboxCallRow{
 			Time:       clock(c.Time),
 			FriendlyID: c.FriendlyID,
@@ -119,7 +127,7 @@ func (s *site) sandboxRecords(v *views.DebugView) {
 			Campaign:   c.Request.UTM("campaign"),
 			Fault:      c.Fault,
 			Response:   excerpt(c.Response, 90),
-			Yours:      you != "" && c.Request.BrowserID == you,
+			Yours:      true,
 		}
 		if c.Status != 0 {
 			row.Status = strconv.Itoa(c.Status)
@@ -134,25 +142,31 @@ func (s *site) sandboxRecords(v *views.DebugView) {
 	events := s.sandbox.Events()
 	for i := len(events) - 1; i >= 0 && len(v.Events) < maxDebugRows; i-- {
 		e := events[i]
+		if e.BrowserID != you {
+			continue
+		}
 		page, _ := e.Body["page"].(string)
 		v.Events = append(v.Events, views.EventRow{
 			Time: clock(e.Time), Type: e.Type, Page: page, Visitor: short(e.BrowserID),
-			Detail: eventDetail(e), Yours: you != "" && e.BrowserID == you,
+			Detail: eventDetail(e), Yours: true,
 		})
 	}
 	clicks := s.sandbox.Clicks()
 	for i := len(clicks) - 1; i >= 0 && len(v.Clicks) < maxDebugRows; i-- {
 		c := clicks[i]
+		if c.BrowserID != you {
+			continue
+		}
 		v.Clicks = append(v.Clicks, views.ClickRow{
 			Time: clock(c.Time), FriendlyID: c.FriendlyID, Offer: c.OfferName, Destination: c.Destination,
-			Visitor: short(c.BrowserID), Yours: you != "" && c.BrowserID == you,
+			Visitor: short(c.BrowserID), Yours: true,
 		})
 	}
 }
 
 // eventDetail summarises an event's data for the debug page: its ext attributes and an
-// identity's providers. Identifier values, email addresses and names are left out: the page
-// lists every visitor's events.
+// identity's providers. Identifier values, email addresses and names are left out, though
+// the page lists only the visitor's own events: the page may be shown on a shared screen.
 func eventDetail(e sandbox.EventRecord) string {
 	var parts []string
 	if ext, ok := e.Body["ext"].(map[string]any); ok {

@@ -39,17 +39,12 @@ func chromiumPath(t *testing.T) string {
 	return ""
 }
 
-// TestBrowser drives the site on the sandbox in headless Chromium, one browser for every
-// scenario, each scenario a fresh visitor (its own browser context: no shared cookies).
-func TestBrowser(t *testing.T) {
-	t.Parallel() // a browser or a child process: mostly waiting, beside the other tests
-	if testing.Short() {
-		t.Skip("runs a browser; skipped with -short")
-	}
-	execPath := chromiumPath(t)
-	suiteStart := time.Now()
-
-	opts := []chromedp.ExecAllocatorOption{
+// chromiumOptions are the flags every browser test starts Chromium with: headless, quiet (no
+// background traffic), a profile of its own, and a visitor's User-Agent. Headless Chromium
+// names itself HeadlessChrome, which the middleware treats as a crawler; these tests are about
+// visitors.
+func chromiumOptions(t *testing.T, execPath string, more ...chromedp.ExecAllocatorOption) []chromedp.ExecAllocatorOption {
+	return append([]chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(execPath),
 		chromedp.Headless,
 		chromedp.NoSandbox,
@@ -63,12 +58,22 @@ func TestBrowser(t *testing.T) {
 		chromedp.Flag("disable-default-apps", true),
 		chromedp.Flag("disable-extensions", true),
 		chromedp.UserDataDir(t.TempDir()),
-		// Headless Chromium names itself HeadlessChrome, which the middleware treats as a
-		// crawler; these tests are about visitors.
 		chromedp.UserAgent(browserUA),
 		chromedp.WindowSize(1280, 900),
+	}, more...)
+}
+
+// TestBrowser drives the site on the sandbox in headless Chromium, one browser for every
+// scenario, each scenario a fresh visitor (its own browser context: no shared cookies).
+func TestBrowser(t *testing.T) {
+	t.Parallel() // a browser or a child process: mostly waiting, beside the other tests
+	if testing.Short() {
+		t.Skip("runs a browser; skipped with -short")
 	}
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	execPath := chromiumPath(t)
+	suiteStart := time.Now()
+
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), chromiumOptions(t, execPath)...)
 	defer cancelAlloc()
 	browserCtx, cancelBrowser := chromedp.NewContext(allocCtx)
 	defer cancelBrowser()
@@ -225,7 +230,7 @@ func TestBrowser(t *testing.T) {
 		require.NoError(t, err)
 		assert.Len(t, cards, 3, "the default destinations")
 
-		do(t, ctx, chromedp.Navigate(ts.URL+"/_personalize?run=home_page_banner"))
+		do(t, ctx, chromedp.Navigate(ts.URL+"/_personalize/flows?run=home_page_banner"))
 		assert.Equal(t, "timeout", attribute(t, ctx, `[data-testid="ran"]`, "data-outcome"), "the debug page says why")
 	})
 

@@ -250,7 +250,7 @@ func TestPageViews(t *testing.T) {
 	require.Contains(t, views, "/booking")
 	assert.NotContains(t, views["/booking"], "utm_campaign")
 
-	doc := v.page("/_personalize")
+	doc := v.page("/_personalize/flows")
 	rows := doc.Find(`[data-testid="sandbox-event"]`)
 	require.GreaterOrEqual(t, rows.Length(), 2)
 	var pages []string
@@ -295,7 +295,7 @@ func TestTenantEvents(t *testing.T) {
 		assert.Equal(t, bid, e.BrowserID)
 		assert.Equal(t, "tenant-client-key", e.Body["client_key"])
 		assert.Equal(t, "goairways/nl", e.Body["pos"])
-		assert.Equal(t, "nl", e.Body["language"])
+		assert.Equal(t, "NL", e.Body["language"])
 	}
 	assert.Equal(t, map[string]int{"VIEW": 2, "IDENTITY": 1}, types, "two home pages and the sign-in")
 }

@@ -74,6 +74,13 @@ func startSiteLogging(t testing.TB, env map[string]string, logger *slog.Logger) 
 	t.Helper()
 	cfg, err := loadConfig(envOf(env))
 	require.NoError(t, err)
+	return serveSite(t, cfg, logger)
+}
+
+// serveSite is startSiteLogging for a configuration already loaded, which the test may have
+// changed (the fields no variable sets, such as the console exporter's writer).
+func serveSite(t testing.TB, cfg Config, logger *slog.Logger) *testSite {
+	t.Helper()
 	srv := httptest.NewUnstartedServer(nil)
 	cfg = cfg.listening(srv.Listener.Addr())
 	h, cleanup, err := newServer(cfg, logger)
@@ -103,6 +110,8 @@ type visitor struct {
 	t  testing.TB
 	ts *testSite
 	hc *http.Client
+	// header is sent on every request (e.g. the debug token).
+	header http.Header
 }
 
 func (ts *testSite) newVisitor(t testing.TB) *visitor {
@@ -121,6 +130,9 @@ func (v *visitor) get(path string, header ...string) (*http.Response, []byte) {
 	req, err := http.NewRequest(http.MethodGet, v.ts.URL+path, nil)
 	require.NoError(v.t, err)
 	req.Header.Set("User-Agent", browserUA)
+	for k, vs := range v.header {
+		req.Header[k] = vs
+	}
 	for i := 0; i+1 < len(header); i += 2 {
 		req.Header.Set(header[i], header[i+1])
 	}

@@ -46,6 +46,11 @@ func memberByID(id string) (member, bool) {
 // members signs members in and out with a small signed cookie.
 type members struct {
 	codecs []securecookie.Codec
+	// secure says whether the cookie on the response to a request is Secure: the
+	// middleware's rule for its own cookies (COOKIE_SECURE, TRUSTED_PROXIES), so the member
+	// cookie is Secure behind a TLS-terminating proxy exactly when the session's is. Nil:
+	// on TLS requests.
+	secure func(*http.Request) bool
 }
 
 // newMembers uses the site's session key pairs (authentication, encryption), the first pair
@@ -108,6 +113,13 @@ func (ms *members) cookie(r *http.Request, value string, maxAge int) *http.Cooki
 		MaxAge:   maxAge,
 		HttpOnly: true,
 		SameSite: http.SameSiteLaxMode,
-		Secure:   r.TLS != nil,
+		Secure:   ms.secureOn(r),
 	}
+}
+
+func (ms *members) secureOn(r *http.Request) bool {
+	if ms.secure == nil {
+		return r.TLS != nil
+	}
+	return ms.secure(r)
 }

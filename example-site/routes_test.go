@@ -27,6 +27,7 @@ func TestHome(t *testing.T) {
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	assert.Equal(t, "text/html; charset=utf-8", resp.Header.Get("Content-Type"))
 	assert.Equal(t, "private, no-store", resp.Header.Get("Cache-Control"), "personalized pages are not cached by shared caches")
+	assert.Regexp(t, `^personalize;dur=\d+\.\d;desc="3 flows"$`, resp.Header.Get("Server-Timing"), "sandbox mode shows the cost in devtools")
 	doc, err := goquery.NewDocumentFromReader(bytes.NewReader(body))
 	require.NoError(t, err)
 
@@ -231,7 +232,7 @@ func TestDebugPage(t *testing.T) {
 	ts := startSite(t, nil)
 	v := ts.newVisitor(t)
 
-	fresh := v.page("/_personalize")
+	fresh := v.page("/_personalize/flows")
 	assert.Contains(t, text(fresh.Find(`[data-testid="browser-id"]`)), "none yet")
 	assert.Empty(t, v.cookie(bidCookie), "looking at the debug page creates nobody")
 
@@ -243,18 +244,21 @@ func TestDebugPage(t *testing.T) {
 	resp, _ := v.get(href)
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 
-	doc := v.page("/_personalize?utm_medium=email")
+	doc := v.page("/_personalize/flows?utm_medium=email")
 	assert.Equal(t, bid, text(doc.Find(`[data-testid="browser-id"]`)))
 	assert.Equal(t, "medium = email", text(doc.Find(`[data-testid="request-utm"]`)))
 	assert.Equal(t, "medium = email", text(doc.Find(`[data-testid="visit-utm"]`)), "this request's UTM replace the visit's")
 	assert.Equal(t, ts.site.cfg.BaseURL, text(doc.Find(`[data-testid="api-base"]`)))
 
-	recent := doc.Find(`[data-testid="recent-call"]`)
-	assert.Equal(t, 5, recent.Length(), "home's three calls, booking's, and booking's again after the click")
-	recent.Each(func(_ int, row *goquery.Selection) {
-		assert.Equal(t, "decision", attr(row, "data-outcome"))
-		assert.NotEmpty(t, text(row.Find("td").Eq(3)), "duration")
-	})
+	assert.Equal(t, "/_personalize", attr(doc.Find(`[data-testid="history"]`), "href"))
+	h := v.history()
+	assert.Len(t, h.Calls, 5, "home's three calls, booking's, and booking's again after the click")
+	for _, c := range h.Calls {
+		assert.Equal(t, "decision", c.Outcome)
+		assert.Positive(t, c.Duration)
+		assert.Equal(t, "closed", c.Isolation)
+	}
+	assert.Equal(t, map[string]string{"medium": "email"}, h.Campaign.UTM)
 	sandboxCalls := doc.Find(`[data-testid="sandbox-call"]`)
 	assert.Equal(t, 5, sandboxCalls.Length())
 	assert.Equal(t, 5, sandboxCalls.Find(".you").Length(), "all are this visitor's")
@@ -264,7 +268,7 @@ func TestDebugPage(t *testing.T) {
 	assert.Equal(t, 0, doc.Find(`[data-testid="page-call"]`).Length(), "the page itself called nothing")
 
 	t.Run("running a flow from the page", func(t *testing.T) {
-		doc := v.page("/_personalize?run=newsletter_offer")
+		doc := v.page("/_personalize/flows?run=newsletter_offer")
 		ran := doc.Find(`[data-testid="ran"]`)
 		assert.Equal(t, "newsletter_offer", attr(ran, "data-friendly-id"))
 		assert.Equal(t, "decision", attr(ran, "data-outcome"))
@@ -275,7 +279,7 @@ func TestDebugPage(t *testing.T) {
 	})
 	t.Run("unknown flows are not run", func(t *testing.T) {
 		before := ts.sandbox(t).CallCount("")
-		doc := v.page("/_personalize?run=something_else")
+		doc := v.page("/_personalize/flows?run=something_else")
 		assert.Equal(t, 0, doc.Find(`[data-testid="ran"]`).Length())
 		assert.Equal(t, before, ts.sandbox(t).CallCount(""))
 	})
@@ -403,7 +407,8 @@ func TestEventsOff(t *testing.T) {
 	doc := v.page("/")
 	assert.Equal(t, "decision", slotState(doc, "home_page_banner"), "flows still run")
 	v.page("/booking?added=seat")
-	doc = v.page("/_personalize")
+	doc = v.page("/_personalize/flows")
 	assert.NotEmpty(t, doc.Find("h1").Text(), "the debug page renders without a sender")
+	assert.Len(t, v.history().Calls, 4, "and the library's record too: home's three calls and booking's")
 	assert.Empty(t, ts.sandbox(t).Events(), "no VIEW, no ADD_TO_TRIP")
 }

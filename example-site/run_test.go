@@ -90,7 +90,7 @@ func TestServeLetsRequestsFinish(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	served := make(chan error, 1)
 	go func() {
-		served <- serve(ctx, ln, h, func() {}, func() {}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+		served <- serve(ctx, ln, h, defaultMaxConnections, func() {}, func() {}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	}()
 
 	tr := &http.Transport{}

@@ -25,8 +25,12 @@ const (
 	readHeaderTimeout = 5 * time.Second
 	readTimeout       = 15 * time.Second
 	writeTimeout      = 30 * time.Second
-	idleTimeout       = 120 * time.Second
-	maxHeaderBytes    = 64 << 10
+	// idleTimeout closes a keep-alive connection after this long without a request. Each
+	// holds a file descriptor and a slot of MAX_CONNECTIONS; a visitor who reads a page for
+	// longer opens a new connection (browsers keep theirs for minutes, and 120 s once let
+	// 20,000 idle ones exhaust a site's descriptors).
+	idleTimeout    = 30 * time.Second
+	maxHeaderBytes = 64 << 10
 	// shutdownTimeout is how long requests in flight get to finish on SIGINT or SIGTERM.
 	shutdownTimeout = 10 * time.Second
 	// eventsCloseTimeout is how long the events still queued at shutdown get to be delivered,
@@ -43,8 +47,8 @@ type site struct {
 	members *members            // the signed-in demo user's cookie
 	mw      *middleware.Middleware
 	sandbox *sandbox.Sandbox // nil in tenant mode
-	recent  *recentCalls
 	static  *staticFiles
+	tel     *telemetry // the client's spans and metrics (/metrics), the requests' spans
 	router  http.Handler
 	pages   pagePool // buffers pages are rendered into
 
@@ -55,14 +59,15 @@ type site struct {
 // the site's own address (the listener's), since the client calls the sandbox mounted in this
 // very server. cleanup releases requests held in the sandbox and closes the client
 // (delivering the events still queued, within eventsCloseTimeout, logging what was not, and
-// closing its idle connections); call it once the server has shut down (serve does). Calling
-// it more than once is safe. To end requests a sandbox fault holds before Shutdown, call the
+// closing its idle connections), then flushes the spans still buffered and shuts the
+// telemetry down (within telemetryCloseTimeout); call it once the server has shut down (serve
+// does). Calling it more than once is safe. To end requests a sandbox fault holds before Shutdown, call the
 // site's releaseHeld.
 func newServer(cfg Config, logger *slog.Logger) (http.Handler, func(), error) {
 	if cfg.BaseURL == "" {
 		return nil, nil, errors.New("example-site: no API base URL (in sandbox mode, the site's own address)")
 	}
-	s := &site{cfg: cfg, logger: logger, recent: &recentCalls{}}
+	s := &site{cfg: cfg, logger: logger}
 	var err error
 	if s.static, err = newStaticFiles(); err != nil {
 		return nil, nil, fmt.Errorf("example-site: reading the embedded assets: %w", err)
@@ -72,14 +77,28 @@ func newServer(cfg Config, logger *slog.Logger) (http.Handler, func(), error) {
 			return nil, nil, err
 		}
 	}
+	if s.tel, err = newTelemetry(cfg); err != nil {
+		return nil, nil, err
+	}
 	opts := append(cfg.clientOptions(cfg.BaseURL),
 		personalize.WithLogger(logger),
-		personalize.WithHook(s.recent.add),
+		s.tel.hooks(),
 	)
 	if s.client, err = personalize.New(cfg.ClientKey, opts...); err != nil {
+		s.closeTelemetry()
 		return nil, nil, fmt.Errorf("example-site: %w", err)
 	}
-	mwOpts := middleware.Options{Logger: logger, SessionKeys: cfg.SessionKeys, SendViewEvents: cfg.Events}
+	if err = s.tel.register(s.client); err != nil {
+		s.shutdown()
+		return nil, nil, err
+	}
+	mwOpts := middleware.Options{
+		Logger: logger, SessionKeys: cfg.SessionKeys, SendViewEvents: cfg.Events,
+		TrustedProxies: cfg.TrustedProxies, Secure: cfg.CookieSecure,
+		// Server-Timing tells every visitor what personalization cost: on a developer's
+		// machine only, where the browser's developer tools then show it per page.
+		ServerTiming: cfg.Mode == ModeSandbox,
+	}
 	if len(mwOpts.SessionKeys) == 0 {
 		// Sandbox mode without SESSION_KEYS: fresh keys per run, as fresh as the sandbox's
 		// own memory, so say nothing about it.
@@ -91,9 +110,10 @@ func newServer(cfg Config, logger *slog.Logger) (http.Handler, func(), error) {
 	// Events (POST {base}/v1.2/events: the sandbox's, or the tenant's) leave from the client's
 	// queue, never on the request path; the client is closed after the server's Shutdown.
 	if s.mw, err = middleware.New(s.client, mwOpts); err != nil {
-		s.closeClient()
+		s.shutdown()
 		return nil, nil, fmt.Errorf("example-site: %w", err)
 	}
+	s.members.secure = s.mw.SecureCookies
 	s.router = s.routes()
 	return s, s.close, nil
 }
@@ -125,10 +145,18 @@ func (s *site) releaseHeld() {
 	}
 }
 
-// close releases held sandbox requests and closes the client. Safe to call more than once.
+// close releases held sandbox requests, closes the client and then the telemetry. Safe to
+// call more than once.
 func (s *site) close() {
 	s.releaseHeld()
-	s.closeOnce.Do(s.closeClient)
+	s.closeOnce.Do(s.shutdown)
+}
+
+// shutdown closes the client, then the telemetry: the events the client delivers on closing
+// have spans too.
+func (s *site) shutdown() {
+	s.closeClient()
+	s.closeTelemetry()
 }
 
 // closeClient closes the client: it delivers the events still queued within
@@ -199,19 +227,29 @@ func listenAndServe(ctx context.Context, cfg Config, logger *slog.Logger) error 
 	}
 	defer cleanup()
 	release := h.(*site).releaseHeld
+	maxConns := cfg.MaxConnections
+	if maxConns == 0 {
+		maxConns = maxConnectionsDefault()
+	} else if limit, ok := openFileLimit(); ok && uint64(maxConns) >= limit {
+		logger.Warn("MAX_CONNECTIONS is not below the open-file limit: the site may run out of file descriptors before it reaches its cap (raise `ulimit -n`)",
+			slog.Int("max_connections", maxConns), slog.Uint64("open_file_limit", limit))
+	}
 	logger.Info("go airways is ready",
 		slog.String("mode", string(cfg.Mode)),
 		slog.String("api", cfg.BaseURL),
 		slog.String("addr", ln.Addr().String()),
-		slog.String("url", visitURL(cfg.Addr, ln.Addr())))
-	return serve(ctx, ln, h, release, cleanup, logger)
+		slog.String("url", visitURL(cfg.Addr, ln.Addr())),
+		slog.Int("max_connections", maxConns))
+	return serve(ctx, ln, h, maxConns, release, cleanup, logger)
 }
 
 // serve serves h on ln until ctx ends, then stops accepting, lets requests in flight finish
-// (within shutdownTimeout) and returns nil; it returns an error when serving fails. release
-// runs before the server shuts down (to end requests that would never finish), cleanup after
-// (to close what the requests used, such as the events sender).
-func serve(ctx context.Context, ln net.Listener, h http.Handler, release, cleanup func(), logger *slog.Logger) error {
+// (within shutdownTimeout) and returns nil; it returns an error when serving fails. It holds
+// at most maxConns connections open (connLimiter). release runs before the server shuts down
+// (to end requests that would never finish), cleanup after (to close what the requests used,
+// such as the events sender).
+func serve(ctx context.Context, ln net.Listener, h http.Handler, maxConns int, release, cleanup func(), logger *slog.Logger) error {
+	ln, limiter := limitConnections(ln, maxConns, logger)
 	srv := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: readHeaderTimeout,
@@ -219,6 +257,7 @@ func serve(ctx context.Context, ln net.Listener, h http.Handler, release, cleanu
 		WriteTimeout:      writeTimeout,
 		IdleTimeout:       idleTimeout,
 		MaxHeaderBytes:    maxHeaderBytes,
+		ConnState:         limiter.connState,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 	errc := make(chan error, 1)

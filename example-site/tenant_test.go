@@ -65,7 +65,7 @@ func TestTenantMode(t *testing.T) {
 		assert.Equal(t, "tenant-client-key", body["clientKey"], "the configured client key")
 		assert.Equal(t, "goairways/nl", body["pointOfSale"], "the configured point of sale")
 		assert.Equal(t, "WEB", body["channel"])
-		assert.Equal(t, "nl", body["language"])
+		assert.Equal(t, "NL", body["language"], "upper case, as the SDKs send it")
 		assert.Equal(t, "EUR", body["currencyCode"])
 		assert.Equal(t, bid, body["browserId"])
 		assert.Equal(t, map[string]any{"campaign": "summer_sale"}, body["params"].(map[string]any)["utm"])
@@ -74,10 +74,33 @@ func TestTenantMode(t *testing.T) {
 	resp, _ := v.get("/v2/callFlows")
 	assert.Equal(t, http.StatusNotFound, resp.StatusCode, "the site mounts no sandbox in tenant mode")
 
-	debug := v.page("/_personalize")
+	for _, path := range []string{"/_personalize", "/_personalize/flows"} {
+		resp, _ = v.get(path)
+		assert.Equal(t, http.StatusNotFound, resp.StatusCode, "no debug page in tenant mode unless PERSONALIZE_DEBUG_TOKEN is set: %s", path)
+	}
+	resp, _ = v.get("/_personalize/metrics")
+	assert.Equal(t, http.StatusNotFound, resp.StatusCode, "no metrics either")
+
+	resp, _ = v.get("/")
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.Empty(t, resp.Header.Get("Server-Timing"), "a real site does not tell visitors what personalization cost")
+}
+
+func TestTenantDebugPage(t *testing.T) {
+	tenant := startTenant(t)
+	env := tenantSiteEnv(tenant.URL)
+	env["PERSONALIZE_DEBUG_TOKEN"] = testDebugToken
+	ts := startSite(t, env)
+	v := ts.newVisitor(t)
+	v.page("/?utm_campaign=summer_sale")
+	resp, _ := v.get("/_personalize")
+	assert.Equal(t, http.StatusUnauthorized, resp.StatusCode, "the debug page needs the token")
+
+	v.header = http.Header{"Authorization": {"Bearer " + testDebugToken}}
+	debug := v.page("/_personalize/flows")
 	assert.Contains(t, text(debug.Find(`[data-testid="sandbox-unavailable"]`)), "Not available in tenant mode")
 	assert.Equal(t, 0, debug.Find(`[data-testid="sandbox-call"]`).Length())
-	assert.Equal(t, 3, debug.Find(`[data-testid="recent-call"]`).Length(), "the client's own record of its calls works in both modes")
+	assert.Len(t, v.history().Calls, 3, "the library's record of the visitor's calls works in both modes")
 }
 
 func TestTenantSessionKeysAreShared(t *testing.T) {
@@ -94,7 +117,7 @@ func TestTenantSessionKeysAreShared(t *testing.T) {
 	assert.Equal(t, "summer", attr(doc.Find(`[data-testid="hero"]`), "data-hero-theme"))
 
 	other := tenantSiteEnv(tenant.URL)
-	other["SESSION_KEYS"] = strings.Repeat("0123456789abcdef", 4) + "ff"
+	other["SESSION_KEYS"] = "12ed4b34ce10c816c90022b2f2c18c0e97b2e740251bedfe91283c915b41f549"
 	c := startSite(t, other)
 	v.ts = c
 	doc = v.page("/")

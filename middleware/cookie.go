@@ -104,6 +104,12 @@ func (m *Middleware) readBrowserID(h http.Header) string {
 	return ""
 }
 
+// SecureCookies reports whether the middleware marks the cookies it sets on the response to
+// r Secure, by Options.Secure and, with SecureAuto, by r.TLS and the X-Forwarded-Proto value
+// the outermost of the TrustedProxies wrote. A site's own cookies that call it follow the same
+// rule as the browser ID and session cookies, behind a TLS-terminating proxy too.
+func (m *Middleware) SecureCookies(r *http.Request) bool { return m.secure(r) }
+
 // secure reports whether cookies set on the response to r are marked Secure.
 func (m *Middleware) secure(r *http.Request) bool {
 	switch m.cfg.secure {
@@ -134,10 +140,25 @@ func forwardedProto(h http.Header, proxies int) string {
 	return values[max(len(values)-proxies, 0)]
 }
 
+// browserSameSite is the browser ID cookie's SameSite on a response: the configured mode, or
+// by default None on a Secure response (as Engage and the Cloud SDK set the cookie; the
+// server cannot see a cookie's attributes, so it sets theirs) and Lax otherwise.
+func (m *Middleware) browserSameSite(secure bool) http.SameSite {
+	switch {
+	case m.cfg.sameSite != 0:
+		return m.cfg.sameSite
+	case secure:
+		return http.SameSiteNoneMode
+	default:
+		return http.SameSiteLaxMode
+	}
+}
+
 // setBrowserCookie sets (or renews) the browser ID cookie and deletes the legacy cookies the
 // request carried, so the visitor ends up with one cookie under the configured name.
 func (m *Middleware) setBrowserCookie(h http.Header, r *http.Request, id string) {
 	secure := m.secure(r)
+	sameSite := m.browserSameSite(secure)
 	c := http.Cookie{
 		Name:     m.cfg.cookieName,
 		Value:    id,
@@ -146,14 +167,14 @@ func (m *Middleware) setBrowserCookie(h http.Header, r *http.Request, id string)
 		MaxAge:   m.cfg.maxAge,
 		Secure:   secure,
 		HttpOnly: m.cfg.httpOnly,
-		SameSite: m.cfg.sameSite,
+		SameSite: sameSite,
 	}
 	h.Add("Set-Cookie", c.String())
 	for _, name := range m.cfg.legacy {
 		if !hasCookie(r.Header, name) {
 			continue
 		}
-		old := http.Cookie{Name: name, Path: "/", Domain: m.cfg.domain, MaxAge: -1, Secure: secure, SameSite: m.cfg.sameSite}
+		old := http.Cookie{Name: name, Path: "/", Domain: m.cfg.domain, MaxAge: -1, Secure: secure, SameSite: sameSite}
 		h.Add("Set-Cookie", old.String())
 	}
 }

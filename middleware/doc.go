@@ -17,7 +17,8 @@
 // flow is called and there is no valid ID, one is created through Sitecore
 // (CreateWithSitecore, the default) or locally (MintLocally), at most once per request, and
 // the cookie is set on the same response: Path=/, Max-Age 730 days renewed whenever a flow
-// runs, SameSite=Lax, Secure on HTTPS requests, HttpOnly and Domain as configured. The new ID is
+// runs, SameSite=None; Secure on HTTPS requests (as the Sitecore browser SDKs set it) and
+// SameSite=Lax on plain HTTP, HttpOnly and Domain as configured. The new ID is
 // visible at once through BrowserID and the page. An ID created for an event
 // (personalize.Track on a page that calls no flow) gets its cookie too: Track does not wait
 // for it, the header writer does. If the response's headers were already sent
@@ -109,6 +110,34 @@
 // is never left public: unless the handler's Cache-Control says private or no-store, its
 // "public" gives way to "private".
 //
+// # Server-Timing and the debug handler
+//
+// With Options.ServerTiming, a response for which a flow ran says how long its flows took,
+// from the first call's start to the last one's end, in a Server-Timing header that browsers'
+// developer tools show:
+//
+//	Server-Timing: personalize;dur=52.3;desc="3 flows"
+//
+// It is off by default: every visitor (and any script on the page) can read it.
+//
+// Middleware.DebugHandler(authorize) is a handler to mount on a path of your own; it shows
+// the visitor who requests it their browser ID, the visit's campaign, their latest flow calls
+// with their outcome and the reason a slot showed its default content, their latest events,
+// and which flows are isolated, as HTML or JSON (?format=json). It refuses every request
+// that authorize does not accept (a nil authorize refuses all), never shows one visitor's
+// record to another (the record is found by the browser ID of the requesting visitor's
+// cookie), and changes nothing. The middleware records nothing until DebugHandler is called;
+// from then on it keeps a bounded record (20 flow calls and 20 events for each of the 1024
+// visitors seen last):
+//
+//	mux.Handle("GET /_personalize/debug", mw.DebugHandler(func(r *http.Request) bool {
+//		return isAdmin(r) // your own check: a signed-in administrator, a token, the internal network
+//	}))
+//
+// For traces and metrics of the same, see package
+// github.com/go-personalize/sdk/personalizeotel; put the tracing middleware (otelhttp) in
+// front of this one, so that the flow calls' spans are children of the request's.
+//
 // # Behind a TLS-terminating proxy
 //
 // With SecureAuto, cookies are Secure when the request came over TLS. Behind a proxy that
@@ -116,7 +145,10 @@
 // in front of the site that append to X-Forwarded-Proto (1 behind a load balancer, 2 behind a
 // CDN and a load balancer), and the value the outermost of them wrote decides; values before
 // it came from the visitor and are ignored. Or set Secure to SecureAlways on a site served
-// only over HTTPS.
+// only over HTTPS. Without either, the site behind such a proxy sets the browser ID cookie
+// SameSite=Lax without Secure, and so downgrades the cookie a browser SDK set as
+// SameSite=None; Secure each time it renews it: the visitor stays one, but the cookie is no
+// longer sent on cross-site requests (an embedded frame, a cross-site POST).
 //
 // # Hostile requests
 //

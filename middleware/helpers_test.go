@@ -242,6 +242,8 @@ type visitor struct {
 	jar    *cookiejar.Jar
 	ua     string
 	header http.Header
+	// lastBody is the body of the last response.
+	lastBody string
 }
 
 func newVisitor(t *testing.T) *visitor {
@@ -268,6 +270,7 @@ func (v *visitor) get(h http.Handler, path string) (*http.Response, pageReport) 
 	v.jar.SetCookies(req.URL, resp.Cookies())
 	body, err := io.ReadAll(resp.Body)
 	require.NoError(v.t, err)
+	v.lastBody = string(body)
 	var rep pageReport
 	if strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
 		require.NoError(v.t, json.Unmarshal(body, &rep), "body: %s", body)

@@ -4,8 +4,10 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/gorilla/sessions"
 
@@ -23,6 +25,9 @@ type Middleware struct {
 	botHint  sync.Once // the first crawler seen is logged, once
 
 	saveFailures atomic.Uint64 // sessions that could not be saved
+
+	debugOnce sync.Once
+	debug     atomic.Pointer[debugRecord] // nil until DebugHandler is called
 }
 
 // New checks the options and makes a Middleware for the client. Invalid options are reported
@@ -81,6 +86,9 @@ func (m *Middleware) Handler(next http.Handler) http.Handler {
 		next.ServeHTTP(&st.w, r.WithContext(ctx))
 		completed = true
 		st.closePage()
+		if rec := m.debug.Load(); rec != nil {
+			rec.page(st, ctx)
+		}
 		if !st.w.wrote {
 			st.w.wrote = true
 			st.beforeHeaders()
@@ -212,6 +220,9 @@ func (st *request) beforeHeaders() {
 	if cookie := len(h["Set-Cookie"]) > 0; personalized || cookie {
 		st.m.cacheHeaders(h, cookie)
 	}
+	if personalized && st.m.cfg.serverTiming {
+		h.Add("Server-Timing", serverTiming(p.FlowTime()))
+	}
 	if st.m.cfg.sendViews {
 		st.sendView(h, id)
 	}
@@ -225,4 +236,19 @@ func (st *request) lateCookie(what string) {
 	}
 	st.m.cfg.logger.LogAttrs(st.Context, slog.LevelWarn, "middleware: response headers already sent, "+what+" not set",
 		slog.String("path", path))
+}
+
+// serverTiming is the Server-Timing metric of a page's flows (Options.ServerTiming).
+func serverTiming(flows int, d time.Duration) string {
+	b := make([]byte, 0, 48)
+	b = append(b, "personalize;dur="...)
+	b = strconv.AppendFloat(b, float64(d.Microseconds())/1000, 'f', 1, 64)
+	b = append(b, `;desc="`...)
+	b = strconv.AppendInt(b, int64(flows), 10)
+	if flows == 1 {
+		b = append(b, ` flow"`...)
+	} else {
+		b = append(b, ` flows"`...)
+	}
+	return string(b)
 }

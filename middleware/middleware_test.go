@@ -443,6 +443,7 @@ func TestSecureAttribute(t *testing.T) {
 		{name: "fewer values than proxies", opts: Options{TrustedProxies: 3}, header: http.Header{"X-Forwarded-Proto": {"https"}}, want: true},
 		{name: "always", opts: Options{Secure: SecureAlways}, want: true},
 		{name: "never on tls", opts: Options{Secure: SecureNever}, tls: true, want: false},
+		{name: "never behind a trusted https proxy", opts: Options{Secure: SecureNever, TrustedProxies: 1}, header: http.Header{"X-Forwarded-Proto": {"https"}}, want: false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -458,6 +459,8 @@ func TestSecureAttribute(t *testing.T) {
 				if tt.tls {
 					req.TLS = &tls.ConnectionState{}
 				}
+				// SecureCookies, for the site's own cookies, says what the middleware does.
+				assert.Equal(t, tt.want, mw.SecureCookies(req), "SecureCookies")
 				rec := httptest.NewRecorder()
 				mw.Handler(testRoutes()).ServeHTTP(rec, req)
 				resp := rec.Result()
@@ -466,6 +469,15 @@ func TestSecureAttribute(t *testing.T) {
 					require.Len(t, cs, 1, name)
 					assert.Equal(t, tt.want, cs[0].Secure, name)
 				}
+				// The browser ID cookie as Engage and the Cloud SDK set it (SameSite=None;
+				// Secure) whenever it can be Secure: renewing theirs never downgrades it.
+				// The session cookie, the server's alone, stays Lax.
+				wantSameSite := http.SameSiteLaxMode
+				if tt.want {
+					wantSameSite = http.SameSiteNoneMode
+				}
+				assert.Equal(t, wantSameSite, setCookies(t, resp, bidName())[0].SameSite, "browser ID cookie")
+				assert.Equal(t, http.SameSiteLaxMode, setCookies(t, resp, DefaultSessionName)[0].SameSite, "session cookie")
 			})
 		})
 	}
@@ -825,11 +837,11 @@ func TestPanickingHandlerClosesThePage(t *testing.T) {
 			mu    sync.Mutex
 			infos []personalize.CallInfo
 		)
-		pc := newClient(t, srv, personalize.WithHook(func(ci personalize.CallInfo) {
+		pc := newClient(t, srv, personalize.WithHooks(personalize.Hooks{FlowCall: func(_ context.Context, ci personalize.CallInfo) {
 			mu.Lock()
 			defer mu.Unlock()
 			infos = append(infos, ci)
-		}))
+		}}))
 		mw, err := New(pc, Options{SessionKeys: testKeys, BrowserIDs: MintLocally})
 		require.NoError(t, err)
 		h := mw.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

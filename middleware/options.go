@@ -59,9 +59,9 @@ const (
 )
 
 // Options configure a Middleware. The zero value works for development: cookie
-// bid_<clientKey>, SameSite=Lax, Secure on TLS requests, browser IDs created by Sitecore,
-// consent assumed, bots and prefetches not personalized, and random session keys (a warning
-// is logged: sessions then neither survive a restart nor work across instances).
+// bid_<clientKey>, SameSite=None; Secure on HTTPS and Lax on plain HTTP, browser IDs created
+// by Sitecore, consent assumed, bots and prefetches not personalized, and random session keys
+// (a warning is logged: sessions then neither survive a restart nor work across instances).
 type Options struct {
 	// CookieName is the browser ID cookie's name. Default: "bid_" + the client key.
 	CookieName string
@@ -73,8 +73,11 @@ type Options struct {
 	// CookieMaxAge is the browser ID cookie's lifetime (whole seconds). Default
 	// DefaultCookieMaxAge.
 	CookieMaxAge time.Duration
-	// SameSite is the cookies' SameSite attribute. Default http.SameSiteLaxMode;
-	// http.SameSiteNoneMode requires Secure: SecureAlways.
+	// SameSite is the cookies' SameSite attribute. By default the browser ID cookie is
+	// SameSite=None; Secure on a Secure response, as the Sitecore browser SDKs set it (a
+	// renewal then never downgrades the cookie the browser SDK shares), and Lax on plain HTTP,
+	// where browsers refuse None without Secure; the session cookie is Lax. A mode set here
+	// applies to both; http.SameSiteNoneMode requires Secure: SecureAlways.
 	SameSite http.SameSite
 	// Secure says when cookies are marked Secure. Default SecureAuto.
 	Secure SecureMode
@@ -133,6 +136,14 @@ type Options struct {
 	// setup; close the client at shutdown (Client.Close) to deliver what is queued.
 	SendViewEvents bool
 
+	// ServerTiming adds a Server-Timing header to responses for which a flow ran:
+	// personalize;dur=<ms>;desc="<n> flows", the time from the page's first flow call's start
+	// to its last one's end (calls run in parallel: the most the page waited for them, not
+	// their sum), in milliseconds with one decimal, as it stands when the headers go out (a
+	// call still running counts until then). Off by default: it tells every visitor how long
+	// personalization took, which browsers' developer tools and scripts can read.
+	ServerTiming bool
+
 	// CacheControl is set on responses for which a flow ran, unless the handler set its own
 	// Cache-Control. Default DefaultCacheControl. Such responses also get Vary: Cookie.
 	CacheControl string
@@ -163,6 +174,7 @@ type config struct {
 	isBot        func(*http.Request) bool
 	cacheControl string
 	sendViews    bool
+	serverTiming bool
 	logger       *slog.Logger
 	generatedKey bool
 }
@@ -189,6 +201,7 @@ func newConfig(clientKey string, o Options, logger *slog.Logger) (config, error)
 		isBot:        o.IsBot,
 		cacheControl: cmp.Or(o.CacheControl, DefaultCacheControl),
 		sendViews:    o.SendViewEvents,
+		serverTiming: o.ServerTiming,
 		logger:       cmp.Or(o.Logger, logger),
 	}
 	if !validName(c.cookieName) {
@@ -215,7 +228,8 @@ func newConfig(clientKey string, o Options, logger *slog.Logger) (config, error)
 	}
 	switch c.sameSite {
 	case 0:
-		c.sameSite = http.SameSiteLaxMode
+		// The browser ID cookie's is chosen per response (browserSameSite); the session
+		// cookie, which only the server reads, stays Lax.
 	case http.SameSiteDefaultMode, http.SameSiteLaxMode, http.SameSiteStrictMode:
 	case http.SameSiteNoneMode:
 		if c.secure != SecureAlways {

@@ -174,7 +174,7 @@ func TestDefaults(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "bid_key123", mw.cfg.cookieName)
 	assert.Equal(t, 63072000, mw.cfg.maxAge)
-	assert.Equal(t, http.SameSiteLaxMode, mw.cfg.sameSite)
+	assert.Zero(t, mw.cfg.sameSite, "chosen per response: None when Secure, else Lax (TestSecureAttribute)")
 	assert.Equal(t, 1800, mw.cfg.visitTimeout)
 	assert.Equal(t, DefaultSessionName, mw.cfg.sessionName)
 	assert.Equal(t, DefaultCacheControl, mw.cfg.cacheControl)

@@ -1,6 +1,7 @@
 package middleware
 
 import (
+	"cmp"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -111,7 +112,7 @@ func (st *request) saveSession(w http.ResponseWriter) {
 		MaxAge:   m.cfg.visitTimeout,
 		Secure:   m.secure(st.r),
 		HttpOnly: true,
-		SameSite: m.cfg.sameSite,
+		SameSite: cmp.Or(m.cfg.sameSite, http.SameSiteLaxMode),
 	}
 	if err := st.sess.Save(st.sessReq, w); err != nil {
 		// The 1st, 2nd, 4th... failure: a broken store shows without a line per request.

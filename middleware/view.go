@@ -29,7 +29,14 @@ func (st *request) sendView(h http.Header, id string) {
 	}
 	// Queueing never blocks. A full queue or a closed client is counted and logged by the
 	// client's event queue itself.
-	err := st.m.client.QueueView(id, r.URL.Path, r.Referer(), st.reqUTM)
+	// Both SDKs send a referrer only when it is another site's, and only on the visit's first
+	// page: a same-site Referer, or one on a later page, says nothing about where the visit
+	// came from.
+	ref := ""
+	if st.firstPageOfVisit() {
+		ref = landingReferrer(r)
+	}
+	err := st.m.client.QueueView(st.Context, id, r.URL.Path, ref, st.reqUTM)
 	if err != nil && !errors.Is(err, personalize.ErrQueueFull) && !errors.Is(err, personalize.ErrClosed) {
 		st.m.cfg.logger.LogAttrs(st.Context, slog.LevelDebug, "middleware: VIEW event not queued",
 			slog.String("path", r.URL.Path), slog.Any("error", err))
@@ -47,4 +54,17 @@ func isHTML(contentType string, first []byte) bool {
 	}
 	mt, _, _ := strings.Cut(contentType, ";")
 	return strings.EqualFold(strings.TrimSpace(mt), "text/html")
+}
+
+// firstPageOfVisit reports whether the request starts a visit: its session was new when
+// loaded, or, when no flow loaded it, the request brought no session cookie.
+func (st *request) firstPageOfVisit() bool {
+	st.mu.Lock()
+	loaded, sess := st.sessLoaded, st.sess
+	st.mu.Unlock()
+	if loaded && sess != nil {
+		return sess.IsNew
+	}
+	_, err := st.r.Cookie(st.m.cfg.sessionName)
+	return err != nil
 }

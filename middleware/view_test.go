@@ -157,7 +157,7 @@ func TestViewEventBody(t *testing.T) {
 		require.Len(t, events, 1)
 		assert.Equal(t, "VIEW", events[0].Type)
 		assert.JSONEq(t, `{"type":"VIEW","browser_id":"`+id+`","client_key":"`+sandbox.DefaultClientKey+`",
-		"channel":"WEB","language":"en","currency":"EUR","page":"/html","pos":"`+personalizetest.PointOfSale+`",
+		"channel":"WEB","language":"EN","currency":"EUR","page":"/html","pos":"`+personalizetest.PointOfSale+`",
 		"referrer":"https://search.example/?q=flights","utm_campaign":"summer_sale","utm_source":"news letter"}`,
 			viewBody(t, events[0]))
 		assert.Empty(t, setCookies(t, resp, bidName()), "a view renews no cookie")
@@ -167,6 +167,40 @@ func TestViewEventBody(t *testing.T) {
 
 // TestViewEventsOnlyForPageViews: no VIEW for what is not a personalized page view, and never
 // a browser created for one.
+// TestViewReferrerOnlyFromAnotherSiteOnTheFirstPage: as both SDKs, a VIEW carries the
+// referrer only when it names another host and the page starts the visit.
+func TestViewReferrerOnlyFromAnotherSiteOnTheFirstPage(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := newViewSite(t, Options{})
+		id := s.knownBrowser(t)
+		const external = "https://search.example/?q=flights"
+		resp := s.do(t, http.MethodGet, "/html-flow", id, "Referer", siteURL+"/offers")
+		require.Equal(t, http.StatusOK, resp.StatusCode)
+		session := setCookies(t, resp, DefaultSessionName)
+		require.Len(t, session, 1, "the visit starts")
+		s.do(t, http.MethodGet, "/html", id, "Referer", external) // first page: no session cookie
+		s.do(t, http.MethodGet, "/html-flow", "", "Referer", external,
+			"Cookie", bidName()+"="+id+"; "+DefaultSessionName+"="+session[0].Value) // a later page of the visit
+		s.do(t, http.MethodGet, "/html", "", "Referer", external,
+			"Cookie", bidName()+"="+id+"; "+DefaultSessionName+"="+session[0].Value) // a later page, no flow
+
+		events := s.events(t)
+		require.Len(t, events, 4)
+		// Events leave from several workers: count them by page, not by order.
+		withReferrer := map[string]int{}
+		for _, e := range events {
+			var m map[string]any
+			require.NoError(t, json.Unmarshal(e.Raw, &m))
+			if ref, ok := m["referrer"]; ok {
+				assert.Equal(t, external, ref)
+				withReferrer[m["page"].(string)]++
+			}
+		}
+		assert.Equal(t, map[string]int{"/html": 1}, withReferrer,
+			"another site's referrer on the first page only; a same-site one (/html-flow) never")
+	})
+}
+
 func TestViewEventsOnlyForPageViews(t *testing.T) {
 	tests := []struct {
 		name    string

@@ -2,6 +2,7 @@ package personalize
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -11,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -28,6 +30,7 @@ type Client struct {
 	logger    *slog.Logger
 	isolation *isolation // nil when BreakerSettings.Disabled
 	events    eventQueue
+	hooks     clientHooks
 
 	callFlowsURL string
 	createURL    string
@@ -75,6 +78,9 @@ func New(clientKey string, opts ...Option) (*Client, error) {
 	c.createURL = cfg.baseURL + "/v1.2/browser/create.json?client_key=" + url.QueryEscape(clientKey) + "&message=%7B%7D"
 	c.eventsURL = cfg.baseURL + "/v1.2/events"
 	c.events.init(c, cfg.events)
+	if len(cfg.hooks) > 0 {
+		c.hooks.set.Store(newHookSet(slices.Clip(cfg.hooks)))
+	}
 	return c, nil
 }
 
@@ -128,23 +134,36 @@ func (c *Client) CallFlow(ctx context.Context, req FlowRequest) (*Result, error)
 	if c.zero() {
 		return nil, errZeroClient
 	}
-	res, info := c.call(ctx, &req)
+	res, info := c.call(ctx, &req, false)
 	return res, info.Err
 }
 
-// call runs one flow and reports it to the hook and the logger.
-func (c *Client) call(ctx context.Context, req *FlowRequest) (*Result, CallInfo) {
+// call runs one flow and reports it to the hooks and the logger; paged says the call is a
+// page's, under the page's budget.
+func (c *Client) call(ctx context.Context, req *FlowRequest, paged bool) (*Result, CallInfo) {
 	start := time.Now()
-	res, status, attempts, err := c.callFlow(ctx, req)
+	var budgetLeft time.Duration
+	if d, ok := ctx.Deadline(); ok && paged {
+		budgetLeft = max(d.Sub(start), 0)
+	}
+	correlationID := newCorrelationID()
+	res, status, attempts, iso, err := c.callFlow(ctx, req, correlationID)
 	info := CallInfo{
-		FriendlyID: req.FriendlyID,
-		Outcome:    OutcomeOf(err),
-		Identity:   req.Identity.kind,
-		Start:      start,
-		Duration:   time.Since(start),
-		StatusCode: status,
-		Attempts:   attempts,
-		Err:        err,
+		FriendlyID:    req.FriendlyID,
+		Outcome:       OutcomeOf(err),
+		Identity:      req.Identity.kind,
+		Start:         start,
+		Duration:      time.Since(start),
+		StatusCode:    status,
+		Attempts:      attempts,
+		BudgetLeft:    budgetLeft,
+		Isolation:     iso,
+		Transport:     TransportDirect,
+		CorrelationID: correlationID,
+		Err:           err,
+	}
+	if attempts == 0 {
+		info.CorrelationID, info.Transport = "", "" // nothing was sent
 	}
 	if res != nil {
 		res.Duration = info.Duration
@@ -153,18 +172,18 @@ func (c *Client) call(ctx context.Context, req *FlowRequest) (*Result, CallInfo)
 	return res, info
 }
 
-func (c *Client) callFlow(ctx context.Context, req *FlowRequest) (res *Result, status, attempts int, err error) {
+func (c *Client) callFlow(ctx context.Context, req *FlowRequest, correlationID string) (res *Result, status, attempts int, iso IsolationState, err error) {
 	body, err := c.body(req)
 	if err != nil {
-		return nil, 0, 0, err
+		return nil, 0, 0, IsolationClosed, err
 	}
 	payload, err := json.Marshal(body)
 	if err != nil {
-		return nil, 0, 0, invalidf("params cannot be encoded as JSON: %v", err)
+		return nil, 0, 0, IsolationClosed, invalidf("params cannot be encoded as JSON: %v", err)
 	}
-	err = c.guard(req.FriendlyID, func() error {
+	iso, err = c.guard(req.FriendlyID, func() error {
 		var raw []byte
-		raw, status, attempts, err = c.send(ctx, http.MethodPost, c.callFlowsURL, payload, req.UserAgent)
+		raw, status, attempts, err = c.send(ctx, http.MethodPost, c.callFlowsURL, payload, callHeaders{userAgent: req.UserAgent, correlationID: correlationID})
 		if err != nil {
 			return err
 		}
@@ -176,9 +195,9 @@ func (c *Client) callFlow(ctx context.Context, req *FlowRequest) (res *Result, s
 		return nil
 	})
 	if err != nil {
-		return nil, status, attempts, redact(err, req.Identity)
+		return nil, status, attempts, iso, redact(err, req.Identity)
 	}
-	return res, status, attempts, nil
+	return res, status, attempts, iso, nil
 }
 
 // CreateBrowser asks Sitecore for a new browser ID (GET /v1.2/browser/create.json) and returns
@@ -187,9 +206,15 @@ func (c *Client) CreateBrowser(ctx context.Context) (string, error) {
 	if c.zero() {
 		return "", errZeroClient
 	}
-	var ref string
-	err := c.guard(browserKey, func() error {
-		raw, status, _, err := c.send(ctx, http.MethodGet, c.createURL, nil, "")
+	start := time.Now()
+	var (
+		ref              string
+		status, attempts int
+	)
+	iso, err := c.guard(browserKey, func() error {
+		var raw []byte
+		var err error
+		raw, status, attempts, err = c.send(ctx, http.MethodGet, c.createURL, nil, callHeaders{})
 		if err != nil {
 			return err
 		}
@@ -208,6 +233,14 @@ func (c *Client) CreateBrowser(ctx context.Context) (string, error) {
 		ref = body.Ref
 		return nil
 	})
+	if s := c.hooks.load(); s.browsers > 0 {
+		info := BrowserInfo{Outcome: OutcomeOf(err), Start: start, Duration: time.Since(start), StatusCode: status,
+			Attempts: attempts, Isolation: iso, Err: err}
+		if attempts > 0 {
+			info.Transport = TransportDirect
+		}
+		c.browserHooks(ctx, info)
+	}
 	if err != nil {
 		// Per call, at debug: a failing API shows once, at warn, when its breaker opens.
 		c.logger.LogAttrs(ctx, slog.LevelDebug, "personalize: creating a browser ID failed", slog.Any("error", err))
@@ -216,10 +249,20 @@ func (c *Client) CreateBrowser(ctx context.Context) (string, error) {
 	return ref, nil
 }
 
+// callHeaders are a request's headers that vary per call.
+type callHeaders struct {
+	// userAgent is the visitor's User-Agent, forwarded unchanged (cut to maxForwardedAgent
+	// bytes), as the Cloud SDK forwards it; "" sends the library's own.
+	userAgent string
+	// correlationID, when set, goes out as x-sc-correlation-id (the Cloud SDK's header for
+	// tracing one call across both sides); a retry sends the same one.
+	correlationID string
+}
+
 // send makes the HTTP request, retrying once when the connection failed before the request
 // was sent or the API answered 503, and only while the deadline leaves room for it. It
 // returns the body of a 2xx answer.
-func (c *Client) send(ctx context.Context, method, url string, payload []byte, visitorUA string) (raw []byte, status, attempts int, err error) {
+func (c *Client) send(ctx context.Context, method, url string, payload []byte, hdr callHeaders) (raw []byte, status, attempts int, err error) {
 	// The call's own timeout, unless the context ends sooner anyway (a page's budget): a
 	// context per call would change nothing then but cost a timer.
 	callCtx := ctx
@@ -231,14 +274,14 @@ func (c *Client) send(ctx context.Context, method, url string, payload []byte, v
 	for {
 		attempts++
 		began := time.Now()
-		raw, status, err = c.once(ctx, callCtx, method, url, payload, visitorUA)
+		raw, status, err = c.once(ctx, callCtx, method, url, payload, hdr)
 		if err == nil || attempts > 1 || !retryable(err, status) || !roomFor(callCtx, time.Since(began)) {
 			return raw, status, attempts, err
 		}
 	}
 }
 
-func (c *Client) once(ctx, callCtx context.Context, method, url string, payload []byte, visitorUA string) ([]byte, int, error) {
+func (c *Client) once(ctx, callCtx context.Context, method, url string, payload []byte, hdr callHeaders) ([]byte, int, error) {
 	var body io.Reader
 	if payload != nil {
 		body = bytes.NewReader(payload)
@@ -252,14 +295,16 @@ func (c *Client) once(ctx, callCtx context.Context, method, url string, payload 
 		h["Content-Type"] = jsonHeader
 	}
 	h["Accept"] = jsonHeader
+	// The library names itself in a header of its own, with a bare version as the SDKs do:
+	// anything appended to the visitor's User-Agent would make it read as a bot's.
 	h["X-Library-Version"] = libraryHeader
-	visitorUA = bounded(visitorUA, maxForwardedAgent)
-	if visitorUA != "" {
-		// The visitor's agent first so Sitecore's device detection sees it; the library's
-		// product token after it, as User-Agent lists products.
-		h["User-Agent"] = []string{visitorUA + " " + userAgent}
+	if ua := bounded(hdr.userAgent, maxForwardedAgent); ua != "" {
+		h["User-Agent"] = []string{ua}
 	} else {
 		h["User-Agent"] = libraryUAHeader
+	}
+	if hdr.correlationID != "" {
+		h["X-Sc-Correlation-Id"] = []string{hdr.correlationID}
 	}
 	resp, err := c.hc.Do(req)
 	if err != nil {
@@ -308,7 +353,7 @@ func bounded(s string, n int) string {
 
 var (
 	jsonHeader      = []string{"application/json"}
-	libraryHeader   = []string{"go-personalize/" + Version}
+	libraryHeader   = []string{Version}
 	libraryUAHeader = []string{userAgent}
 )
 
@@ -356,6 +401,9 @@ type errorBody struct {
 	Message          string          `json:"message"`
 	DeveloperMessage string          `json:"developerMessage"`
 	MoreInfoURL      string          `json:"moreInfoUrl"`
+	// The shape of the browser endpoints' errors (show.json, create.json): {error_msg, moreInfo}.
+	ErrorMsg string `json:"error_msg"`
+	MoreInfo string `json:"moreInfo"`
 }
 
 // errorObject returns an *APIError when raw is Sitecore's error object, else nil.
@@ -373,12 +421,12 @@ func newAPIError(status int, raw []byte) *APIError {
 	e := &APIError{StatusCode: status}
 	var b errorBody
 	if len(raw) > 0 && raw[0] == '{' && json.Unmarshal(raw, &b) == nil &&
-		(b.Message != "" || b.DeveloperMessage != "" || len(b.Code) > 0) {
+		(b.Message != "" || b.DeveloperMessage != "" || len(b.Code) > 0 || b.ErrorMsg != "") {
 		e.Status = statusNumber(looseString(b.Status))
 		e.Code = looseString(b.Code)
-		e.Message = b.Message
+		e.Message = cmp.Or(b.Message, b.ErrorMsg)
 		e.DeveloperMessage = b.DeveloperMessage
-		e.MoreInfoURL = b.MoreInfoURL
+		e.MoreInfoURL = cmp.Or(b.MoreInfoURL, b.MoreInfo)
 		return e
 	}
 	e.Excerpt = excerpt(raw)
@@ -482,9 +530,7 @@ func redactCut(excerpt, value string) string {
 }
 
 func (c *Client) report(ctx context.Context, info CallInfo) {
-	if c.cfg.hook != nil {
-		c.cfg.hook(info)
-	}
+	c.flowHooks(ctx, info)
 	// Per call, at debug: a flow that keeps failing shows once, at warn, when it is isolated
 	// (its breaker opens), and again when it recovers.
 	level, msg := slog.LevelDebug, "personalize: flow decision"
@@ -505,6 +551,9 @@ func (c *Client) report(ctx context.Context, info CallInfo) {
 		slog.Duration("duration", info.Duration),
 		slog.Int("status", info.StatusCode),
 		slog.String("identity", info.Identity.String()),
+	}
+	if info.CorrelationID != "" {
+		attrs = append(attrs, slog.String("correlation_id", info.CorrelationID))
 	}
 	if info.Err != nil {
 		attrs = append(attrs, slog.String("error", info.Err.Error()))

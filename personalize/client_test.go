@@ -90,7 +90,7 @@ func TestNewAcceptsValidOptions(t *testing.T) {
 		personalize.WithLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))),
 		personalize.WithUTMShape(personalize.UTMFlat),
 		personalize.WithMaxResponseSize(1000),
-		personalize.WithHook(func(info personalize.CallInfo) { hooked = append(hooked, info) }),
+		personalize.WithHooks(personalize.Hooks{FlowCall: func(_ context.Context, info personalize.CallInfo) { hooked = append(hooked, info) }}),
 		personalize.WithBreaker(personalize.BreakerSettings{Failures: 1, OpenFor: time.Hour}),
 		personalize.WithEvents(personalize.EventOptions{QueueSize: 8, Workers: 1, RetryBackoff: -1}),
 	)
@@ -103,7 +103,7 @@ func TestNewAcceptsValidOptions(t *testing.T) {
 	require.NoError(t, err)
 	r := rec.lastRequest(t)
 	assert.Equal(t, "/proxy/v2/callFlows", r.URL.Path, "the base URL, its path kept and its slash trimmed")
-	assert.JSONEq(t, `{"clientKey":"`+seedClientKey+`","channel":"MOBILE_APP","language":"de","currencyCode":"CHF",
+	assert.JSONEq(t, `{"clientKey":"`+seedClientKey+`","channel":"MOBILE_APP","language":"DE","currencyCode":"CHF",
 		"pointOfSale":"site/ch","browserId":"`+seedBrowserID+`","friendlyId":"home_page_banner",
 		"params":{"utm_campaign":"summer_sale"}}`, string(rec.lastBody(t)), "the settings and the flat UTM shape")
 	assert.Equal(t, int64(1), trips.Load(), "the HTTP client given is used")
@@ -121,7 +121,7 @@ func TestNewAcceptsValidOptions(t *testing.T) {
 	assert.Equal(t, "/proxy/v1.2/events", rec.lastRequest(t).URL.Path)
 	var ev map[string]any
 	require.NoError(t, json.Unmarshal(rec.lastBody(t), &ev))
-	assert.Equal(t, []any{"MOBILE_APP", "de", "CHF", "site/ch"}, []any{ev["channel"], ev["language"], ev["currency"], ev["pos"]})
+	assert.Equal(t, []any{"MOBILE_APP", "DE", "CHF", "site/ch"}, []any{ev["channel"], ev["language"], ev["currency"], ev["pos"]})
 
 	// The page's budget, and the client's timeout, seen through a page of an API that hangs.
 	synctest.Test(t, func(t *testing.T) {
@@ -210,13 +210,13 @@ func TestPerRequestFieldsOverrideClientDefaults(t *testing.T) {
 
 	_, err := c.CallFlow(context.Background(), personalize.FlowRequest{FriendlyID: "f", Identity: personalize.ByBrowserID(seedBrowserID)})
 	require.NoError(t, err)
-	assert.JSONEq(t, `{"clientKey":"`+seedClientKey+`","channel":"MOBILE_WEB","language":"fr","currencyCode":"CHF",
+	assert.JSONEq(t, `{"clientKey":"`+seedClientKey+`","channel":"MOBILE_WEB","language":"FR","currencyCode":"CHF",
 		"pointOfSale":"site/ch","browserId":"`+seedBrowserID+`","friendlyId":"f"}`, string(rec.lastBody(t)))
 
 	_, err = c.CallFlow(context.Background(), personalize.FlowRequest{FriendlyID: "f", Identity: personalize.ByBrowserID(seedBrowserID),
 		Channel: "KIOSK", Language: "de", Currency: "EUR", PointOfSale: "site/de"})
 	require.NoError(t, err)
-	assert.JSONEq(t, `{"clientKey":"`+seedClientKey+`","channel":"KIOSK","language":"de","currencyCode":"EUR",
+	assert.JSONEq(t, `{"clientKey":"`+seedClientKey+`","channel":"KIOSK","language":"DE","currencyCode":"EUR",
 		"pointOfSale":"site/de","browserId":"`+seedBrowserID+`","friendlyId":"f"}`, string(rec.lastBody(t)))
 }
 
@@ -295,9 +295,10 @@ func TestRequestHeaders(t *testing.T) {
 	visitor := "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X)"
 	_, err = c.CallFlow(context.Background(), personalize.FlowRequest{FriendlyID: "f", Identity: personalize.ByBrowserID(seedBrowserID), UserAgent: visitor})
 	require.NoError(t, err)
-	ua := rec.lastRequest(t).Header.Get("User-Agent")
-	assert.True(t, strings.HasPrefix(ua, visitor), "the visitor's agent is forwarded first: %q", ua)
-	assert.Contains(t, ua, "go-personalize/"+personalize.Version)
+	r = rec.lastRequest(t)
+	assert.Equal(t, visitor, r.Header.Get("User-Agent"), "the visitor's agent is forwarded unchanged: anything appended reads as a bot's")
+	assert.Equal(t, personalize.Version, r.Header.Get("X-Library-Version"), "the library names itself in its own header, a bare version as the SDKs send")
+	assert.Regexp(t, `^[0-9a-f]{32}$`, r.Header.Get("X-Sc-Correlation-Id"), "a correlation ID per call, as the Cloud SDK makes them")
 }
 
 func TestAnswersThatAreErrors(t *testing.T) {
@@ -649,7 +650,7 @@ func TestCircuitBreaker(t *testing.T) {
 		var outcomes []personalize.Outcome
 		c := memClient(t, rec.mem,
 			personalize.WithBreaker(personalize.BreakerSettings{Failures: 3, OpenFor: 100 * time.Millisecond}),
-			personalize.WithHook(func(info personalize.CallInfo) { outcomes = append(outcomes, info.Outcome) }))
+			personalize.WithHooks(personalize.Hooks{FlowCall: func(_ context.Context, info personalize.CallInfo) { outcomes = append(outcomes, info.Outcome) }}))
 		call := func() error {
 			_, err := c.CallFlow(context.Background(), flowOf("f"))
 			return err

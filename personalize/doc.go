@@ -1,9 +1,13 @@
 // Package personalize calls Sitecore Personalize flows from Go servers, in the request that
 // renders the page, and sends the events Personalize computes goals from.
 //
-// A Client speaks the flow execution API (POST /v2/callFlows) as documented: it validates a
-// request before sending it (exactly one identity, a friendly ID), fills in the site's channel,
-// language, currency and point of sale, puts the visit's UTM parameters into params.utm, and
+// A Client speaks the flow execution API (POST /v2/callFlows) as documented, and as Sitecore's
+// own SDKs do (docs/wire-parity.md): it validates a request before sending it (exactly one
+// identity, a friendly ID, a point of sale, which flow calls need), fills in the site's
+// channel, language (upper case, as the SDKs send it), currency and point of sale, puts the
+// visit's UTM parameters into params.utm, forwards the visitor's User-Agent unchanged (the
+// library names itself in X-Library-Version), gives each call a correlation ID
+// (x-sc-correlation-id, also in CallInfo and the logs), and
 // turns every failure into an error that says why (see the Err* sentinels, *APIError and
 // OutcomeOf; errors wrap their causes, so errors.Is also finds context.DeadlineExceeded and
 // context.Canceled). Each flow has a circuit breaker of its own: a flow that keeps failing
@@ -73,5 +77,27 @@
 // Events do not pass the client's circuit breaker: failing events never stop personalization,
 // and flows failing never drop goal data.
 //
-// No email address or identifier value is ever logged or put into an error.
+// # Observability
+//
+// Hooks (WithHooks) are called after every flow call (CallInfo: outcome, duration, status,
+// attempts, the page's budget left, the flow's isolation, the transport, the correlation ID,
+// the error), every browser creation (BrowserInfo) and every event's fate (EventInfo: sent,
+// failed, dropped or invalid), with the context the work ran for, so that a tracing hook
+// parents its span on the request's span. WithHooks may be given several times; every set
+// runs, in order. Hooks must be fast and safe for concurrent use; a client without hooks pays
+// one atomic load per call for them. Events delivered by the queue after the request get the
+// context their set's Detach made of the request's when they were queued (only its trace
+// span context, say), or context.Background(): the client never keeps a request's context
+// past the request. Client.Isolated lists the flows whose calls fail fast right now, for
+// gauges and debug pages.
+//
+// The module github.com/go-personalize/sdk/personalizeotel turns the hooks into
+// OpenTelemetry spans and metrics; this package depends on no part of OpenTelemetry, and its
+// requests to the API carry no trace context (Sitecore documents none). The middleware's
+// Options.ServerTiming and Middleware.DebugHandler show the same for one response and one
+// visitor.
+//
+// No email address or identifier value is ever logged, put into an error or given to a hook.
+// EventInfo.BrowserID identifies the visitor, so that a debug page can show visitors their
+// own events: instrumentation must not export it.
 package personalize

@@ -41,7 +41,8 @@ var (
 )
 
 // APIError is a non-2xx answer, or a 2xx answer whose body is Sitecore's error object
-// {status, code, message, developerMessage, moreInfoUrl}.
+// {status, code, message, developerMessage, moreInfoUrl}. The browser endpoints' shape
+// {error_msg, moreInfo} is read into Message and MoreInfoURL.
 type APIError struct {
 	// StatusCode is the HTTP status of the answer; for an error object sent with a 2xx status it
 	// is that 2xx status, and Status holds the object's own status field.
@@ -68,6 +69,10 @@ func (e *APIError) Error() string {
 		msg += ": " + e.Message
 	case e.Excerpt != "":
 		msg += ": " + e.Excerpt
+	}
+	if e.DeveloperMessage != "" && e.DeveloperMessage != e.Message {
+		// Often the only text that says what to fix ("no live flow with this friendly ID").
+		msg += " (" + e.DeveloperMessage + ")"
 	}
 	return msg
 }

@@ -68,17 +68,22 @@ type Guest struct {
 	// Identifiers are the guest's identifiers; at least one is required.
 	Identifiers []GuestIdentifier
 	// Optional profile fields, sent only when set.
-	Email      string
-	FirstName  string
-	LastName   string
-	Title      string
-	Gender     string
-	Mobile     string
-	Phone      string
+	Email     string
+	FirstName string
+	LastName  string
+	Title     string
+	Gender    string
+	Mobile    string
+	Phone     string
+	// Street holds the street address lines, sent as an array as both SDKs send it.
+	Street     []string
 	City       string
+	State      string
 	Country    string
 	PostalCode string
-	// DateOfBirth is sent as "dob" in YYYY-MM-DD form when not zero.
+	// DateOfBirth is sent as "dob" when not zero: its date, in the SDKs' form
+	// YYYY-MM-DDThh:mm with the time 00:00 (1983-04-15T00:00), in the time's own location so
+	// that the day never shifts.
 	DateOfBirth time.Time
 }
 
@@ -87,6 +92,7 @@ type Guest struct {
 type GuestIdentifier struct {
 	ID       string
 	Provider string
-	// Expiry, when not zero, is sent as expiry_date.
+	// Expiry, when not zero, is sent as expiry_date, in UTC to the minute in the SDKs' form
+	// YYYY-MM-DDThh:mm (2027-12-31T23:59).
 	Expiry time.Time
 }

@@ -111,7 +111,7 @@ func ExampleClient_SendEvent() {
 	//   "channel": "WEB",
 	//   "client_key": "my-client-key",
 	//   "currency": "EUR",
-	//   "language": "en",
+	//   "language": "EN",
 	//   "page": "/destinations/lisbon",
 	//   "pos": "mysite/ireland",
 	//   "referrer": "https://news.example/",

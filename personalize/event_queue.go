@@ -57,10 +57,14 @@ type eventQueue struct {
 }
 
 type queuedEvent struct {
-	payload []byte
-	typ     string
+	payload   []byte
+	typ       string
+	browserID string
 	// secrets are an IDENTITY event's values, to redact from errors the API echoes them in.
 	secrets []string
+	// detached are the hooks' contexts for the event's delivery (Hooks.Detach), nil without
+	// Event hooks.
+	detached []context.Context
 }
 
 func (q *eventQueue) init(c *Client, opts EventOptions) {
@@ -79,17 +83,18 @@ func (q *eventQueue) startWorkers() {
 // enqueue validates and encodes ev and queues it for sending, without waiting: it returns an
 // error wrapping ErrInvalidRequest for an invalid event, ErrQueueFull when the queue is full
 // and ErrClosed after close (both counted as dropped). It never blocks and is safe for
-// concurrent use.
-func (q *eventQueue) enqueue(ev Event) error {
+// concurrent use. ctx is the context the event was given from, for the hooks.
+func (q *eventQueue) enqueue(ctx context.Context, ev Event) error {
 	payload, err := q.client.encodeEvent(&ev, time.Now())
 	if err != nil {
-		return q.reject(err)
+		return q.reject(ctx, &ev, err)
 	}
-	item := queuedEvent{payload: payload, typ: ev.Type, secrets: guestSecrets(ev.Guest)}
+	item := queuedEvent{payload: payload, typ: ev.Type, browserID: ev.BrowserID, secrets: guestSecrets(ev.Guest),
+		detached: q.client.detach(ctx)}
 	q.mu.RLock()
 	if q.closed {
 		q.mu.RUnlock()
-		q.drop(ev.Type, "closed")
+		q.drop(ctx, &ev, "closed", ErrClosed)
 		return ErrClosed
 	}
 	q.start.Do(q.startWorkers)
@@ -99,24 +104,27 @@ func (q *eventQueue) enqueue(ev Event) error {
 		return nil
 	default:
 		q.mu.RUnlock()
-		q.drop(ev.Type, "queue full")
+		q.drop(ctx, &ev, "queue full", ErrQueueFull)
 		return ErrQueueFull
 	}
 }
 
-// reject counts an event that was not queued because it is invalid, and returns err.
-func (q *eventQueue) reject(err error) error {
+// reject counts an event that was not queued because it is invalid, tells the hooks, and
+// returns err.
+func (q *eventQueue) reject(ctx context.Context, ev *Event, err error) error {
 	q.invalid.Add(1)
+	q.client.eventHooks(ctx, EventInfo{Type: ev.Type, BrowserID: ev.BrowserID, Outcome: EventInvalid, Start: time.Now(), Err: err})
 	return err
 }
 
-// drop counts a dropped event and logs the 1st, 2nd, 4th, 8th... so a flood of drops is seen
-// without flooding the log.
-func (q *eventQueue) drop(typ, why string) {
+// drop counts a dropped event, tells the hooks, and logs the 1st, 2nd, 4th, 8th... so a flood
+// of drops is seen without flooding the log.
+func (q *eventQueue) drop(ctx context.Context, ev *Event, why string, err error) {
 	n := q.dropped.Add(1)
+	q.client.eventHooks(ctx, EventInfo{Type: ev.Type, BrowserID: ev.BrowserID, Outcome: EventDropped, Start: time.Now(), Err: err})
 	if n&(n-1) == 0 {
 		q.client.logger.LogAttrs(context.Background(), slog.LevelWarn, "personalize: event dropped",
-			slog.String("type", typ), slog.String("reason", why), slog.Uint64("dropped", n))
+			slog.String("type", ev.Type), slog.String("reason", why), slog.Uint64("dropped", n))
 	}
 }
 
@@ -194,6 +202,8 @@ func (q *eventQueue) work() {
 		if q.abort.Err() != nil {
 			// Close's deadline passed: give up the rest of the queue.
 			q.failed.Add(1)
+			q.client.queuedEventHooks(item.detached, EventInfo{Type: item.typ, BrowserID: item.browserID, Outcome: EventFailed,
+				Start: time.Now(), Err: fmt.Errorf("%w: Close's deadline passed before the event was sent", ErrClosed)})
 		} else {
 			q.deliver(&item)
 		}
@@ -204,11 +214,23 @@ func (q *eventQueue) work() {
 // deliver sends one event, retrying once after a pause when the connection failed or the API
 // answered 5xx.
 func (q *eventQueue) deliver(it *queuedEvent) {
+	start := time.Now()
 	status, err := q.attempt(it.payload)
 	attempts := 1
 	if err != nil && q.opts.RetryBackoff > 0 && retryableEvent(err) && q.pause() {
 		status, err = q.attempt(it.payload)
 		attempts++
+	}
+	if err != nil {
+		err = redactGuest(err, it.secrets)
+	}
+	if s := q.client.hooks.load(); s.events > 0 {
+		info := EventInfo{Type: it.typ, BrowserID: it.browserID, Outcome: EventSent, Start: start, Duration: time.Since(start),
+			StatusCode: status, Attempts: attempts, Transport: TransportDirect, Err: err}
+		if err != nil {
+			info.Outcome = EventFailed
+		}
+		q.client.queuedEventHooks(it.detached, info)
 	}
 	if err == nil {
 		q.sent.Add(1)
@@ -220,7 +242,6 @@ func (q *eventQueue) deliver(it *queuedEvent) {
 	if n&(n-1) != 0 {
 		return
 	}
-	err = redactGuest(err, it.secrets)
 	q.client.logger.LogAttrs(context.Background(), slog.LevelWarn, "personalize: event not delivered",
 		slog.String("type", it.typ), slog.Int("status", status), slog.Int("attempts", attempts),
 		slog.Uint64("failed", n), slog.String("error", err.Error()))
@@ -230,7 +251,7 @@ func (q *eventQueue) deliver(it *queuedEvent) {
 func (q *eventQueue) attempt(payload []byte) (int, error) {
 	callCtx, cancel := context.WithTimeout(q.abort, q.client.cfg.timeout)
 	defer cancel()
-	raw, status, err := q.client.once(q.abort, callCtx, http.MethodPost, q.client.eventsURL, payload, "")
+	raw, status, err := q.client.once(q.abort, callCtx, http.MethodPost, q.client.eventsURL, payload, callHeaders{})
 	if err == nil {
 		err = checkEventAnswer(status, raw)
 	}

@@ -21,15 +21,26 @@ func (c *Client) SendEvent(ctx context.Context, ev Event) error {
 	if c.zero() {
 		return errZeroClient
 	}
-	payload, err := c.encodeEvent(&ev, time.Now())
+	start := time.Now()
+	payload, err := c.encodeEvent(&ev, start)
 	if err != nil {
+		c.eventHooks(ctx, EventInfo{Type: ev.Type, BrowserID: ev.BrowserID, Outcome: EventInvalid, Start: start, Err: err})
 		return err
 	}
-	raw, status, _, err := c.send(ctx, http.MethodPost, c.eventsURL, payload, "")
+	raw, status, attempts, err := c.send(ctx, http.MethodPost, c.eventsURL, payload, callHeaders{})
 	if err == nil {
 		err = checkEventAnswer(status, raw)
 	}
-	return redactGuest(err, guestSecrets(ev.Guest))
+	err = redactGuest(err, guestSecrets(ev.Guest))
+	if s := c.hooks.load(); s.events > 0 {
+		info := EventInfo{Type: ev.Type, BrowserID: ev.BrowserID, Outcome: EventSent, Start: start, Duration: time.Since(start),
+			StatusCode: status, Attempts: attempts, Transport: TransportDirect, Err: err}
+		if err != nil {
+			info.Outcome = EventFailed
+		}
+		c.eventHooks(ctx, info)
+	}
+	return err
 }
 
 // checkEventAnswer rejects a 2xx answer that is Sitecore's error object. Any other body (the

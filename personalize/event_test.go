@@ -36,7 +36,7 @@ func eventBody(t *testing.T, raw []byte, from, to time.Time) map[string]any {
 
 func TestEventBodiesAsTheAPIReceivesThem(t *testing.T) {
 	base := `"browser_id":"` + seedBrowserID + `","channel":"WEB","client_key":"` + seedClientKey + `",
-		"currency":"EUR","language":"en","pos":"myretailsite/ireland"`
+		"currency":"EUR","language":"EN","pos":"myretailsite/ireland"`
 	tests := []struct {
 		name string
 		ev   personalize.Event
@@ -58,13 +58,14 @@ func TestEventBodiesAsTheAPIReceivesThem(t *testing.T) {
 				},
 				Email: "jane@example.com", FirstName: "Jane", LastName: "Doe", Title: "Dr", Gender: "female",
 				DateOfBirth: time.Date(1990, 5, 17, 0, 0, 0, 0, time.UTC), Mobile: "+3531", Phone: "+3532",
-				City: "Dublin", Country: "IE", PostalCode: "D02",
+				Street: []string{"1 Main St", "Apt 2"}, City: "Dublin", State: "Leinster", Country: "IE", PostalCode: "D02",
 			})),
 			`{"type":"IDENTITY",` + base + `,"page":"/test",
 				"identifiers":[{"id":"u-123","provider":"example_site"},
-					{"id":"LP-9","provider":"loyalty","expiry_date":"2027-01-02T03:04:05.006Z"}],
+					{"id":"LP-9","provider":"loyalty","expiry_date":"2027-01-02T03:04"}],
 				"email":"jane@example.com","firstname":"Jane","lastname":"Doe","title":"Dr","gender":"female",
-				"dob":"1990-05-17","mobile":"+3531","phone":"+3532","city":"Dublin","country":"IE","postal_code":"D02"}`},
+				"dob":"1990-05-17T00:00","mobile":"+3531","phone":"+3532","street":["1 Main St","Apt 2"],"city":"Dublin","state":"Leinster",
+				"country":"IE","postal_code":"D02"}`},
 		{"custom with ext and data",
 			withBrowser(personalize.Event{Type: "ADD_TO_CART", Page: "/booking",
 				Ext:  map[string]any{"sku": "BAG-20KG", "price": 35.5, "quantity": 2, "insured": true},
@@ -202,9 +203,9 @@ func TestEventErrorsNeverHoldGuestValues(t *testing.T) {
 		{"identifier without provider", answerJSON(201, `{}`), personalize.Guest{
 			Identifiers: []personalize.GuestIdentifier{{ID: id}}, Email: email}, ""},
 		{"API error object echoing them", answerJSON(400, `{"status":400,"code":"BAD","message":"guest `+email+` / `+id+` rejected","developerMessage":"`+id+`"}`),
-			sparse, "personalize: api error: http 400 code BAD: guest [redacted] / [redacted] rejected"},
+			sparse, "personalize: api error: http 400 code BAD: guest [redacted] / [redacted] rejected ([redacted])"},
 		{"API error object echoing every field", answerJSON(400, `{"status":400,"code":"BAD","message":"`+echoAll+`","developerMessage":"`+id+`"}`),
-			full, "personalize: api error: http 400 code BAD: guest [redacted] / [redacted] / [redacted] / [redacted] [redacted] / [redacted] / [redacted] rejected"},
+			full, "personalize: api error: http 400 code BAD: guest [redacted] / [redacted] / [redacted] / [redacted] [redacted] / [redacted] / [redacted] rejected ([redacted])"},
 		{"API error body that is no error object", answerJSON(502, `bad gateway for `+email), sparse,
 			"personalize: api error: http 502: [redacted]"},
 		{"API error body that is no error object, every field", answerJSON(502, echoAll), full,

@@ -32,7 +32,9 @@ type eventBody struct {
 	DOB         string           `json:"dob,omitempty"`
 	Mobile      string           `json:"mobile,omitempty"`
 	Phone       string           `json:"phone,omitempty"`
+	Street      []string         `json:"street,omitempty"`
 	City        string           `json:"city,omitempty"`
+	State       string           `json:"state,omitempty"`
 	Country     string           `json:"country,omitempty"`
 	PostalCode  string           `json:"postal_code,omitempty"`
 	Ext         map[string]any   `json:"ext,omitempty"`
@@ -62,6 +64,11 @@ const eventTimeLayout = "2006-01-02T15:04:05.000Z"
 
 func eventTime(t time.Time) string { return t.UTC().Format(eventTimeLayout) }
 
+// shortDateLayout is the form both SDKs' validators require of dob and expiry_date
+// (isShortISODateString: YYYY-MM-DDThh:mm, read as UTC); anything else they refuse before
+// sending (IV-0002, IV-0004).
+const shortDateLayout = "2006-01-02T15:04"
+
 // encodeEvent validates ev and encodes it; now stamps an event without RequestedAt.
 func (c *Client) encodeEvent(ev *Event, now time.Time) ([]byte, error) {
 	if err := c.checkEvent(ev); err != nil {
@@ -76,7 +83,7 @@ func (c *Client) encodeEvent(ev *Event, now time.Time) ([]byte, error) {
 		BrowserID:   strings.ToLower(ev.BrowserID), // see FlowRequest's body
 		ClientKey:   c.clientKey,
 		Channel:     cmp.Or(ev.Channel, c.cfg.channel),
-		Language:    cmp.Or(ev.Language, c.cfg.language),
+		Language:    strings.ToUpper(cmp.Or(ev.Language, c.cfg.language)), // "uppercase ISO 639-1", as the SDKs send it
 		Currency:    cmp.Or(ev.Currency, c.cfg.currency),
 		Page:        ev.Page,
 		PointOfSale: cmp.Or(ev.PointOfSale, c.cfg.pointOfSale),
@@ -89,13 +96,14 @@ func (c *Client) encodeEvent(ev *Event, now time.Time) ([]byte, error) {
 		for i, id := range g.Identifiers {
 			b.Identifiers[i] = identifierBody{ID: id.ID, Provider: id.Provider}
 			if !id.Expiry.IsZero() {
-				b.Identifiers[i].ExpiryDate = eventTime(id.Expiry)
+				b.Identifiers[i].ExpiryDate = id.Expiry.UTC().Format(shortDateLayout)
 			}
 		}
 		b.Email, b.FirstName, b.LastName, b.Title, b.Gender = g.Email, g.FirstName, g.LastName, g.Title, g.Gender
-		b.Mobile, b.Phone, b.City, b.Country, b.PostalCode = g.Mobile, g.Phone, g.City, g.Country, g.PostalCode
+		b.Mobile, b.Phone, b.Street, b.City, b.State = g.Mobile, g.Phone, g.Street, g.City, g.State
+		b.Country, b.PostalCode = g.Country, g.PostalCode
 		if !g.DateOfBirth.IsZero() {
-			b.DOB = g.DateOfBirth.Format("2006-01-02")
+			b.DOB = g.DateOfBirth.Format("2006-01-02") + "T00:00"
 		}
 	}
 	raw, err := json.Marshal(&b)

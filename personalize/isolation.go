@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -110,23 +111,65 @@ func (iso *isolation) breaker(key string) *flowBreaker {
 }
 
 // guard runs fn through key's breaker (when isolation is on): it fails fast with
-// ErrBreakerOpen while the breaker is open or a Retry-After holds the flow back.
-func (c *Client) guard(key string, fn func() error) error {
+// ErrBreakerOpen while the breaker is open or a Retry-After holds the flow back. It returns
+// the breaker's state when the call was made.
+func (c *Client) guard(key string, fn func() error) (IsolationState, error) {
 	if c.isolation == nil {
-		return fn()
+		return IsolationClosed, fn()
 	}
 	b := c.isolation.breaker(key)
 	if wait := b.held(time.Now()); wait > 0 {
-		return fmt.Errorf("%w: the API asked to retry after %v", ErrBreakerOpen, wait.Round(time.Millisecond))
+		return IsolationOpen, fmt.Errorf("%w: the API asked to retry after %v", ErrBreakerOpen, wait.Round(time.Millisecond))
 	}
+	state := isolationOf(b.cb.State())
 	_, err := b.cb.Execute(func() (struct{}, error) { return struct{}{}, fn() })
 	if errors.Is(err, gobreaker.ErrOpenState) || errors.Is(err, gobreaker.ErrTooManyRequests) {
-		return fmt.Errorf("%w: %s fails fast after repeated API failures", ErrBreakerOpen, key)
+		if errors.Is(err, gobreaker.ErrOpenState) {
+			state = IsolationOpen // it opened since State
+		}
+		return state, fmt.Errorf("%w: %s fails fast after repeated API failures", ErrBreakerOpen, key)
 	}
 	if apiErr, ok := errors.AsType[*APIError](err); ok && apiErr.RetryAfter > 0 {
 		b.hold(time.Now().Add(min(apiErr.RetryAfter, maxRetryAfter)))
 	}
-	return err
+	return state, err
+}
+
+func isolationOf(s gobreaker.State) IsolationState {
+	switch s {
+	case gobreaker.StateOpen:
+		return IsolationOpen
+	case gobreaker.StateHalfOpen:
+		return IsolationHalfOpen
+	}
+	return IsolationClosed
+}
+
+// Isolated returns the friendly IDs whose calls fail fast right now, sorted: their circuit
+// breaker is open or half-open (a trial call pending), or a Retry-After holds them back.
+// Browser creation is listed as "browser/create.json" when it is isolated, and friendly IDs
+// beyond the 256 that have a breaker of their own as "(other flows)". It is nil when no flow
+// is isolated, or the breakers are disabled.
+func (c *Client) Isolated() []string {
+	if c.zero() || c.isolation == nil {
+		return nil
+	}
+	iso := c.isolation
+	now := time.Now()
+	var out []string
+	add := func(key string, b *flowBreaker) {
+		if b.held(now) > 0 || b.cb.State() != gobreaker.StateClosed {
+			out = append(out, key)
+		}
+	}
+	iso.mu.RLock()
+	for key, b := range iso.breakers {
+		add(key, b)
+	}
+	iso.mu.RUnlock()
+	add(overflowKey, iso.overflow)
+	slices.Sort(out)
+	return out
 }
 
 // held returns how long a Retry-After still holds the flow back, 0 when it does not.

@@ -18,6 +18,7 @@ import (
 	"github.com/go-personalize/sdk/internal/memnet"
 	"github.com/go-personalize/sdk/internal/seam"
 	"github.com/go-personalize/sdk/personalize"
+	"github.com/go-personalize/sdk/personalize/personalizetest"
 	"github.com/go-personalize/sdk/personalize/sandbox"
 )
 
@@ -27,11 +28,13 @@ var homeFlows = []string{"home_page_banner", "recommended_destinations", "newsle
 // makes a client of it.
 func memSandbox(t *testing.T, opts ...personalize.Option) (*sandbox.Sandbox, *personalize.Client) {
 	t.Helper()
-	sb := sandbox.New(sandbox.WithFlows(
-		sandbox.Define("home_page_banner").Returns(map[string]any{"title": "Fly for less"}),
-		sandbox.Define("recommended_destinations").Returns([]any{map[string]any{"name": "Lisbon"}}),
-		sandbox.Define("newsletter_offer").Returns(map[string]any{"name": "10% off"}),
-	))
+	sb := sandbox.New(sandbox.WithUndocumentedAnswers(personalizetest.Answers(t)),
+		sandbox.WithPointsOfSale("airline.example", "airline.example/ch"),
+		sandbox.WithFlows(
+			sandbox.Define("home_page_banner").Returns(map[string]any{"title": "Fly for less"}),
+			sandbox.Define("recommended_destinations").Returns([]any{map[string]any{"name": "Lisbon"}}),
+			sandbox.Define("newsletter_offer").Returns(map[string]any{"name": "10% off"}),
+		))
 	srv := memnet.Serve(t, sb)
 	c, err := personalize.New(sandbox.DefaultClientKey, append([]personalize.Option{
 		personalize.WithBaseURL(srv.URL), personalize.WithHTTPClient(srv.Client),

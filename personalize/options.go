@@ -116,7 +116,7 @@ type config struct {
 	logger          *slog.Logger
 	utmShape        UTMShape
 	maxResponseSize int64
-	hook            func(CallInfo)
+	hooks           []Hooks
 	breaker         BreakerSettings
 	events          EventOptions
 }
@@ -236,15 +236,6 @@ func WithMaxResponseSize(n int64) Option {
 			return invalidConfigf("max response size must be positive, got %d", n)
 		}
 		c.maxResponseSize = n
-		return nil
-	})
-}
-
-// WithHook calls hook after every flow call, also the calls not made (no visitor, breaker
-// open). It must be fast and safe for concurrent use.
-func WithHook(hook func(CallInfo)) Option {
-	return optionFunc(func(c *config) error {
-		c.hook = hook
 		return nil
 	})
 }

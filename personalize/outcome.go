@@ -81,6 +81,19 @@ type CallInfo struct {
 	StatusCode int
 	// Attempts is how many HTTP requests were sent (0, 1 or 2).
 	Attempts int
+	// BudgetLeft is how long the page's budget (or the request's deadline, when sooner) had
+	// left when the call began; 0 for a call outside a page (Client.CallFlow).
+	BudgetLeft time.Duration
+	// Isolation is the state of the flow's circuit breaker when the call was made
+	// (IsolationOpen for a call that failed fast); IsolationClosed for a call not made for
+	// another reason.
+	Isolation IsolationState
+	// Transport is how the API was reached (TransportDirect); "" when no request was sent.
+	Transport string
+	// CorrelationID is the call's x-sc-correlation-id header (32 hex digits, as the Cloud SDK
+	// makes them), also in the call's log line: give it to Sitecore support to find the call
+	// on their side. "" when no request was sent.
+	CorrelationID string
 	// Err is why the call failed, nil for a decision.
 	Err error
 }

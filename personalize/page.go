@@ -45,6 +45,7 @@ type page struct {
 	wg       sync.WaitGroup
 	budgetCx context.Context
 	cancel   context.CancelFunc
+	began    time.Time // the first call's start (when the budget began)
 
 	id    string  // the visitor's browser ID, once known
 	idGet *idCall // getting one (EnsureBrowserID), once asked for
@@ -199,12 +200,16 @@ func (p *page) run(ctx context.Context, c *call, req *FlowRequest) {
 		start := time.Now()
 		id, err := p.browserID(ctx)
 		if err != nil {
-			p.finish(c, req, CallInfo{Start: start, Duration: time.Since(start), Err: err})
+			info := CallInfo{Start: start, Duration: time.Since(start), Err: err}
+			if d, ok := ctx.Deadline(); ok {
+				info.BudgetLeft = max(d.Sub(start), 0)
+			}
+			p.finish(c, req, info)
 			return
 		}
 		req.Identity = ByBrowserID(id)
 	}
-	c.res, c.info = p.client.call(ctx, req)
+	c.res, c.info = p.client.call(ctx, req, true)
 	close(c.done)
 }
 
@@ -225,6 +230,7 @@ func (p *page) finish(c *call, req *FlowRequest, info CallInfo) {
 // on. The caller holds p.mu.
 func (p *page) budgetContext() context.Context {
 	if p.budgetCx == nil {
+		p.began = time.Now()
 		p.budgetCx, p.cancel = context.WithTimeout(p.ctx, p.budget)
 	}
 	return p.budgetCx
@@ -362,6 +368,40 @@ func (p *page) Called() bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return len(p.order) > 0
+}
+
+// FlowTime returns how many flows the page asked for and the time they took together: from
+// the first call's start to the last one's end (now, while a call is still running). Calls run
+// in parallel, so this is what the page waited for them at most, not their sum.
+func (p *page) FlowTime() (flows int, d time.Duration) {
+	if p == nil {
+		return 0, 0
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	began := p.began
+	var end time.Time
+	running := false
+	for _, c := range p.order {
+		select {
+		case <-c.done:
+			if began.IsZero() || c.info.Start.Before(began) {
+				began = c.info.Start
+			}
+			if e := c.info.Start.Add(c.info.Duration); e.After(end) {
+				end = e
+			}
+		default:
+			running = true
+		}
+	}
+	if running {
+		end = time.Now()
+	}
+	if began.IsZero() || end.Before(began) {
+		return len(p.order), 0
+	}
+	return len(p.order), end.Sub(began)
 }
 
 func (p *page) callInfos() []CallInfo {

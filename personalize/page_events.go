@@ -2,6 +2,7 @@ package personalize
 
 import (
 	"context"
+	"errors"
 	"fmt"
 )
 
@@ -24,7 +25,7 @@ func Track(ctx context.Context, eventType string, ext map[string]any, settings .
 		return ErrNoPage
 	}
 	if err := checkCustomType(eventType); err != nil {
-		return p.client.events.reject(err)
+		return p.client.events.reject(ctx, &Event{Type: eventType, BrowserID: p.knownID()}, err)
 	}
 	return p.enqueue(ctx, Event{Type: eventType, Ext: ext}, settings)
 }
@@ -58,13 +59,17 @@ func (p *page) enqueue(ctx context.Context, ev Event, settings []Setting) error 
 		s.applyEvent(&ev)
 	}
 	if err := p.client.checkEventFields(&ev); err != nil {
-		return p.client.events.reject(err)
+		ev.BrowserID = p.knownID()
+		return p.client.events.reject(ctx, &ev, err)
 	}
 	g := p.getBrowserID()
 	select {
 	case <-g.done:
 		if g.err != nil {
-			return g.err
+			// The same as for an event queued while the creation was on its way: dropped and
+			// counted, here with the reason returned too.
+			p.client.events.drop(ctx, &ev, "no browser ID", g.err)
+			return noBrowserID(g.err)
 		}
 		ev.BrowserID = g.id
 	default:
@@ -82,13 +87,29 @@ func (p *page) enqueue(ctx context.Context, ev Event, settings []Setting) error 
 			defer p.wg.Done()
 			<-g.done
 			if g.err != nil {
-				p.client.events.drop(ev.Type, "no browser ID")
+				p.client.events.drop(ctx, &ev, "no browser ID", g.err)
 				return
 			}
 			ev.BrowserID = g.id
-			_ = p.client.events.enqueue(ev)
+			_ = p.client.events.enqueue(ctx, ev)
 		}()
 		return nil
 	}
-	return p.client.events.enqueue(ev)
+	return p.client.events.enqueue(ctx, ev)
+}
+
+// knownID is the visitor's browser ID if the page knows it already, else "".
+func (p *page) knownID() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.id
+}
+
+// noBrowserID is the error of an event dropped because its visitor has no browser ID: one that
+// wraps ErrNoVisitor and the creation's own error.
+func noBrowserID(err error) error {
+	if errors.Is(err, ErrNoVisitor) {
+		return err
+	}
+	return fmt.Errorf("%w: no browser ID: %w", ErrNoVisitor, err)
 }

@@ -77,7 +77,7 @@ func TestPageHelpersSendEventsForTheVisitor(t *testing.T) {
 			Language:  "fr",
 		})
 
-		require.NoError(t, seam.ClientOf(site.client).QueueView(seedBrowserID, "/destinations/lisbon", "https://news.example/",
+		require.NoError(t, seam.ClientOf(site.client).QueueView(context.Background(), seedBrowserID, "/destinations/lisbon", "https://news.example/",
 			map[string]string{"campaign": "summer_sale"}))
 		require.NoError(t, personalize.Track(ctx, "ADD_TO_CART", map[string]any{"sku": "BAG-20KG"}))
 		require.NoError(t, personalize.Identify(ctx, personalize.Guest{
@@ -89,19 +89,19 @@ func TestPageHelpersSendEventsForTheVisitor(t *testing.T) {
 		bodies := site.flush(t)
 		require.Len(t, bodies, 4)
 		base := `"browser_id":"` + seedBrowserID + `","channel":"WEB","client_key":"` + seedClientKey + `",
-			"currency":"EUR","language":"fr","pos":"myretailsite/ireland"`
+			"currency":"EUR","language":"FR","pos":"myretailsite/ireland"`
 		byType := map[string]string{}
 		for _, b := range bodies {
 			byType[b["type"].(string)] = mustJSON(t, b)
 		}
 		// The middleware queues page views for the client, not the page: the client's language.
-		assert.JSONEq(t, `{"type":"VIEW",`+strings.Replace(base, `"language":"fr"`, `"language":"en"`, 1)+`,"page":"/destinations/lisbon",
+		assert.JSONEq(t, `{"type":"VIEW",`+strings.Replace(base, `"language":"FR"`, `"language":"EN"`, 1)+`,"page":"/destinations/lisbon",
 			"referrer":"https://news.example/","utm_campaign":"summer_sale"}`, byType["VIEW"])
 		assert.JSONEq(t, `{"type":"ADD_TO_CART",`+base+`,"page":"/booking","ext":{"sku":"BAG-20KG"}}`, byType["ADD_TO_CART"])
 		assert.JSONEq(t, `{"type":"IDENTITY",`+base+`,"page":"/booking",
 			"identifiers":[{"id":"u-1","provider":"example_site"}],"firstname":"Jane"}`, byType["IDENTITY"])
 		assert.JSONEq(t, `{"type":"SUBSCRIBE","browser_id":"`+seedBrowserID+`","channel":"WEB","client_key":"`+seedClientKey+`",
-			"currency":"CHF","language":"de","pos":"myretailsite/ireland","page":"/booking"}`, byType["SUBSCRIBE"], "settings override one event")
+			"currency":"CHF","language":"DE","pos":"myretailsite/ireland","page":"/booking"}`, byType["SUBSCRIBE"], "settings override one event")
 		assert.Zero(t, site.ensured.Load(), "the visitor's browser ID was used")
 	})
 }
@@ -193,6 +193,7 @@ func TestTrackNeverWaitsForTheBrowserID(t *testing.T) {
 			return "", ctx.Err()
 		}, false},
 		{"the API fails", func(context.Context) (string, error) {
+			time.Sleep(time.Millisecond) // after both Track calls: the bubble's clock moves only when all wait
 			return "", errors.New("personalize: api unavailable: test")
 		}, false},
 	} {
@@ -215,6 +216,10 @@ func TestTrackNeverWaitsForTheBrowserID(t *testing.T) {
 				} else {
 					assert.Empty(t, bodies)
 					assert.Equal(t, uint64(2), st.Dropped, "the events are counted as dropped")
+					// Once the creation has failed, Track says so at once, and counts the drop too.
+					err := personalize.Track(ctx, "ADD_TO_CART", nil)
+					assert.ErrorIs(t, err, personalize.ErrNoVisitor)
+					assert.Equal(t, uint64(3), site.client.EventStats().Dropped)
 				}
 			})
 		})

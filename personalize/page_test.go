@@ -47,24 +47,27 @@ func newPage(t testing.TB, ctx context.Context, c *personalize.Client, v seam.Vi
 }
 
 func TestEachFlowIsCalledOncePerPage(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		sb, c := memSandbox(t)
-		ctx, _ := newPage(t, context.Background(), c, seam.Visitor{})
+	// Whichever way the sandbox answers what the docs leave open.
+	personalizetest.EachAnswers(t, func(t *testing.T, _ sandbox.Answers) {
+		synctest.Test(t, func(t *testing.T) {
+			sb, c := memSandbox(t)
+			ctx, _ := newPage(t, context.Background(), c, seam.Visitor{})
 
-		// Three slots ask for two friendly IDs, at the same time.
-		var wg sync.WaitGroup
-		results := make([]*personalize.Result, 3)
-		for i, id := range []string{"home_page_banner", "newsletter_offer", "home_page_banner"} {
-			wg.Go(func() {
-				res, err := personalize.Flow(ctx, id)
-				assert.NoError(t, err)
-				results[i] = res
-			})
-		}
-		wg.Wait()
-		assert.Equal(t, 2, sb.CallCount(""), "two friendly IDs, two API calls")
-		assert.Equal(t, 1, sb.CallCount("home_page_banner"))
-		assert.Same(t, results[0], results[2], "both slots share one result")
+			// Three slots ask for two friendly IDs, at the same time.
+			var wg sync.WaitGroup
+			results := make([]*personalize.Result, 3)
+			for i, id := range []string{"home_page_banner", "newsletter_offer", "home_page_banner"} {
+				wg.Go(func() {
+					res, err := personalize.Flow(ctx, id)
+					assert.NoError(t, err)
+					results[i] = res
+				})
+			}
+			wg.Wait()
+			assert.Equal(t, 2, sb.CallCount(""), "two friendly IDs, two API calls")
+			assert.Equal(t, 1, sb.CallCount("home_page_banner"))
+			assert.Same(t, results[0], results[2], "both slots share one result")
+		})
 	})
 }
 
@@ -322,27 +325,30 @@ func TestPageParamsAsTheSandboxReceivesThem(t *testing.T) {
 }
 
 func TestPerCallOptions(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		sb, c := memSandbox(t)
-		ctx, _ := newPage(t, context.Background(), c, seam.Visitor{})
+	// Whichever way the sandbox answers what the docs leave open.
+	personalizetest.EachAnswers(t, func(t *testing.T, _ sandbox.Answers) {
+		synctest.Test(t, func(t *testing.T) {
+			sb, c := memSandbox(t)
+			ctx, _ := newPage(t, context.Background(), c, seam.Visitor{})
 
-		_, err := personalize.Flow(ctx, "home_page_banner", personalize.WithIdentity(personalize.ByEmail("jane@example.com")),
-			personalize.WithLanguage("fr"), personalize.WithCurrency("CHF"), personalize.WithPointOfSale("airline.example/ch"))
-		require.NoError(t, err)
-		_, err = personalize.Flow(ctx, "home_page_banner")
-		require.NoError(t, err)
-		_, err = personalize.Flow(ctx, "home_page_banner", personalize.WithIdentity(personalize.ByEmail("jane@example.com")),
-			personalize.WithLanguage("fr"), personalize.WithCurrency("CHF"), personalize.WithPointOfSale("airline.example/ch"))
-		require.NoError(t, err)
+			_, err := personalize.Flow(ctx, "home_page_banner", personalize.WithIdentity(personalize.ByEmail("jane@example.com")),
+				personalize.WithLanguage("fr"), personalize.WithCurrency("CHF"), personalize.WithPointOfSale("airline.example/ch"))
+			require.NoError(t, err)
+			_, err = personalize.Flow(ctx, "home_page_banner")
+			require.NoError(t, err)
+			_, err = personalize.Flow(ctx, "home_page_banner", personalize.WithIdentity(personalize.ByEmail("jane@example.com")),
+				personalize.WithLanguage("fr"), personalize.WithCurrency("CHF"), personalize.WithPointOfSale("airline.example/ch"))
+			require.NoError(t, err)
 
-		calls := sb.Calls()
-		require.Len(t, calls, 2, "the same options are memoized; different ones are another call")
-		r := calls[0].Request
-		assert.Equal(t, "jane@example.com", r.Email)
-		assert.Empty(t, r.BrowserID)
-		assert.Equal(t, []string{"fr", "CHF", "airline.example/ch"}, []string{r.Language, r.CurrencyCode, r.PointOfSale})
-		assert.Equal(t, seedBrowserID, calls[1].Request.BrowserID)
-		assert.Equal(t, []string{"en", "EUR", "airline.example"}, []string{calls[1].Request.Language, calls[1].Request.CurrencyCode, calls[1].Request.PointOfSale})
+			calls := sb.Calls()
+			require.Len(t, calls, 2, "the same options are memoized; different ones are another call")
+			r := calls[0].Request
+			assert.Equal(t, "jane@example.com", r.Email)
+			assert.Empty(t, r.BrowserID)
+			assert.Equal(t, []string{"FR", "CHF", "airline.example/ch"}, []string{r.Language, r.CurrencyCode, r.PointOfSale})
+			assert.Equal(t, seedBrowserID, calls[1].Request.BrowserID)
+			assert.Equal(t, []string{"EN", "EUR", "airline.example"}, []string{calls[1].Request.Language, calls[1].Request.CurrencyCode, calls[1].Request.PointOfSale})
+		})
 	})
 }
 
@@ -400,7 +406,7 @@ func TestBlockedVisitorsMakeNoCall(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var infos []personalize.CallInfo
 		var mu sync.Mutex
-		sb, c := memSandbox(t, personalize.WithHook(func(i personalize.CallInfo) { mu.Lock(); infos = append(infos, i); mu.Unlock() }))
+		sb, c := memSandbox(t, personalize.WithHooks(personalize.Hooks{FlowCall: func(_ context.Context, i personalize.CallInfo) { mu.Lock(); infos = append(infos, i); mu.Unlock() }}))
 
 		ctx, _ := newPage(t, context.Background(), c, seam.Visitor{Blocked: "no consent"})
 		res, err := personalize.Flow(ctx, "home_page_banner")
@@ -513,33 +519,36 @@ func TestWithoutAPage(t *testing.T) {
 }
 
 func TestStartPage(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		sb, c := memSandbox(t)
-		ctx, done := personalize.StartPage(context.Background(), c, personalize.Visitor{
-			BrowserID: seedBrowserID, UTM: map[string]string{"campaign": "summer_sale"}, Language: "fr", Path: "/",
+	// Whichever way the sandbox answers what the docs leave open.
+	personalizetest.EachAnswers(t, func(t *testing.T, _ sandbox.Answers) {
+		synctest.Test(t, func(t *testing.T) {
+			sb, c := memSandbox(t)
+			ctx, done := personalize.StartPage(context.Background(), c, personalize.Visitor{
+				BrowserID: seedBrowserID, UTM: map[string]string{"campaign": "summer_sale"}, Language: "fr", Path: "/",
+			})
+			personalize.Prefetch(ctx, "home_page_banner")
+			res, err := personalize.Flow(ctx, "home_page_banner")
+			require.NoError(t, err)
+			assert.Equal(t, "Fly for less", res.Offers()[0].Name())
+			_, err = personalize.Flow(ctx, "home_page_banner")
+			require.NoError(t, err)
+			done()
+			_, err = personalize.Flow(ctx, "newsletter_offer")
+			assert.ErrorIs(t, err, personalize.ErrCanceled, "flows asked for after done are not called")
+
+			calls := sb.Calls()
+			require.Len(t, calls, 1, "one call per friendly ID per page")
+			r := calls[0].Request
+			assert.Equal(t, seedBrowserID, r.BrowserID)
+			assert.Equal(t, "FR", r.Language, "the visitor's language, upper-case as the SDKs send it")
+			assert.Equal(t, "summer_sale", r.UTM("campaign"))
+			require.Len(t, personalize.Calls(ctx), 2)
+
+			// Without a client there is no page: flows report it, nothing panics.
+			ctx, done = personalize.StartPage(context.Background(), nil, personalize.Visitor{BrowserID: seedBrowserID})
+			defer done()
+			_, err = personalize.Flow(ctx, "home_page_banner")
+			assert.ErrorIs(t, err, personalize.ErrNoPage)
 		})
-		personalize.Prefetch(ctx, "home_page_banner")
-		res, err := personalize.Flow(ctx, "home_page_banner")
-		require.NoError(t, err)
-		assert.Equal(t, "Fly for less", res.Offers()[0].Name())
-		_, err = personalize.Flow(ctx, "home_page_banner")
-		require.NoError(t, err)
-		done()
-		_, err = personalize.Flow(ctx, "newsletter_offer")
-		assert.ErrorIs(t, err, personalize.ErrCanceled, "flows asked for after done are not called")
-
-		calls := sb.Calls()
-		require.Len(t, calls, 1, "one call per friendly ID per page")
-		r := calls[0].Request
-		assert.Equal(t, seedBrowserID, r.BrowserID)
-		assert.Equal(t, "fr", r.Language, "the visitor's language")
-		assert.Equal(t, "summer_sale", r.UTM("campaign"))
-		require.Len(t, personalize.Calls(ctx), 2)
-
-		// Without a client there is no page: flows report it, nothing panics.
-		ctx, done = personalize.StartPage(context.Background(), nil, personalize.Visitor{BrowserID: seedBrowserID})
-		defer done()
-		_, err = personalize.Flow(ctx, "home_page_banner")
-		assert.ErrorIs(t, err, personalize.ErrNoPage)
 	})
 }

@@ -26,8 +26,8 @@ type FlowRequest struct {
 	// Params are the flow's custom fields; a key given here replaces the same top-level key
 	// built from UTM and Referrer. The map is read, never modified.
 	Params map[string]any
-	// UserAgent is the visitor's User-Agent, forwarded as a header like the Cloud SDK does (its
-	// first 512 bytes).
+	// UserAgent is the visitor's User-Agent, forwarded unchanged as the Cloud SDK forwards it
+	// (its first 512 bytes); without one the library's own is sent.
 	UserAgent string
 }
 
@@ -90,12 +90,18 @@ func (c *Client) body(req *FlowRequest) (*callFlowsBody, error) {
 	if err := checkSettings(req.Channel, req.Language, req.Currency, req.PointOfSale); err != nil {
 		return nil, err
 	}
+	pos := cmp.Or(req.PointOfSale, c.cfg.pointOfSale)
+	if pos == "" {
+		// The API needs a point of sale that exists in the tenant, and Engage refuses to call
+		// without one (MV-0003): fail here, before any network traffic.
+		return nil, invalidf("no point of sale: give the client WithPointOfSale (the name of a point of sale of your tenant), or the call")
+	}
 	b := &callFlowsBody{
 		ClientKey:    c.clientKey,
 		Channel:      cmp.Or(req.Channel, c.cfg.channel),
-		Language:     cmp.Or(req.Language, c.cfg.language),
+		Language:     strings.ToUpper(cmp.Or(req.Language, c.cfg.language)), // as both SDKs send it
 		CurrencyCode: cmp.Or(req.Currency, c.cfg.currency),
-		PointOfSale:  cmp.Or(req.PointOfSale, c.cfg.pointOfSale),
+		PointOfSale:  pos,
 		FriendlyID:   req.FriendlyID,
 		Params:       c.params(req),
 	}
@@ -124,12 +130,27 @@ func (c *Client) params(req *FlowRequest) map[string]any {
 	}
 	p := make(map[string]any, n+1)
 	if len(req.UTM) > 0 {
+		// The keys follow the events' rules (lower case; letters, digits and underscores), so
+		// that a flow and a VIEW event of the same page carry the same UTM parameters.
+		utm := p
+		if c.cfg.utmShape != UTMFlat {
+			utm = make(map[string]any, len(req.UTM))
+			p["utm"] = utm
+		}
+		prefix := ""
 		if c.cfg.utmShape == UTMFlat {
-			for k, v := range req.UTM {
-				p["utm_"+k] = v
+			prefix = "utm_"
+		}
+		var prev string
+		for _, k := range sortedUTMKeys(req.UTM) {
+			// Keys differing only in case would repeat a field; the first (in sorted order) wins.
+			if key, ok := utmKey(k); ok && key != prev {
+				utm[prefix+key] = req.UTM[k]
+				prev = key
 			}
-		} else {
-			p["utm"] = maps.Clone(req.UTM)
+		}
+		if len(utm) == 0 {
+			delete(p, "utm")
 		}
 	}
 	if referrer != "" {

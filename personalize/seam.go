@@ -43,6 +43,15 @@ func (c *internals) CreateBrowser(ctx context.Context) (string, error) {
 	return c.client().CreateBrowser(ctx)
 }
 
-func (c *internals) QueueView(browserID, path, referrer string, utm map[string]string) error {
-	return c.events.enqueue(Event{Type: EventView, BrowserID: browserID, Page: path, Referrer: referrer, UTM: utm})
+func (c *internals) QueueView(ctx context.Context, browserID, path, referrer string, utm map[string]string) error {
+	return c.events.enqueue(ctx, Event{Type: EventView, BrowserID: browserID, Page: path, Referrer: referrer, UTM: utm})
+}
+
+func (c *internals) Isolated() []string { return c.client().Isolated() }
+
+// Observe adds hooks (a Hooks) for the middleware's debug record; anything else is ignored.
+func (c *internals) Observe(hooks any) {
+	if h, ok := hooks.(Hooks); ok {
+		c.hooks.add(h)
+	}
 }

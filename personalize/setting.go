@@ -33,7 +33,9 @@ func WithLanguage(lang string) Setting { return Setting{settingLanguage, lang} }
 // WithCurrency sets the currency (default DefaultCurrency), an ISO 4217 code such as "EUR".
 func WithCurrency(code string) Setting { return Setting{settingCurrency, code} }
 
-// WithPointOfSale sets the point of sale, which must name one that exists in the tenant.
+// WithPointOfSale sets the point of sale, which must name one that exists in the tenant. Flow
+// calls need one: without it, on the client or the call, they fail with ErrInvalidRequest
+// before any network traffic, as Engage refuses to call (MV-0003).
 func WithPointOfSale(pos string) Setting { return Setting{settingPointOfSale, pos} }
 
 // problem says what is wrong with the setting's value, "" when nothing is.

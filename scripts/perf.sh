@@ -105,6 +105,8 @@ fixed_bid=5d2c1f0e-8a9b-4c3d-9e1f-0a1b2c3d4e5f
 bid=$fixed_bid
 cookie=
 session_keys=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')
+# The debug routes (the metrics fetched below) are mounted in tenant mode only with a token.
+debug_token=$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')
 
 sandbox_port=$("$lt" freeport)
 sandbox_url=http://127.0.0.1:$sandbox_port
@@ -166,6 +168,7 @@ start_site() {
 			PERSONALIZE_POINT_OF_SALE=airline.example \
 			PERSONALIZE_EVENTS=$events \
 			SESSION_KEYS=$session_keys \
+			PERSONALIZE_DEBUG_TOKEN=$debug_token \
 			ADDR=127.0.0.1:$port \
 			LOG_LEVEL=$SITE_LOG_LEVEL \
 			"$tmp/site" >"$out/site-events-$events.log" 2>&1 &
@@ -203,7 +206,7 @@ compare() {
 	local name=$1
 	shift
 	local metrics_args=()
-	[[ -n $METRICS_PATH ]] && metrics_args=(-metrics-url "$page_url$METRICS_PATH")
+	[[ -n $METRICS_PATH ]] && metrics_args=(-metrics-url "http://debug:$debug_token@${page_url#http://}$METRICS_PATH")
 	"$lt" compare -a "$page_url/" -b "$bare_url/" -name-a page -name-b bare \
 		-concurrency "$CONCURRENCY" -duration "$DURATION" -rounds "$ROUNDS" -warmup "$WARMUP" \
 		-header "$cookie" -cookie-jar -count-body "$fallback_marker" -max-marked "$MAX_FALLBACK" \

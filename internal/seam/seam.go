@@ -40,6 +40,9 @@ type Page interface {
 	// CreatingBrowserID reports whether the page is getting a browser ID right now (for an
 	// event, with no flow).
 	CreatingBrowserID() bool
+	// FlowTime returns how many flows were asked for and the time they took together, from
+	// the first call's start to the last one's end (now while one runs).
+	FlowTime() (flows int, d time.Duration)
 	// Close cancels the page's calls still running and waits for them.
 	Close()
 }
@@ -53,8 +56,14 @@ type Client interface {
 	CreateBrowser(ctx context.Context) (string, error)
 	// NewPage starts a page for one request; ctx is the request's context.
 	NewPage(ctx context.Context, v Visitor) Page
-	// QueueView queues a VIEW event for a browser whose ID is known, never waiting.
-	QueueView(browserID, path, referrer string, utm map[string]string) error
+	// QueueView queues a VIEW event for a browser whose ID is known, never waiting; ctx is
+	// the request's context, for the client's hooks.
+	QueueView(ctx context.Context, browserID, path, referrer string, utm map[string]string) error
+	// Isolated lists the flows whose calls fail fast right now (Client.Isolated).
+	Isolated() []string
+	// Observe adds hooks (a personalize.Hooks) that run after the client's own, from now on:
+	// the middleware's debug record. Any other value is ignored.
+	Observe(hooks any)
 }
 
 var (

@@ -11,10 +11,30 @@
 //
 // Like net/http/httptest, it is for tests only: package sandbox itself does not import
 // testing, so a site that mounts the sandbox for local development does not link it.
+//
+// # Both ways of answering what the documentation leaves open
+//
+// Sitecore does not document what the API answers to an unknown flow, an unknown client key, a
+// missing point of sale and more; the sandbox refuses them by default and accepts them with
+// sandbox.AnswerLenient (see the sandbox's "Assumptions"). Tests that should pass whichever
+// way a tenant answers run under both, with EachAnswers:
+//
+//	func TestFlow(t *testing.T) {
+//		personalizetest.EachAnswers(t, func(t *testing.T, answers sandbox.Answers) {
+//			srv := personalizetest.NewSandbox(t, flows...) // answers as the subtest says
+//			...
+//		})
+//	}
+//
+// or run the whole package a second time with PERSONALIZE_SANDBOX_ANSWERS=lenient (AnswersEnv),
+// which every NewSandbox outside EachAnswers honours.
 package personalizetest
 
 import (
 	"context"
+	"os"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -26,11 +46,77 @@ import (
 const PointOfSale = "personalizetest"
 
 // NewSandbox starts a sandbox made with opts on a loopback port, closed when the test ends.
+// It answers what the documentation leaves open as Answers(t) says, unless opts say otherwise
+// (sandbox.WithUndocumentedAnswers).
 func NewSandbox(t testing.TB, opts ...sandbox.Option) *sandbox.Server {
 	t.Helper()
+	opts = append([]sandbox.Option{sandbox.WithUndocumentedAnswers(Answers(t))}, opts...)
 	srv := sandbox.NewServer(sandbox.New(opts...))
 	t.Cleanup(srv.Close)
 	return srv
+}
+
+// AnswersEnv is the environment variable that chooses how the sandboxes of NewSandbox answer
+// what the documentation leaves open, outside EachAnswers: "strict" (or unset) for
+// sandbox.AnswerStrict, "lenient" for sandbox.AnswerLenient.
+const AnswersEnv = "PERSONALIZE_SANDBOX_ANSWERS"
+
+var (
+	answersMu sync.Mutex
+	answersOf = map[string]sandbox.Answers{} // EachAnswers subtest name -> its answers
+)
+
+// Answers returns how a sandbox started for t answers what the documentation leaves open: the
+// answers of the EachAnswers subtest t is (or runs in), else those AnswersEnv sets. An unknown
+// value of AnswersEnv fails the test. Give it to a sandbox made without NewSandbox:
+// sandbox.New(sandbox.WithUndocumentedAnswers(personalizetest.Answers(t)), ...).
+func Answers(t testing.TB) sandbox.Answers {
+	t.Helper()
+	name := t.Name()
+	answersMu.Lock()
+	best, found := "", false
+	var answers sandbox.Answers
+	for n, a := range answersOf {
+		if (name == n || strings.HasPrefix(name, n+"/")) && len(n) >= len(best) {
+			best, answers, found = n, a, true
+		}
+	}
+	answersMu.Unlock()
+	if found {
+		return answers
+	}
+	switch v := os.Getenv(AnswersEnv); strings.ToLower(strings.TrimSpace(v)) {
+	case "", "strict":
+		return sandbox.AnswerStrict
+	case "lenient":
+		return sandbox.AnswerLenient
+	default:
+		t.Fatalf("personalizetest: %s=%q: want strict or lenient", AnswersEnv, v)
+		return sandbox.AnswerStrict
+	}
+}
+
+// EachAnswers runs f in a subtest per way the sandbox can answer what the documentation leaves
+// open, named "strict" and "lenient", so that a test checks the client works whichever way a
+// tenant answers. Within f (and its subtests) NewSandbox and Answers follow the subtest's
+// answers, which f also gets, e.g. to expect an error with one and an empty result with the
+// other.
+func EachAnswers(t *testing.T, f func(t *testing.T, answers sandbox.Answers)) {
+	t.Helper()
+	for _, a := range []sandbox.Answers{sandbox.AnswerStrict, sandbox.AnswerLenient} {
+		t.Run(a.String(), func(t *testing.T) {
+			name := t.Name()
+			answersMu.Lock()
+			answersOf[name] = a
+			answersMu.Unlock()
+			t.Cleanup(func() {
+				answersMu.Lock()
+				delete(answersOf, name)
+				answersMu.Unlock()
+			})
+			f(t, a)
+		})
+	}
 }
 
 // NewClient makes a client of the sandbox srv: its client key is sandbox.DefaultClientKey and

@@ -2,7 +2,9 @@ package personalizetest_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
+	"testing/synctest"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -52,4 +54,62 @@ func TestNewClientOptionsComeLast(t *testing.T) {
 	_, err := c.CallFlow(context.Background(), personalize.FlowRequest{FriendlyID: "f", Identity: personalize.ByEmail("a@b.co")})
 	require.NoError(t, err)
 	assert.Equal(t, "mine", srv.Sandbox.Calls()[0].Request.PointOfSale)
+}
+
+// fatalRecorder is a testing.TB whose Fatalf records the message instead of ending the test.
+type fatalRecorder struct {
+	testing.TB
+	msg string
+}
+
+func (f *fatalRecorder) Fatalf(format string, args ...any) { f.msg = fmt.Sprintf(format, args...) }
+
+func TestEachAnswers(t *testing.T) {
+	t.Setenv(personalizetest.AnswersEnv, "")
+	var seen []sandbox.Answers
+	personalizetest.EachAnswers(t, func(t *testing.T, answers sandbox.Answers) {
+		seen = append(seen, answers)
+		assert.Equal(t, answers, personalizetest.Answers(t))
+		t.Run("nested", func(t *testing.T) {
+			assert.Equal(t, answers, personalizetest.Answers(t), "a subtest follows its EachAnswers")
+		})
+		synctest.Test(t, func(t *testing.T) {
+			assert.Equal(t, answers, personalizetest.Answers(t), "and a synctest bubble too")
+		})
+
+		// NewSandbox answers an unknown flow as the subtest says, and the library copes.
+		srv := personalizetest.NewSandbox(t, sandbox.WithFlows(sandbox.Define("f")))
+		c := personalizetest.NewClient(t, srv)
+		res, err := c.CallFlow(context.Background(), personalize.FlowRequest{FriendlyID: "nope", Identity: personalize.ByEmail("a@b.co")})
+		require.Equal(t, sandbox.CodeFlowNotFound, srv.Sandbox.Calls()[0].Code)
+		if answers == sandbox.AnswerLenient {
+			require.NoError(t, err)
+			assert.Empty(t, res.Offers())
+			return
+		}
+		var apiErr *personalize.APIError
+		require.ErrorAs(t, err, &apiErr)
+		assert.Equal(t, 404, apiErr.StatusCode)
+	})
+	assert.Equal(t, []sandbox.Answers{sandbox.AnswerStrict, sandbox.AnswerLenient}, seen)
+	assert.Equal(t, sandbox.AnswerStrict, personalizetest.Answers(t), "outside EachAnswers, the default")
+}
+
+func TestAnswersEnv(t *testing.T) {
+	t.Setenv(personalizetest.AnswersEnv, "lenient")
+	assert.Equal(t, sandbox.AnswerLenient, personalizetest.Answers(t))
+	srv := personalizetest.NewSandbox(t)
+	c := personalizetest.NewClient(t, srv)
+	_, err := c.CallFlow(context.Background(), personalize.FlowRequest{FriendlyID: "nope", Identity: personalize.ByEmail("a@b.co")})
+	assert.NoError(t, err, "an unknown flow answers 200 {}")
+	personalizetest.EachAnswers(t, func(t *testing.T, answers sandbox.Answers) {
+		assert.Equal(t, answers, personalizetest.Answers(t), "EachAnswers wins over the environment")
+	})
+
+	t.Setenv(personalizetest.AnswersEnv, "Strict")
+	assert.Equal(t, sandbox.AnswerStrict, personalizetest.Answers(t))
+	t.Setenv(personalizetest.AnswersEnv, "lax")
+	rec := &fatalRecorder{TB: t}
+	personalizetest.Answers(rec)
+	assert.Contains(t, rec.msg, `PERSONALIZE_SANDBOX_ANSWERS="lax"`)
 }

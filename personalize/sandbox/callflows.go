@@ -30,12 +30,18 @@ func (s *Sandbox) serveCallFlows(w http.ResponseWriter, r *http.Request) {
 	if apiErr == nil {
 		req, apiErr = parseCallFlows(raw)
 	}
+	// The answers to an unknown client key, point of sale, channel, language or flow are
+	// undocumented: refused with AnswerStrict, answered 200 {} with AnswerLenient.
+	v := verdict{lenient: s.answers == AnswerLenient}
 	if apiErr == nil && !s.knownClientKey(req.ClientKey) {
-		apiErr = newAPIError(http.StatusUnauthorized, CodeInvalidClientKey, "Unauthorized",
-			"sandbox: unknown clientKey "+fmt.Sprintf("%q", truncate(req.ClientKey, 80)))
+		apiErr = v.undocumented(newAPIError(http.StatusUnauthorized, CodeInvalidClientKey, "Unauthorized",
+			"sandbox: unknown clientKey "+fmt.Sprintf("%q", truncate(req.ClientKey, 80))))
 	}
 	if apiErr == nil {
 		apiErr = validateCallFlows(&req)
+	}
+	if apiErr == nil {
+		apiErr = v.undocumented(s.checkCallSettings(&req))
 	}
 
 	s.cfgMu.RLock()
@@ -45,11 +51,16 @@ func (s *Sandbox) serveCallFlows(w http.ResponseWriter, r *http.Request) {
 	s.cfgMu.RUnlock()
 
 	if apiErr == nil && fl == nil {
-		apiErr = newAPIError(http.StatusNotFound, CodeFlowNotFound, "Not Found",
-			fmt.Sprintf("sandbox: no flow with friendlyId %q", truncate(req.FriendlyID, 120)))
+		apiErr = v.undocumented(newAPIError(http.StatusNotFound, CodeFlowNotFound, "Not Found",
+			fmt.Sprintf("sandbox: no flow with friendlyId %q", truncate(req.FriendlyID, 120))))
 	}
 	status, body := http.StatusOK, []byte(nil)
-	if apiErr == nil {
+	switch {
+	case apiErr == nil && v.noted != nil:
+		// AnswerLenient: no personalization, and the record says what was wrong.
+		body, call.Code = emptyResponse, v.noted.body.Code
+	case apiErr == nil:
+		req.UTMShape = fl.utmShape
 		if !overridden {
 			flowFault = fl.fault
 		}
@@ -164,6 +175,23 @@ func parseCallFlows(raw []byte) (Request, *apiError) {
 		}
 	}
 	return req, nil
+}
+
+// checkCallSettings checks a decoded body's point of sale (required, and one of
+// WithPointsOfSale when they are declared), channel and language (optional: the documentation
+// says channel defaults to WEB, and the Cloud SDK may leave language out).
+func (s *Sandbox) checkCallSettings(req *Request) *apiError {
+	switch {
+	case strings.TrimSpace(req.PointOfSale) == "":
+		return missingField("pointOfSale")
+	case !s.knownPointOfSale(req.PointOfSale):
+		return unknownPointOfSale("pointOfSale", req.PointOfSale)
+	case req.Channel != "" && checkChannel("channel", req.Channel) != nil:
+		return checkChannel("channel", req.Channel)
+	case req.Language != "" && checkLanguage("language", req.Language) != nil:
+		return checkLanguage("language", req.Language)
+	}
+	return nil
 }
 
 // validateCallFlows checks what the API requires of a decoded body.

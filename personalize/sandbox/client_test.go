@@ -64,18 +64,28 @@ func TestRealClient(t *testing.T) {
 	assert.True(t, calls[0].KnownBrowser)
 	assert.Contains(t, calls[0].Header.Get("User-Agent"), "Mozilla/5.0 test")
 
-	// UTM in both shapes reach the rules.
-	for _, shape := range []personalize.UTMShape{personalize.UTMNested, personalize.UTMFlat} {
-		c := newClient(t, srv, personalize.WithUTMShape(shape))
+	// UTM reach a flow's rules in the shape the flow reads, and only in that one:
+	// home_page_banner reads params.utm (the library's default), engage_banner params.utm_*.
+	for _, tc := range []struct {
+		shape   personalize.UTMShape
+		flow    string
+		reaches bool
+	}{
+		{personalize.UTMNested, "home_page_banner", true},
+		{personalize.UTMFlat, "home_page_banner", false},
+		{personalize.UTMFlat, "engage_banner", true},
+		{personalize.UTMNested, "engage_banner", false},
+	} {
+		c := newClient(t, srv, personalize.WithUTMShape(tc.shape))
 		res, err := c.CallFlow(ctx, personalize.FlowRequest{
-			FriendlyID: "home_page_banner",
+			FriendlyID: tc.flow,
 			Identity:   personalize.ByEmail("jane@example.com"),
 			UTM:        map[string]string{"campaign": "summer_sale"},
 		})
 		require.NoError(t, err)
 		offers := res.Offers()
 		require.NotEmpty(t, offers)
-		assert.Equal(t, "Summer sale: 30% off", offers[0].Name(), "shape %v", shape)
+		assert.Equal(t, tc.reaches, offers[0].Name() == "Summer sale: 30% off", "shape %v to %s: %s", tc.shape, tc.flow, offers[0].Name())
 	}
 }
 
@@ -109,4 +119,80 @@ func TestRealClientFaults(t *testing.T) {
 			}
 		})
 	}
+}
+
+// The real client works against the sandbox whichever way it answers what the documentation
+// leaves open, and a client with a wrong point of sale gets no personalization either way.
+func TestRealClientEitherAnswers(t *testing.T) {
+	personalizetest.EachAnswers(t, func(t *testing.T, answers sandbox.Answers) {
+		srv := personalizetest.NewSandbox(t, sandbox.WithPointsOfSale("myretailsite/ireland"), sandbox.WithFlows(
+			sandbox.Define("home_page_banner").
+				Returns(map[string]any{"title": "Fly for less"}).
+				When(sandbox.HasEvent("IDENTITY"), map[string]any{"title": "Welcome, {{guest.firstname}}"}).
+				When(sandbox.UTMIs("campaign", "summer_sale"), map[string]any{"title": "Summer sale"}),
+		))
+		ctx := context.Background()
+		c := newClient(t, srv)
+		id, err := c.CreateBrowser(ctx)
+		require.NoError(t, err)
+		title := func(c *personalize.Client, utm map[string]string) (string, error) {
+			res, err := c.CallFlow(ctx, personalize.FlowRequest{FriendlyID: "home_page_banner",
+				Identity: personalize.ByBrowserID(id), UTM: utm})
+			if err != nil || len(res.Offers()) == 0 {
+				return "", err
+			}
+			return res.Offers()[0].Name(), nil
+		}
+		got, err := title(c, map[string]string{"campaign": "summer_sale"})
+		require.NoError(t, err)
+		assert.Equal(t, "Summer sale", got)
+
+		// A client on the wrong point of sale: its flows are not personalized, its events
+		// are answered but dropped.
+		wrong := newClient(t, srv, personalize.WithPointOfSale("myretailsite/irland"))
+		got, err = title(wrong, nil)
+		assert.Empty(t, got)
+		if answers == sandbox.AnswerStrict {
+			var apiErr *personalize.APIError
+			require.ErrorAs(t, err, &apiErr)
+			assert.Equal(t, 400, apiErr.StatusCode)
+			assert.Equal(t, sandbox.CodeUnknownPointOfSale, apiErr.Code)
+		} else {
+			assert.NoError(t, err, "200 {}: no offers")
+		}
+		signIn := personalize.Event{Type: personalize.EventIdentity, BrowserID: id, Page: "/signin",
+			Guest: &personalize.Guest{
+				Identifiers: []personalize.GuestIdentifier{{ID: "GA-1001", Provider: "GO_AIRWAYS",
+					Expiry: time.Date(2027, 12, 31, 23, 59, 0, 0, time.UTC)}},
+				FirstName:   "Ada",
+				State:       "Leinster",
+				DateOfBirth: time.Date(1983, 4, 15, 0, 0, 0, 0, time.UTC),
+			}}
+		require.NoError(t, wrong.SendEvent(ctx, signIn), "201, as documented")
+		assert.Empty(t, srv.Sandbox.Events())
+		require.Len(t, srv.Sandbox.DroppedEvents(), 1)
+		got, err = title(c, nil)
+		require.NoError(t, err)
+		assert.Equal(t, "Fly for less", got, "the dropped sign-in is not seen")
+
+		// The right client's sign-in, with the SDKs' dates: kept and seen.
+		require.NoError(t, c.SendEvent(ctx, signIn))
+		require.Len(t, srv.Sandbox.Events(), 1)
+		ev := srv.Sandbox.Events()[0].Body
+		assert.Equal(t, "1983-04-15T00:00", ev["dob"])
+		got, err = title(c, nil)
+		require.NoError(t, err)
+		assert.Equal(t, "Welcome, Ada", got)
+
+		// A flow the tenant does not have.
+		res, err := c.CallFlow(ctx, personalize.FlowRequest{FriendlyID: "nope", Identity: personalize.ByBrowserID(id)})
+		if answers == sandbox.AnswerStrict {
+			var apiErr *personalize.APIError
+			require.ErrorAs(t, err, &apiErr)
+			assert.Equal(t, 404, apiErr.StatusCode)
+		} else {
+			require.NoError(t, err)
+			assert.Empty(t, res.Offers())
+		}
+	})
 }

@@ -6,10 +6,15 @@
 //	POST /v2/callFlows              run a flow (validated as the real API does)
 //	GET  /v1.2/browser/create.json  create a browser ID (?client_key=K&message={})
 //	POST /v1.2/events               send an event (Stream API)
+//	GET  /v1.2/event/create.json    send an event (?client_key=K&message=<URL-encoded event>)
 //	GET  /v3/trackers/{token}       follow an offer's tracking link (records a click, 302)
 //
-// Everything a request does is recorded (Calls, Browsers, Events, Clicks) for tests and
-// debug pages, and faults can be injected for every request or per flow.
+// Everything a request does is recorded (Calls, Browsers, Events, DroppedEvents, Clicks) for
+// tests and debug pages, and faults can be injected for every request or per flow.
+//
+// The sandbox is as strict as the real API, so that a client bug passes here only if it
+// would pass on a tenant: where Sitecore documents an answer it gives that answer, and where
+// it does not it refuses (see Assumptions), unless told to answer the other plausible way.
 //
 // # In tests
 //
@@ -50,31 +55,127 @@
 //
 // callFlows requires Content-Type application/json (415), a body of at most MaxBodySize (413)
 // holding one JSON object whose known fields have the right types (400), a known clientKey
-// (401: personalize-api.md lists 401 for a bad key), a non-empty friendlyId (400), exactly one
-// of browserId, email and identifiers {id, provider} (400), a UUID-shaped browserId (400) and a
-// defined flow (404). Whether the real API accepts a browser ID it never created is an open
-// question: the sandbox accepts any UUID and records whether it knew it
-// (CallRecord.KnownBrowser). Browser IDs are UUIDs, so they are matched without regard to
-// case and recorded in the lower case browser/create.json hands out.
-// browser/create.json answers 401 for an unknown client key. events requires a known
-// client_key (401), then the fields the Stream API requires of every event as non-empty
-// strings: type, browser_id, channel, language, currency, page and pos (400 MISSING_FIELD, or
-// INVALID_FIELD when not a string); the type must be upper-case (VIEW, IDENTITY, ADD_TO_CART;
-// 400), and an IDENTITY event needs identifiers, a non-empty array of {id, provider} with
-// non-empty strings (400). Last, the browser_id must be one the sandbox created (404, as the
-// real API answers for an unknown browser). An accepted event answers 201. Errors carry
+// (401), a non-empty friendlyId (400), exactly one of browserId, email and identifiers
+// {id, provider} (400), a UUID-shaped browserId (400), a pointOfSale (400; one of
+// WithPointsOfSale when they are declared), a channel among the documented ones (AIRPORT_KIOSK,
+// BRANCH, CALL_CENTER, EMAIL, GDS, KIOSK, MOBILE_APP, MOBILE_WEB, SMS, OFFLINE, OTA, OTHER, WEB,
+// exactly; optional, as the API defaults it to WEB), a language that is a two-letter ISO 639-1
+// code in either case (optional; 400) and a defined flow (404). Whether the real API accepts a
+// browser ID it never created is an open question: the sandbox accepts any UUID and records
+// whether it knew it (CallRecord.KnownBrowser). Browser IDs are UUIDs, so they are matched
+// without regard to case and recorded in the lower case browser/create.json hands out.
+//
+// browser/create.json answers 401 for an unknown client key. events (POST /v1.2/events, and
+// GET /v1.2/event/create.json, whose client key is the client_key parameter and whose event is
+// the message parameter) require a known client key (401), then the fields the Stream API
+// requires of every event as non-empty strings: type, browser_id, channel, language, currency,
+// page and pos (400 MISSING_FIELD, or INVALID_FIELD when not a string). The type must be
+// upper-case (VIEW, IDENTITY, ADD_TO_CART), the channel and language as for callFlows (400). An
+// IDENTITY event needs identifiers, a non-empty array of {id, provider} with non-empty strings
+// (400); its dob and its identifiers' expiry_date, when present, must be dates in the form
+// YYYY-MM-DDThh:mm, exactly what both SDKs' isShortISODateString accepts ("1983-04-15T00:00";
+// not "1983-04-15", not "2027-01-02T03:04:05.000Z"; 400 INVALID_DATE); street must be an
+// array of strings and the other guest fields (email, firstname, state, ...) strings (400).
+// Last, the browser_id must be one the sandbox created (404, as the real API answers for an
+// unknown browser). An accepted event answers 201 and is kept (Events), except one whose pos is
+// not among WithPointsOfSale: the real API answers it 201 too but the event never appears, so
+// the sandbox records it in DroppedEvents, and the flows' rules do not see it. Errors carry
 // Sitecore's error object {"status", "code", "message", "developerMessage", "moreInfoUrl"} with
 // the Code* constants of this package as codes.
+//
+// # Points of sale
+//
+// WithPointsOfSale declares the tenant's points of sale, matched exactly. Without it the
+// sandbox knows any non-empty point of sale, so a site or test that never declared them keeps
+// working, and a missing or blank one is still refused. A test that wants a misconfigured
+// point of sale caught declares the right ones:
+//
+//	srv := personalizetest.NewSandbox(t, sandbox.WithPointsOfSale("goairways.example"), ...)
+//	// a client WithPointOfSale("goairways.exmaple"): flows 400, events 201 but dropped
+//	require.Empty(t, srv.Sandbox.DroppedEvents())
+//
+// # Assumptions
+//
+// Sitecore documents few answers of these endpoints: 401 for a wrong client key when creating
+// a browser ID; for an event, 400 without browser_id or type, 404 for an unknown browser and
+// 201 (but an invisible event) for a wrong pos; and, in general, 400 when validation fails,
+// 404 not found and 415 for a wrong media type. No error code is documented: every code of
+// this package is the sandbox's own. Every other answer is an assumption. With AnswerStrict
+// (the default) the sandbox refuses as listed; WithUndocumentedAnswers(AnswerLenient) answers
+// the other plausible way: 200 {} (no personalization) for a flow call, 201 for an event that
+// is then dropped (DroppedEvents). Either way the record says what was wrong
+// (CallRecord.Code, EventRecord.Dropped), and a client's tests should pass with both
+// (personalizetest.EachAnswers). Situation: strict answer (why); lenient answer.
+//
+// callFlows:
+//   - unknown or missing clientKey: 401 INVALID_CLIENT_KEY (as browser creation documents for a
+//     wrong key); 200 {}.
+//   - unknown friendlyId: 404 FLOW_NOT_FOUND (the generic 404 "not found"); 200 {}, as an API
+//     that runs no flow and decides nothing would answer.
+//   - missing or blank pointOfSale: 400 MISSING_FIELD (required for direct calls; the Engage
+//     SDK refuses to call without one, MV-0003); 200 {}.
+//   - pointOfSale not among WithPointsOfSale: 400 UNKNOWN_POINT_OF_SALE (it "must be the name of
+//     a point of sale that exists in the tenant"); 200 {}. A name that differs only in case
+//     is unknown (names are the tenant's strings); with AnswerLenient it matches.
+//   - channel not one of the documented ones, exactly (web, DESKTOP): 400 INVALID_FIELD (the
+//     data object lists them, upper-case); 200 {}.
+//   - language not a two-letter ISO 639-1 code (en-GB, eng, xx): 400 INVALID_FIELD (documented
+//     as a 2-letter ISO 639 code; either case is accepted, as the documentation says upper-case
+//     and its examples use lower case); 200 {}.
+//   - no channel or language: accepted, not switched (channel defaults to WEB; the Cloud SDK
+//     may leave language out).
+//   - a body that is not one JSON object, a known field of the wrong type, no friendlyId, not
+//     exactly one of browserId, email and identifiers, a browserId that is not a UUID, an email
+//     without "@": 400, not switched (the documented 400 for a failed validation).
+//   - a UUID browserId the sandbox never created: accepted, not switched, and recorded
+//     (CallRecord.KnownBrowser); the real API might answer 404 or make a new guest.
+//   - a body over MaxBodySize: 413, not switched (no limit is documented; the sandbox bounds
+//     its memory).
+//
+// events, POST /v1.2/events and GET /v1.2/event/create.json:
+//   - unknown or missing client key: 401 INVALID_CLIENT_KEY (as browser creation documents);
+//     201, dropped.
+//   - channel, language, currency, page or pos missing or blank, or a field that must be a
+//     string and is not: 400 MISSING_FIELD or INVALID_FIELD (documented as required); 201,
+//     dropped (the CDP 2.1 reference says later events with the same channel, pos and
+//     browser_id need only a type).
+//   - type not upper-case: 400 INVALID_FIELD ("string (uppercase)"); 201, dropped.
+//   - channel or language invalid: as for callFlows, 400 INVALID_FIELD; 201, dropped.
+//   - IDENTITY without identifiers, or one without id or provider: 400 (required; both SDKs
+//     refuse before sending); 201, dropped.
+//   - dob or expiry_date not in the form YYYY-MM-DDThh:mm (a date only, a full timestamp, a
+//     day that does not exist, ""): 400 INVALID_DATE (the CDP 2.1 data model; both SDKs refuse
+//     before sending, IV-0002, IV-0004); 201, dropped (the legacy reference's example
+//     expiry_date is a full timestamp, 2025-04-15T08:39:44.868Z).
+//   - street not an array of strings, another guest field not a string: 400 INVALID_FIELD (the
+//     IDENTITY reference: street is an "array of strings", string[] in both SDKs); 201,
+//     dropped.
+//   - the answer's body: POST 201 {"status":"OK","ref":"<uuid>"}; GET 201 {"status":"OK",
+//     "version":"1.2","client_key":"K","ref":"<uuid>"} (the documentation shows the status
+//     and version only).
+//
+// Documented, in both: an event without browser_id or type, 400; of an unknown browser, 404;
+// with a pos not among WithPointsOfSale, 201 and dropped. With AnswerLenient a documented
+// refusal wins over an undocumented problem of the same request.
 //
 // # Flows and rules
 //
 // Define("id").Returns(v) sets a flow's default response; When(rule, v) adds responses chosen by
 // rules, tried in order (first match wins). Rules see the decoded body and what the sandbox
-// knows of the caller (Request): UTM, Language, PointOfSale, Param, Returning,
-// CallCountAtLeast, HasEvent, Viewed, combined with All, Any and Not. Call counts are per
-// identity (browser ID, email or identifier) and flow. HasEvent and Viewed read the events the
-// browser sent (Request.Events): a flow can answer differently once the browser sent an
-// IDENTITY event (the guest signed in) or viewed a page.
+// knows of the caller (Request): UTMIs, LanguageIs, PointOfSaleIs, ParamIs, Returning,
+// CallCountAtLeast, HasEvent, Viewed, combined with All, Any and Not.
+//
+// Call counts are per identity (browser ID, email or identifier) and flow. HasEvent and
+// Viewed read the events the browser sent (Request.Events): a flow can answer differently once
+// the browser sent an IDENTITY event (the guest signed in) or viewed a page.
+//
+// A flow reads UTM parameters in one shape, as a Personalize condition reads
+// request.params.utm.campaign or request.params.utm_campaign: params.utm.<key> (UTMNested,
+// the default, which the personalize package and the Cloud SDK send) or, for a flow defined
+// WithUTMShape(UTMFlat), params.utm_<key> (the Engage SDK's flattened params). Keys match
+// exactly, lower-case as the SDKs send them: a client that sends the other shape, or
+// utm_Source, params.UTM or "Campaign", does not reach the flow's UTM rules. Values match
+// without regard to case.
 //
 // # Guest placeholders
 //
@@ -114,6 +215,7 @@
 //
 //	{ "flows": [
 //	  { "friendlyId": "home_page_banner",
+//	    "utmShape": "nested",
 //	    "response": {"title": "Fly for less", "trackingUrl": "{tracker}", "destination": "/flights"},
 //	    "rules": [
 //	      {"when": {"utm": {"campaign": "summer_sale"}}, "response": {"title": "Summer sale"}},
@@ -127,7 +229,8 @@
 //	] }
 //
 // Every condition in one "when" must hold; "returning": false matches a first call; "event"
-// is HasEvent and "viewed" is Viewed. A fault
+// is HasEvent and "viewed" is Viewed. "utmShape" is "nested" (the default) or "flat"
+// (WithUTMShape). A fault
 // has "latency" (a Go duration string), "status" (400-599), "malformed", "oversized" (bytes),
 // "errorObject", "hang", "reset" and "empty". Unknown fields, a flow without "friendlyId" or
 // "response", a friendly ID defined twice and a "when" without a condition are errors that
@@ -143,8 +246,8 @@
 //
 // # Records and limits
 //
-// The sandbox keeps the last MaxRecords calls, events, clicks and created browser IDs,
-// knows at most MaxBrowsers browser IDs and MaxBrowserEvents events per browser, and records
-// request and response bodies up to MaxRecordedBody bytes, so memory stays flat under a long
-// soak. Reset clears the records and call counts but keeps flows, faults and known browsers.
+// The sandbox keeps the last MaxRecords calls, events, dropped events, clicks and created
+// browser IDs, knows at most MaxBrowsers browser IDs and MaxBrowserEvents events per browser,
+// and records request and response bodies up to MaxRecordedBody bytes, so memory stays flat
+// under a long soak. Reset clears the records and call counts but keeps flows, faults and known browsers.
 package sandbox

@@ -2,9 +2,11 @@ package sandbox_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/go-personalize/sdk/personalize"
@@ -81,7 +83,7 @@ func ExampleSandbox_Routes() {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "home") })
 	fmt.Println(sb.Routes())
 	// Output:
-	// [/v2/callFlows /v1.2/browser/create.json /v1.2/events /v3/trackers/]
+	// [/v2/callFlows /v1.2/browser/create.json /v1.2/events /v1.2/event/create.json /v3/trackers/]
 }
 
 // A flow that greets a guest who signed in (sent an IDENTITY event) by first name.
@@ -124,4 +126,81 @@ func ExampleHasEvent() {
 	// Output:
 	// Fly for less
 	// Welcome back, Ada
+}
+
+// Declaring the tenant's points of sale: an event with another one is answered 201 but
+// dropped, as the real API drops it, and a flow call with another one is refused.
+func ExampleWithPointsOfSale() {
+	srv := sandbox.NewServer(sandbox.New(sandbox.WithPointsOfSale("airline.example"),
+		sandbox.WithFlows(sandbox.Define("home_page_banner").Returns(map[string]any{"title": "Fly for less"}))))
+	defer srv.Close()
+	client, err := personalize.New(sandbox.DefaultClientKey,
+		personalize.WithBaseURL(srv.URL), personalize.WithPointOfSale("airline.exmaple")) // a typo
+	if err != nil {
+		panic(err)
+	}
+	defer client.Close(context.Background())
+
+	ctx := context.Background()
+	browserID, _ := client.CreateBrowser(ctx)
+	err = client.SendEvent(ctx, personalize.Event{Type: "VIEW", BrowserID: browserID, Page: "/"})
+	fmt.Println("event:", err, len(srv.Sandbox.Events()), "kept", len(srv.Sandbox.DroppedEvents()), "dropped:",
+		srv.Sandbox.DroppedEvents()[0].Dropped.Code)
+	_, err = client.CallFlow(ctx, personalize.FlowRequest{FriendlyID: "home_page_banner", Identity: personalize.ByBrowserID(browserID)})
+	fmt.Println("flow:", srv.Sandbox.Calls()[0].Status, srv.Sandbox.Calls()[0].Code, err != nil)
+	// Output:
+	// event: <nil> 0 kept 1 dropped: UNKNOWN_POINT_OF_SALE
+	// flow: 400 UNKNOWN_POINT_OF_SALE true
+}
+
+// What an unknown flow answers, strictly (the default) and leniently; the record says what was
+// wrong either way.
+func ExampleWithUndocumentedAnswers() {
+	for _, answers := range []sandbox.Answers{sandbox.AnswerStrict, sandbox.AnswerLenient} {
+		srv := sandbox.NewServer(sandbox.New(sandbox.WithUndocumentedAnswers(answers)))
+		body := `{"clientKey":"sandbox-client-key","channel":"WEB","language":"EN","currencyCode":"EUR",` +
+			`"pointOfSale":"example","email":"jane@example.com","friendlyId":"nope"}`
+		resp, err := srv.Client().Post(srv.URL+sandbox.PathCallFlows, "application/json", strings.NewReader(body))
+		if err != nil {
+			panic(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		fmt.Println(answers, resp.StatusCode, len(b) > 2, srv.Sandbox.Calls()[0].Code)
+		srv.Close()
+	}
+	// Output:
+	// strict 404 true FLOW_NOT_FOUND
+	// lenient 200 false FLOW_NOT_FOUND
+}
+
+// Sending an event the documented direct way, GET /v1.2/event/create.json with the event as
+// the URL-encoded message.
+func ExampleServer_eventCreate() {
+	srv := sandbox.NewServer(sandbox.New())
+	defer srv.Close()
+	resp, err := srv.Client().Get(srv.URL + sandbox.PathBrowserCreate + "?client_key=sandbox-client-key&message={}")
+	if err != nil {
+		panic(err)
+	}
+	var created struct{ Ref string }
+	_ = json.NewDecoder(resp.Body).Decode(&created)
+	resp.Body.Close()
+
+	for _, lang := range []string{"EN", "en-GB"} {
+		message := `{"channel":"WEB","type":"VIEW","language":"` + lang + `","currency":"EUR","page":"home",` +
+			`"pos":"example","browser_id":"` + created.Ref + `"}`
+		q := url.Values{"client_key": {sandbox.DefaultClientKey}, "message": {message}}
+		resp, err := srv.Client().Get(srv.URL + sandbox.PathEventCreate + "?" + q.Encode())
+		if err != nil {
+			panic(err)
+		}
+		resp.Body.Close()
+		fmt.Println(lang, resp.StatusCode)
+	}
+	fmt.Println(len(srv.Sandbox.Events()), "event")
+	// Output:
+	// EN 201
+	// en-GB 400
+	// 1 event
 }

@@ -13,6 +13,7 @@ type FlowDef struct {
 	response json.RawMessage
 	rules    []flowRule
 	fault    Fault
+	utmShape UTMShape
 }
 
 type flowRule struct {
@@ -23,7 +24,7 @@ type flowRule struct {
 // emptyResponse is the answer of a flow defined without a response.
 var emptyResponse = json.RawMessage(`{}`)
 
-// Flow starts the definition of the flow with this friendly ID. Until Returns is called its
+// Define starts the definition of the flow with this friendly ID. Until Returns is called its
 // response is {}.
 func Define(friendlyID string) *FlowDef {
 	return &FlowDef{id: friendlyID}
@@ -48,6 +49,18 @@ func (f *FlowDef) When(rule Rule, response any) *FlowDef {
 		panic(fmt.Sprintf("sandbox: flow %q: nil rule", f.id))
 	}
 	f.rules = append(f.rules, flowRule{rule: rule, response: mustJSON(f.id, response)})
+	return f
+}
+
+// WithUTMShape sets where the flow reads UTM parameters (UTMIs, Request.UTM): UTMNested
+// (params.utm.campaign, the default) or UTMFlat (params.utm_campaign), as a Personalize
+// condition is written against one of them. A client that sends the other shape does not
+// reach the flow's UTM rules. It panics on an unknown shape.
+func (f *FlowDef) WithUTMShape(shape UTMShape) *FlowDef {
+	if shape != UTMNested && shape != UTMFlat {
+		panic(fmt.Sprintf("sandbox: flow %q: unknown UTM shape %d", f.id, uint8(shape)))
+	}
+	f.utmShape = shape
 	return f
 }
 
@@ -84,6 +97,7 @@ type flow struct {
 	response *template
 	rules    []compiledRule
 	fault    Fault
+	utmShape UTMShape
 }
 
 type compiledRule struct {
@@ -96,7 +110,7 @@ func compile(f *FlowDef) *flow {
 	if resp == nil {
 		resp = emptyResponse
 	}
-	c := &flow{id: f.id, response: newTemplate(resp), fault: f.fault}
+	c := &flow{id: f.id, response: newTemplate(resp), fault: f.fault, utmShape: f.utmShape}
 	for _, r := range f.rules {
 		c.rules = append(c.rules, compiledRule{rule: r.rule, response: newTemplate(r.response)})
 	}

@@ -21,6 +21,7 @@ type (
 		Response   json.RawMessage   `json:"response"`
 		Rules      []json.RawMessage `json:"rules"`
 		Fault      *faultJSON        `json:"fault"`
+		UTMShape   string            `json:"utmShape"`
 	}
 	ruleJSON struct {
 		When     *whenJSON       `json:"when"`
@@ -116,6 +117,13 @@ func loadFlow(raw json.RawMessage) (*FlowDef, error) {
 		return f, errors.New(`"response" is missing`)
 	}
 	f.response = fj.Response
+	switch fj.UTMShape {
+	case "", "nested":
+	case "flat":
+		f.utmShape = UTMFlat
+	default:
+		return f, fmt.Errorf(`"utmShape" must be "nested" or "flat", got %q`, fj.UTMShape)
+	}
 	for i, rr := range fj.Rules {
 		var rj ruleJSON
 		if err := strictDecode(rr, &rj); err != nil {

@@ -14,10 +14,12 @@ import (
 func TestLoadFlowsFile(t *testing.T) {
 	flows, err := LoadFlowsFile(filepath.Join("testdata", "flows.json"))
 	require.NoError(t, err)
-	require.Len(t, flows, 3)
+	require.Len(t, flows, 4)
 	assert.Equal(t, "home_page_banner", flows[0].FriendlyID())
 	assert.Len(t, flows[0].rules, 5)
-	assert.Equal(t, Fault{Latency: 100 * time.Millisecond, Status: 503}, flows[2].fault)
+	assert.Equal(t, UTMNested, flows[0].utmShape)
+	assert.Equal(t, UTMFlat, flows[2].utmShape)
+	assert.Equal(t, Fault{Latency: 100 * time.Millisecond, Status: 503}, flows[3].fault)
 
 	srv := start(t, WithFlows(flows...))
 	id := createBrowser(t, srv)
@@ -51,6 +53,11 @@ func TestLoadFlowsFile(t *testing.T) {
 	require.Equal(t, 201, resp.StatusCode, "%s", b)
 	_, b = callFlows(t, srv, body(t, "browserId", other))
 	assert.Equal(t, "Still thinking about it?", title(b), "viewed /booking")
+
+	_, b = callFlows(t, srv, body(t, "friendlyId", "engage_banner", "params", utm))
+	assert.Equal(t, "Fly for less", title(b), "a flat flow does not read params.utm")
+	_, b = callFlows(t, srv, body(t, "friendlyId", "engage_banner", "params", map[string]any{"utm_campaign": "summer_sale"}))
+	assert.Equal(t, "Summer sale: 30% off", title(b), "but params.utm_campaign")
 
 	resp, b = callFlows(t, srv, body(t, "friendlyId", "slow_flow"))
 	assert.Equal(t, 503, resp.StatusCode, "%s", b)

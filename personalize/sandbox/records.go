@@ -41,7 +41,9 @@ type CallRecord struct {
 	Header http.Header
 	// Status is the HTTP status answered; 0 when no answer was sent (a hang or a reset).
 	Status int
-	// Code is the error code of a rejected request ("" for a flow's answer).
+	// Code is the error code of a rejected request: one the sandbox refused, or, with
+	// AnswerLenient, one it would have refused and answered 200 {} instead (Status says
+	// which). It is "" for a flow's answer.
 	Code string
 	// Response is the body answered (nil when none, or over MaxRecordedBody).
 	Response json.RawMessage
@@ -54,7 +56,8 @@ type CallRecord struct {
 	Fault string
 }
 
-// EventRecord is one POST /v1.2/events request the sandbox accepted.
+// EventRecord is one event the sandbox accepted (answered 201), sent with POST /v1.2/events
+// or GET /v1.2/event/create.json.
 type EventRecord struct {
 	// Time is when the event arrived.
 	Time time.Time
@@ -68,6 +71,11 @@ type EventRecord struct {
 	Body map[string]any
 	// Raw is the event as received.
 	Raw json.RawMessage
+	// Dropped is nil for an event the sandbox kept (Events). For one it answered 201 but
+	// dropped (DroppedEvents) it says why, as the error object the sandbox would answer with
+	// AnswerStrict: CodeUnknownPointOfSale for a pos not among WithPointsOfSale, else the
+	// problem AnswerLenient let pass.
+	Dropped *ErrorBody
 }
 
 // ClickRecord is one visit of a tracking link (GET /v3/trackers/{token}).

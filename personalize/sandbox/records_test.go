@@ -138,7 +138,7 @@ func TestConcurrentCalls(t *testing.T) {
 			for i := range perWorker {
 				for _, fid := range []string{"a", "b"} {
 					resp, err := srv.Client().Post(srv.URL+PathCallFlows, "application/json",
-						strings.NewReader(fmt.Sprintf(`{"clientKey":%q,"friendlyId":%q,"browserId":%q}`, DefaultClientKey, fid, id)))
+						strings.NewReader(fmt.Sprintf(`{"clientKey":%q,"pointOfSale":"p","friendlyId":%q,"browserId":%q}`, DefaultClientKey, fid, id)))
 					if err != nil {
 						errs <- err
 						continue

@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"encoding/json"
+	"fmt"
 	"strconv"
 	"strings"
 )
@@ -23,6 +24,9 @@ type Request struct {
 
 	// Params is the body's params object (numbers as json.Number), nil when absent.
 	Params map[string]any
+	// UTMShape is where the called flow reads UTM parameters (its FlowDef's WithUTMShape),
+	// which UTM and UTMIs follow.
+	UTMShape UTMShape
 
 	// CallCount is how many times this identity (browser, email or identifier) called this
 	// flow since the last Reset, this call included: 1 on the first call. Valid calls that a
@@ -38,22 +42,46 @@ type Identifiers struct {
 	Provider string `json:"provider"`
 }
 
-// UTM returns a UTM parameter of the request: params.utm.<key> (the nested shape the Cloud
-// SDK sends) or else params.utm_<key> (the flat shape of the Engage SDK). key is given without
-// the prefix ("campaign"; "utm_campaign" works too) and matched without regard to case. A
-// value that is not a string, number or boolean reads as "".
+// UTMShape is where a flow reads UTM parameters in a callFlows body's params, as a
+// Personalize condition reads request.params.utm.campaign or request.params.utm_campaign:
+// a flow reads one shape, and the other does not reach it.
+type UTMShape uint8
+
+const (
+	// UTMNested reads params.utm.<key>, the shape the Cloud SDK and, by default, the
+	// personalize package send (personalize.UTMNested). It is the default.
+	UTMNested UTMShape = iota
+	// UTMFlat reads params.utm_<key>, the flattened params of the Engage SDK
+	// (personalize.UTMFlat).
+	UTMFlat
+)
+
+// String returns "nested" or "flat".
+func (u UTMShape) String() string {
+	switch u {
+	case UTMNested:
+		return "nested"
+	case UTMFlat:
+		return "flat"
+	}
+	return fmt.Sprintf("UTMShape(%d)", uint8(u))
+}
+
+// UTM returns a UTM parameter of the request where its flow reads it (UTMShape):
+// params.utm.<key>, or params.utm_<key> for a flow that reads UTMFlat. key is given without
+// the prefix ("campaign"; "utm_campaign" works too) and matched exactly, as a condition's
+// JavaScript reads it: the SDKs send lower-case keys, so "Campaign" or a params.utm_Source
+// is not "campaign" or "source". A value that is not a string, number or boolean reads as "".
 func (r *Request) UTM(key string) string {
 	if r == nil || r.Params == nil {
 		return ""
 	}
-	key = strings.ToLower(key)
 	key = strings.TrimPrefix(key, "utm_")
-	if utm, ok := lookupFold(r.Params, "utm").(map[string]any); ok {
-		if v := scalarString(lookupFold(utm, key)); v != "" {
-			return v
-		}
+	if r.UTMShape == UTMFlat {
+		return scalarString(r.Params["utm_"+key])
 	}
-	return scalarString(lookupFold(r.Params, "utm_"+key))
+	utm, _ := r.Params["utm"].(map[string]any)
+	return scalarString(utm[key])
 }
 
 // Param returns a top-level param as a string ("" when absent or not a scalar).

@@ -5,8 +5,9 @@ import "strings"
 // Rule picks a flow's response from the request. Rules must not modify the request.
 type Rule func(r *Request) bool
 
-// UTM matches when the request's UTM parameter key (nested params.utm.<key> or flat
-// params.utm_<key>) equals value without regard to case.
+// UTMIs matches when the request's UTM parameter key, read where the flow reads it
+// (Request.UTM: params.utm.<key>, or params.utm_<key> for a flow that reads UTMFlat; the key
+// exactly), equals value without regard to case.
 func UTMIs(key, value string) Rule {
 	return func(r *Request) bool {
 		v := r.UTM(key)
@@ -14,19 +15,19 @@ func UTMIs(key, value string) Rule {
 	}
 }
 
-// Language matches the request's language without regard to case ("en" matches "EN").
+// LanguageIs matches the request's language without regard to case ("en" matches "EN").
 func LanguageIs(lang string) Rule {
 	return func(r *Request) bool { return r != nil && r.Language != "" && strings.EqualFold(r.Language, lang) }
 }
 
-// PointOfSale matches the request's point of sale without regard to case.
+// PointOfSaleIs matches the request's point of sale without regard to case.
 func PointOfSaleIs(pos string) Rule {
 	return func(r *Request) bool {
 		return r != nil && r.PointOfSale != "" && strings.EqualFold(r.PointOfSale, pos)
 	}
 }
 
-// Param matches when the top-level param key is a scalar whose text equals value exactly.
+// ParamIs matches when the top-level param key is a scalar whose text equals value exactly.
 func ParamIs(key, value string) Rule {
 	return func(r *Request) bool {
 		if r == nil {

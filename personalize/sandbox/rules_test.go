@@ -10,7 +10,9 @@ import (
 
 func TestRules(t *testing.T) {
 	nested := &Request{Params: map[string]any{"utm": map[string]any{"campaign": "Summer_Sale", "Source": "newsletter"}}}
-	flat := &Request{Params: map[string]any{"utm_campaign": "summer_sale", "UTM_SOURCE": "newsletter"}}
+	flat := &Request{UTMShape: UTMFlat, Params: map[string]any{"utm_campaign": "summer_sale", "UTM_SOURCE": "newsletter"}}
+	nestedToFlat := &Request{UTMShape: UTMFlat, Params: nested.Params}
+	flatToNested := &Request{Params: flat.Params}
 	odd := &Request{Params: map[string]any{"utm": "campaign=summer_sale", "utm_campaign": map[string]any{"x": 1}, "k": []any{"v"}}}
 	numeric := &Request{Params: map[string]any{"utm": map[string]any{"content": json.Number("42")}, "n": json.Number("7"), "b": true}}
 	fr := &Request{Language: "FR", PointOfSale: "Site/FR", Params: map[string]any{"loggedInState": "loggedIn"}}
@@ -24,10 +26,15 @@ func TestRules(t *testing.T) {
 		want bool
 	}{
 		{"utm nested", UTMIs("campaign", "summer_sale"), nested, true},
-		{"utm nested key case", UTMIs("SOURCE", "NEWSLETTER"), nested, true},
+		{"utm nested value case", UTMIs("campaign", "SUMMER_SALE"), nested, true},
+		{"utm nested key case is exact", UTMIs("source", "newsletter"), nested, false},
+		{"utm nested rule key case is exact", UTMIs("SOURCE", "newsletter"), nested, false},
 		{"utm prefixed key", UTMIs("utm_campaign", "summer_sale"), nested, true},
 		{"utm flat", UTMIs("campaign", "SUMMER_SALE"), flat, true},
-		{"utm flat key case", UTMIs("source", "newsletter"), flat, true},
+		{"utm flat prefixed key", UTMIs("utm_campaign", "summer_sale"), flat, true},
+		{"utm flat key case is exact", UTMIs("source", "newsletter"), flat, false},
+		{"utm nested params to a flat flow", UTMIs("campaign", "summer_sale"), nestedToFlat, false},
+		{"utm flat params to a nested flow", UTMIs("campaign", "summer_sale"), flatToNested, false},
 		{"utm other value", UTMIs("campaign", "winter"), nested, false},
 		{"utm absent", UTMIs("medium", "email"), nested, false},
 		{"utm not a map", UTMIs("campaign", "summer_sale"), odd, false},
@@ -75,8 +82,8 @@ func TestRules(t *testing.T) {
 	}
 }
 
-// TestRulesOverHTTP checks that rules see what the sandbox knows: UTM in both shapes, call
-// counts per identity and flow, and the browser's events.
+// TestRulesOverHTTP checks that rules see what the sandbox knows: UTM in the flow's shape,
+// call counts per identity and flow, and the browser's events.
 func TestRulesOverHTTP(t *testing.T) {
 	srv := start(t, WithFlows(
 		Define("home_page_banner").
@@ -85,6 +92,7 @@ func TestRulesOverHTTP(t *testing.T) {
 			When(HasEvent("IDENTITY"), "member").
 			When(Returning(), "welcome back"),
 		Define("other").Returns("other"),
+		Define("flat").WithUTMShape(UTMFlat).Returns("flat").When(UTMIs("campaign", "summer_sale"), "summer"),
 	))
 	utmNested := map[string]any{"utm": map[string]any{"campaign": "summer_sale"}}
 	utmFlat := map[string]any{"utm_campaign": "summer_sale"}
@@ -100,7 +108,9 @@ func TestRulesOverHTTP(t *testing.T) {
 		{"other flow does not count", body(t, "browserId", id, "friendlyId", "other"), "other"},
 		{"second call", body(t, "browserId", id), "welcome back"},
 		{"utm nested wins", body(t, "browserId", id, "params", utmNested), "summer"},
-		{"utm flat", body(t, "browserId", id, "params", utmFlat), "summer"},
+		{"utm flat does not reach a nested flow", body(t, "browserId", id, "params", utmFlat), "welcome back"},
+		{"utm flat reaches a flat flow", body(t, "browserId", id, "friendlyId", "flat", "params", utmFlat), "summer"},
+		{"utm nested does not reach a flat flow", body(t, "browserId", id, "friendlyId", "flat", "params", utmNested), "flat"},
 		{"email is another identity", body(t, "browserId", nil, "email", email), "default"},
 		{"email returns", body(t, "browserId", nil, "email", "JANE@example.com"), "welcome back"},
 	}

@@ -15,15 +15,18 @@ const (
 	PathCallFlows     = "/v2/callFlows"
 	PathBrowserCreate = "/v1.2/browser/create.json"
 	PathEvents        = "/v1.2/events"
+	PathEventCreate   = "/v1.2/event/create.json"
 	PathTrackers      = "/v3/trackers/"
 )
 
 // Sandbox emulates the Sitecore Personalize API. It is an http.Handler, safe for concurrent
 // use; make one with New.
 type Sandbox struct {
-	clientKeys  map[string]bool
-	publicURL   string
-	trackerDest func(offer map[string]any) string
+	clientKeys   map[string]bool
+	pointsOfSale map[string]bool // nil: any non-empty point of sale
+	answers      Answers
+	publicURL    string
+	trackerDest  func(offer map[string]any) string
 
 	closeOnce sync.Once
 	closed    chan struct{}
@@ -38,6 +41,7 @@ type Sandbox struct {
 	mu          sync.Mutex
 	calls       ring[CallRecord]
 	events      ring[EventRecord]
+	dropped     ring[EventRecord]
 	clicks      ring[ClickRecord]
 	browserList ring[string]
 	browsers    fifoMap[string, *browserState]
@@ -102,6 +106,7 @@ func New(opts ...Option) *Sandbox {
 		destinations: make(map[string]bool),
 		calls:        newRing[CallRecord](MaxRecords),
 		events:       newRing[EventRecord](MaxRecords),
+		dropped:      newRing[EventRecord](MaxRecords),
 		clicks:       newRing[ClickRecord](MaxRecords),
 		browserList:  newRing[string](MaxRecords),
 		browsers:     newFIFOMap[string, *browserState](MaxBrowsers),
@@ -121,7 +126,7 @@ func New(opts ...Option) *Sandbox {
 // Routes returns the http.ServeMux patterns of the sandbox's endpoints, for mounting it in
 // another server: for _, p := range sb.Routes() { mux.Handle(p, sb) }.
 func (s *Sandbox) Routes() []string {
-	return []string{PathCallFlows, PathBrowserCreate, PathEvents, PathTrackers}
+	return []string{PathCallFlows, PathBrowserCreate, PathEvents, PathEventCreate, PathTrackers}
 }
 
 // ServeHTTP answers the Personalize API's endpoints; any other path is a 404 error object.
@@ -133,6 +138,8 @@ func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.serveBrowserCreate(w, r)
 	case p == PathEvents:
 		s.serveEvents(w, r)
+	case p == PathEventCreate:
+		s.serveEventCreate(w, r)
 	case strings.HasPrefix(p, PathTrackers):
 		s.serveTracker(w, r)
 	default:
@@ -253,11 +260,22 @@ func (s *Sandbox) AddBrowser(id string) {
 	}
 }
 
-// Events returns the accepted events, oldest first (the last MaxRecords).
+// Events returns the accepted events, oldest first (the last MaxRecords): those the sandbox
+// kept, which the guest's rules see. Events answered 201 but dropped are in DroppedEvents.
 func (s *Sandbox) Events() []EventRecord {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.events.all()
+}
+
+// DroppedEvents returns the events answered 201 but not kept, oldest first (the last
+// MaxRecords): an event whose pos is not one of WithPointsOfSale, as the real API drops it,
+// or, with AnswerLenient, one the sandbox would otherwise refuse. Each has Dropped set to why.
+// Rules never see them.
+func (s *Sandbox) DroppedEvents() []EventRecord {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.dropped.all()
 }
 
 // Clicks returns the followed tracking links, oldest first (the last MaxRecords).
@@ -268,13 +286,14 @@ func (s *Sandbox) Clicks() []ClickRecord {
 }
 
 // Reset clears the records: calls, call counts (so every identity is new again), events
-// (also those rules see), clicks and the list of created browsers. Flows, faults and the
+// (also those rules see, and the dropped ones), clicks and the list of created browsers. Flows, faults and the
 // browser IDs the sandbox knows stay, so visitors holding a browser ID cookie keep working.
 func (s *Sandbox) Reset() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.calls.reset()
 	s.events.reset()
+	s.dropped.reset()
 	s.clicks.reset()
 	s.browserList.reset()
 	s.identities.reset()

@@ -101,10 +101,10 @@ const homeTemplate = `<!doctype html><html lang="en"><head>
 					 <strong>Sign in as Ada</strong>
 					 <span>An IDENTITY event links your browser to her, and the banner greets her by name.</span>
 				</a></li>
-				<li><a class="try__card" href="/_personalize" data-testid="try-debug">
+				<li><a class="try__card" href="/_personalize/flows" data-testid="try-debug">
 					<span class="try__kicker">Under the hood</span>
-					 <strong>See the flow calls</strong>
-					 <span>Your browser ID, campaign, and every call, event and click.</span>
+					 <strong>Try the flows</strong>
+					 <span>Run a flow for yourself, and see every call, event and click the sandbox recorded for you.</span>
 				</a></li>
 			</ul>
 		</section>

@@ -21,8 +21,8 @@ type DebugView struct {
 	// run for this page, if any.
 	Flows []string
 	Ran   *FlowRun
-	// PageCalls are this page's flow calls; RecentCalls the site's last calls, all visitors.
-	PageCalls, RecentCalls []CallRow
+	// PageCalls are this page's flow calls.
+	PageCalls []CallRow
 	// Sandbox is true in sandbox mode, when the records below are available.
 	Sandbox      bool
 	SandboxCalls []SandboxCallRow
