@@ -166,12 +166,14 @@ func TestFlowEndsAtTheEarliestDeadline(t *testing.T) {
 // between a finished call and a finished context.
 func TestAReadyResultIsAlwaysReturned(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		_, c := memSandbox(t)
+		sb, c := memSandbox(t)
 		page, done := personalize.StartPage(context.Background(), c, personalize.Visitor{BrowserID: seedBrowserID})
 		defer done()
 		res, err := personalize.Flow(page, "home_page_banner")
 		require.NoError(t, err)
+		sb.SetFault(sandbox.Fault{Status: http.StatusBadRequest}) // a refusal, however the sandbox answers the undocumented
 		_, failed := personalize.Flow(page, "no_such_flow")
+		sb.SetFault(sandbox.Fault{})
 		var apiErr *personalize.APIError
 		require.ErrorAs(t, failed, &apiErr)
 
