@@ -13,6 +13,7 @@ require (
 	github.com/x-way/crawlerdetect v0.2.24
 	go.uber.org/goleak v1.3.0
 	golang.org/x/net v0.59.0
+	golang.org/x/time v0.16.0
 )
 
 require go.yaml.in/yaml/v3 v3.0.5 // indirect

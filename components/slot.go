@@ -51,6 +51,7 @@ type slotView struct {
 	ID, Class, TestID string
 	Attributes        templ.Attributes
 	FriendlyID, State string
+	Cache             string // "" unless the decision came from the cache
 }
 
 // errNothingToShow: the flow answered, but with nothing the decision can show.
@@ -64,7 +65,9 @@ var errNothingToShow = errors.New("components: nothing to show")
 // the fallback (logged with the page's client logger). The decision is rendered into a buffer
 // before anything is written, so a decision failing half-way leaves no partial markup. The
 // root <div> carries data-personalize-slot (the friendly ID) and data-personalize-state
-// (StateDecision or StateFallback). Slot returns an error only when writing to w fails.
+// (StateDecision or StateFallback), and data-personalize-cache ("hit", "stale",
+// "revalidated": personalize.CacheUse) when the decision came from the decision cache
+// (personalize.WithCaching). Slot returns an error only when writing to w fails.
 func Slot(p SlotProps) templ.Component {
 	return templ.ComponentFunc(p.render)
 }
@@ -80,13 +83,16 @@ func (p SlotProps) render(ctx context.Context, w io.Writer) error {
 	buf := templ.GetBuffer()
 	defer templ.ReleaseBuffer(buf)
 
-	state := StateFallback
-	c, err := p.decision(ctx)
+	state, cached := StateFallback, ""
+	c, use, err := p.decision(ctx)
 	var pe *panicErr
 	siteFault := errors.As(err, &pe)
 	if err == nil {
 		if err = renderSafely(ctx, c, buf); err == nil {
 			state = StateDecision
+			if use.Served() {
+				cached = use.String()
+			}
 		} else {
 			siteFault = true
 			buf.Reset()
@@ -106,20 +112,22 @@ func (p SlotProps) render(ctx context.Context, w io.Writer) error {
 		Attributes: p.Attributes,
 		FriendlyID: p.FriendlyID,
 		State:      state,
+		Cache:      cached,
 	}
 	return slotRoot(v, rawBytes(buf.Bytes())).Render(ctx, w)
 }
 
 // decision returns the component for the flow's decision, or an error that says why there is
 // none.
-func (p SlotProps) decision(ctx context.Context) (c templ.Component, err error) {
+func (p SlotProps) decision(ctx context.Context) (c templ.Component, use personalize.CacheUse, err error) {
 	res, err := personalize.Flow(ctx, p.FriendlyID, p.Options...)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	if res.Empty() {
-		return nil, errNothingToShow
+		return nil, 0, errNothingToShow
 	}
+	use = res.Cache
 	decide := p.Decision
 	if decide == nil {
 		decide = OfferListDecision(OfferListProps{})
@@ -130,9 +138,9 @@ func (p SlotProps) decision(ctx context.Context) (c templ.Component, err error) 
 		}
 	}()
 	if c = decide(res); c == nil {
-		return nil, errNothingToShow
+		return nil, 0, errNothingToShow
 	}
-	return c, nil
+	return c, use, nil
 }
 
 // log reports why the slot fell back: at debug level when the flow simply had no decision

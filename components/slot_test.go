@@ -457,3 +457,31 @@ func TestSlotDecisionNotCalledWithEmptyResult(t *testing.T) {
 		})
 	}
 }
+
+// A decision the cache served (personalize.WithCaching) says so on the slot's root.
+func TestSlotServedFromTheCache(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		e := newMemEnv(t, []*sandbox.FlowDef{sandbox.Define("ancillary_offers").Returns(seedOffers())},
+			personalize.WithCaching(personalize.Caching{Flows: map[string]personalize.CachePolicy{
+				"ancillary_offers": personalize.StaleOnFailure(time.Hour)}}))
+		slot := offersSlot("ancillary_offers", components.OfferListProps{})
+		root := slotRoot(t, renderDoc(t, startPage(t, e.client), slot), "ancillary_offers")
+		assert.Equal(t, components.StateDecision, attr(root, "data-personalize-state"))
+		assert.False(t, hasAttr(root, "data-personalize-cache"), "a fresh answer: no mark")
+
+		e.sb.SetFault(sandbox.Fault{Status: http.StatusServiceUnavailable})
+		root = slotRoot(t, renderDoc(t, startPage(t, e.client), slot), "ancillary_offers")
+		assert.Equal(t, components.StateDecision, attr(root, "data-personalize-state"), "the visitor's last decision")
+		assert.Equal(t, "stale", attr(root, "data-personalize-cache"))
+		assert.Len(t, find(root, "article.personalize-offer"), 4)
+	})
+}
+
+func hasAttr(n *html.Node, name string) bool {
+	for _, a := range n.Attr {
+		if a.Key == name {
+			return true
+		}
+	}
+	return false
+}

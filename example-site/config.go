@@ -15,6 +15,7 @@ import (
 	"math"
 	"net"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -83,6 +84,13 @@ type Config struct {
 	// Events sends VIEW events for pages and the sign-in and add-to-trip events
 	// (PERSONALIZE_EVENTS, on by default).
 	Events bool
+	// StaleFor is how old a visitor's last banner decision may be to be shown when the API
+	// fails (PERSONALIZE_STALE_FOR; the decision cache's StaleOnFailure, for
+	// home_page_banner): defaultStaleFor, or 0 for off.
+	StaleFor time.Duration
+	// RedisURL, when set (PERSONALIZE_REDIS_URL, redis://...), keeps the decision cache in
+	// Redis, shared by every instance of the site; otherwise it is in this process's memory.
+	RedisURL string
 	// DebugToken, when set (PERSONALIZE_DEBUG_TOKEN), is the secret the debug routes
 	// (/_personalize, /_personalize/metrics) require, as the password of HTTP Basic
 	// authentication or a bearer token. In tenant mode the routes are mounted only when it
@@ -141,6 +149,22 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	}
 	if cfg.BreakerOpenFor, err = duration(env("PERSONALIZE_BREAKER_OPEN_FOR")); err != nil {
 		bad("PERSONALIZE_BREAKER_OPEN_FOR: %v", err)
+	}
+	switch v := strings.ToLower(env("PERSONALIZE_STALE_FOR")); v {
+	case "":
+		cfg.StaleFor = defaultStaleFor
+	case "off", "0":
+	default:
+		if cfg.StaleFor, err = time.ParseDuration(v); err != nil || cfg.StaleFor <= 0 || cfg.StaleFor > maxStaleFor {
+			bad("PERSONALIZE_STALE_FOR: %q is not off or a Go duration from 1s to %v (e.g. 10m)", env("PERSONALIZE_STALE_FOR"), maxStaleFor)
+		}
+	}
+	if cfg.RedisURL = env("PERSONALIZE_REDIS_URL"); cfg.RedisURL != "" {
+		if u, err := url.Parse(cfg.RedisURL); err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") || u.Host == "" {
+			bad("PERSONALIZE_REDIS_URL: want redis://[user:password@]host:port[/db] or rediss://...")
+		} else if cfg.StaleFor == 0 {
+			bad("PERSONALIZE_REDIS_URL: set, but PERSONALIZE_STALE_FOR is off: there is nothing to keep in Redis")
+		}
 	}
 	switch strings.ToLower(env("PERSONALIZE_EVENTS")) {
 	case "", "on", "true", "1":
@@ -284,6 +308,12 @@ func wholeNumber(s string, lo, hi int) (int, error) {
 }
 
 // duration parses an optional Go duration ("750ms", "2s"); "" is 0.
+// The banner's stale-on-failure age: the default, and the most PERSONALIZE_STALE_FOR takes.
+const (
+	defaultStaleFor = 10 * time.Minute
+	maxStaleFor     = 24 * time.Hour
+)
+
 func duration(s string) (time.Duration, error) {
 	if s == "" {
 		return 0, nil

@@ -49,11 +49,22 @@ const bubbleBrowserID = "a38b230c-11eb-4cf9-8d5d-274e9f344925"
 // (with the site's flows) over in-memory connections, for a returning visitor's browser.
 func bubbleSite(t *testing.T, env ...string) (*site, *sandbox.Sandbox) {
 	t.Helper()
+	return bubbleSiteBehind(t, nil, env...)
+}
+
+// bubbleSiteBehind is bubbleSite with the API's requests going through front (when not nil)
+// before the sandbox.
+func bubbleSiteBehind(t *testing.T, front func(http.Handler) http.Handler, env ...string) (*site, *sandbox.Sandbox) {
+	t.Helper()
 	flows, err := sandbox.LoadFlows(bytes.NewReader(defaultFlows))
 	require.NoError(t, err)
 	sb := sandbox.New(sandbox.WithClientKeys("tenant-client-key"), sandbox.WithFlows(flows...))
 	sb.AddBrowser(bubbleBrowserID)
-	api := memnet.Serve(t, sb)
+	var h http.Handler = sb
+	if front != nil {
+		h = front(sb)
+	}
+	api := memnet.Serve(t, h)
 	vars := tenantSiteEnv(api.URL)
 	for i := 0; i+1 < len(env); i += 2 {
 		vars[env[i]] = env[i+1]

@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -27,14 +28,7 @@ func TestFreshClone(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the binary; skipped with -short")
 	}
-	goBin, err := exec.LookPath("go")
-	require.NoError(t, err, "the go command is needed to build the site")
-	bin := filepath.Join(t.TempDir(), "example-site")
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	build := exec.CommandContext(ctx, goBin, "build", "-o", bin, ".")
-	out, err := build.CombinedOutput()
-	require.NoError(t, err, "go build: %s", out)
+	bin := siteBinary(t)
 
 	t.Run("SIGTERM stops it cleanly", func(t *testing.T) {
 		p := startBinary(t, bin)
@@ -82,6 +76,45 @@ func TestFreshClone(t *testing.T) {
 	})
 }
 
+// The site's binary, built once for the tests that run it (siteBinary).
+var built struct {
+	once sync.Once
+	dir  string
+	bin  string
+	err  error
+}
+
+// siteBinary builds the site's binary, once per test process; the directory it is in is
+// removed when the tests end (TestMain).
+func siteBinary(t *testing.T) string {
+	t.Helper()
+	built.once.Do(func() {
+		goBin, err := exec.LookPath("go")
+		if err != nil {
+			built.err = fmt.Errorf("the go command is needed to build the site: %w", err)
+			return
+		}
+		if built.dir, built.err = os.MkdirTemp("", "example-site-bin-"); built.err != nil {
+			return
+		}
+		built.bin = filepath.Join(built.dir, "example-site")
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+		defer cancel()
+		if out, err := exec.CommandContext(ctx, goBin, "build", "-o", built.bin, ".").CombinedOutput(); err != nil {
+			built.err = fmt.Errorf("go build: %w: %s", err, out)
+		}
+	})
+	require.NoError(t, built.err)
+	return built.bin
+}
+
+// removeBinary removes what siteBinary built.
+func removeBinary() {
+	if built.dir != "" {
+		_ = os.RemoveAll(built.dir)
+	}
+}
+
 // process is the site's binary running on addr.
 type process struct {
 	cmd    *exec.Cmd
@@ -90,13 +123,18 @@ type process struct {
 	exited chan error
 }
 
-// startBinary runs bin with no configuration but an address, and waits until it is ready;
-// it is killed at the end of the test if still running.
-func startBinary(t *testing.T, bin string) *process {
+// startBinary runs bin with no configuration but an address and env, and waits until it is
+// ready; it is killed at the end of the test if still running.
+func startBinary(t *testing.T, bin string, env ...map[string]string) *process {
 	t.Helper()
 	p := &process{addr: freeAddr(t), logs: &watchedLog{readyLog: newReadyLog(), changed: make(chan struct{}, 1)}, exited: make(chan error, 1)}
 	p.cmd = exec.Command(bin)
 	p.cmd.Env = []string{"ADDR=" + p.addr, "PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}
+	for _, vars := range env {
+		for k, v := range vars {
+			p.cmd.Env = append(p.cmd.Env, k+"="+v)
+		}
+	}
 	p.cmd.Stdout, p.cmd.Stderr = p.logs, p.logs
 	require.NoError(t, p.cmd.Start())
 	go func() { p.exited <- p.cmd.Wait() }()

@@ -17,6 +17,9 @@ import (
 	"github.com/go-personalize/sdk/middleware"
 	"github.com/go-personalize/sdk/personalize"
 	"github.com/go-personalize/sdk/personalize/sandbox"
+	"github.com/go-personalize/sdk/personalizeredis"
+
+	"github.com/go-personalize/sdk/example-site/internal/views"
 )
 
 // Server timeouts. Pages answer within the Personalize budget (400ms by default), so these
@@ -49,8 +52,12 @@ type site struct {
 	sandbox *sandbox.Sandbox // nil in tenant mode
 	static  *staticFiles
 	tel     *telemetry // the client's spans and metrics (/metrics), the requests' spans
-	router  http.Handler
-	pages   pagePool // buffers pages are rendered into
+	// decisionStore keeps the decision cache in Redis (PERSONALIZE_REDIS_URL); nil keeps it
+	// in memory.
+	decisionStore personalize.DecisionStore
+	redis         *personalizeredis.Store // closed after the client
+	router        http.Handler
+	pages         pagePool // buffers pages are rendered into
 
 	closeOnce sync.Once
 }
@@ -84,7 +91,29 @@ func newServer(cfg Config, logger *slog.Logger) (http.Handler, func(), error) {
 		personalize.WithLogger(logger),
 		s.tel.hooks(),
 	)
+	if cfg.RedisURL != "" {
+		// A URL that parses makes a client at once; Redis itself is reached on first use,
+		// and a Redis that is down is a cache miss, never an error page.
+		store, err := personalizeredis.NewFromURL(cfg.RedisURL, personalizeredis.Options{})
+		if err != nil {
+			s.closeTelemetry()
+			return nil, nil, fmt.Errorf("example-site: PERSONALIZE_REDIS_URL: %w", err)
+		}
+		s.redis, s.decisionStore = store, store
+	}
+	if cfg.StaleFor > 0 {
+		// A visitor whose banner call fails (a timeout, an error, the flow isolated) gets
+		// their last banner decision rather than the default one. Every page still calls
+		// the API, so Personalize counts every execution.
+		opts = append(opts, personalize.WithCaching(personalize.Caching{
+			Flows: map[string]personalize.CachePolicy{views.FlowHomeBanner: personalize.StaleOnFailure(cfg.StaleFor)},
+			Store: s.decisionStore,
+		}))
+	}
 	if s.client, err = personalize.New(cfg.ClientKey, opts...); err != nil {
+		if s.redis != nil {
+			_ = s.redis.Close()
+		}
 		s.closeTelemetry()
 		return nil, nil, fmt.Errorf("example-site: %w", err)
 	}
@@ -156,6 +185,9 @@ func (s *site) close() {
 // have spans too.
 func (s *site) shutdown() {
 	s.closeClient()
+	if s.redis != nil {
+		_ = s.redis.Close()
+	}
 	s.closeTelemetry()
 }
 

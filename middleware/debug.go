@@ -125,6 +125,10 @@ type debugCall struct {
 	Isolation  string        `json:"isolation"`
 	// CorrelationID is the call's x-sc-correlation-id, for Sitecore support.
 	CorrelationID string `json:"correlation_id,omitempty"`
+	// Cache is what the decision cache did (personalize.CacheUse), and CacheAge the age of
+	// the entry it served: "" and 0 for a flow without a cache policy.
+	Cache    string        `json:"cache,omitempty"`
+	CacheAge time.Duration `json:"cache_age_ns,omitempty"`
 }
 
 // debugEvent is one event in DebugHandler's JSON.
@@ -160,6 +164,13 @@ type debugView struct {
 type debugCampaign struct {
 	UTM             map[string]string `json:"utm"`
 	LandingReferrer string            `json:"landing_referrer,omitempty"`
+}
+
+func cacheUse(u personalize.CacheUse) string {
+	if u == personalize.CacheUnused {
+		return ""
+	}
+	return u.String()
 }
 
 func reason(err error) string {
@@ -213,7 +224,7 @@ func (rec *debugRecord) page(st *request, ctx context.Context) {
 		}
 		rows = append(rows, debugCall{FriendlyID: c.FriendlyID, Outcome: c.Outcome.String(), Reason: reason(c.Err),
 			Start: c.Start, Duration: c.Duration, StatusCode: c.StatusCode, Attempts: c.Attempts,
-			Isolation: c.Isolation.String(), CorrelationID: c.CorrelationID})
+			Isolation: c.Isolation.String(), CorrelationID: c.CorrelationID, Cache: cacheUse(c.Cache), CacheAge: c.CacheAge})
 	}
 	rec.mu.Lock()
 	defer rec.mu.Unlock()
@@ -357,7 +368,8 @@ func wantsJSON(r *http.Request) bool {
 var debugHTML string
 
 var debugPage = template.Must(template.New("debug").Funcs(template.FuncMap{
-	"ms": func(d time.Duration) string { return d.Round(100 * time.Microsecond).String() },
+	"ms":  func(d time.Duration) string { return d.Round(100 * time.Microsecond).String() },
+	"age": func(d time.Duration) string { return d.Round(time.Second).String() },
 	"ago": func(now, t time.Time) string {
 		if t.IsZero() {
 			return ""

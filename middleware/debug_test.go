@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 	"testing/synctest"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -27,9 +28,9 @@ type debugSite struct {
 	h http.Handler
 }
 
-func newDebugSite(t *testing.T, opts Options) *debugSite {
+func newDebugSite(t *testing.T, opts Options, clientOpts ...personalize.Option) *debugSite {
 	t.Helper()
-	s := newSite(t, opts)
+	s := newSite(t, opts, clientOpts...)
 	pages := http.NewServeMux()
 	debug := s.mw.DebugHandler(isAdmin)
 	pages.Handle("/_debug", debug)
@@ -264,4 +265,29 @@ func eventsOf(events []debugEvent) []string {
 		out = append(out, e.Type+" "+e.Outcome)
 	}
 	return out
+}
+
+// A slot served by the decision cache shows as such, with the entry's age.
+func TestDebugHandlerShowsTheCache(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := newDebugSite(t, Options{}, personalize.WithCaching(personalize.Caching{
+			Flows: map[string]personalize.CachePolicy{"a": personalize.StaleOnFailure(time.Hour)}}))
+		alice := newVisitor(t)
+		alice.get(s.h, "/?f=a&f=b")
+		time.Sleep(90 * time.Second)
+		s.sb.SetFlowFault("a", sandbox.Fault{Status: 500})
+		alice.get(s.h, "/?f=a")
+		a := alice.debugOf(t, s.h, "/_debug")
+		require.Len(t, a.Calls, 3)
+		stale, b, miss := a.Calls[0], a.Calls[1], a.Calls[2]
+		assert.Equal(t, "api_error", stale.Outcome, "the call failed")
+		assert.Equal(t, "stale", stale.Cache, "and the visitor got their last decision")
+		assert.Equal(t, 90*time.Second, stale.CacheAge)
+		assert.Equal(t, "", b.Cache, "no policy")
+		assert.Equal(t, "miss", miss.Cache)
+
+		alice.header.Set("X-Admin", "yes")
+		alice.get(s.h, "/_debug")
+		assert.Contains(t, alice.lastBody, "stale, 1m30s old")
+	})
 }

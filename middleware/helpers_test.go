@@ -110,17 +110,17 @@ func newClient(t *testing.T, srv *memnet.Server, opts ...personalize.Option) *pe
 
 // newSite starts an in-memory sandbox and a site behind a middleware made with opts. Missing
 // session keys default to testKeys. Call it inside a synctest bubble.
-func newSite(t *testing.T, opts Options) *site {
+func newSite(t *testing.T, opts Options, clientOpts ...personalize.Option) *site {
 	t.Helper()
 	sb, srv := memSandbox(t)
-	return newSiteWith(t, sb, srv, opts)
+	return newSiteWith(t, sb, srv, opts, clientOpts...)
 }
 
 // newSiteWith starts a site (a middleware and a client of its own) for an existing sandbox.
-func newSiteWith(t *testing.T, sb *sandbox.Sandbox, srv *memnet.Server, opts Options) *site {
+func newSiteWith(t *testing.T, sb *sandbox.Sandbox, srv *memnet.Server, opts Options, clientOpts ...personalize.Option) *site {
 	t.Helper()
 	s := &site{sb: sb, logs: &lockedBuffer{}}
-	s.pc = newClient(t, srv)
+	s.pc = newClient(t, srv, clientOpts...)
 	if opts.SessionKeys == nil && opts.SessionStore == nil {
 		opts.SessionKeys = testKeys
 	}

@@ -31,6 +31,8 @@ type Client struct {
 	isolation *isolation // nil when BreakerSettings.Disabled
 	events    eventQueue
 	hooks     clientHooks
+	cache     *decisionCache // nil without WithCaching
+	limits    *limits        // nil without WithLimits
 
 	callFlowsURL string
 	createURL    string
@@ -78,6 +80,8 @@ func New(clientKey string, opts ...Option) (*Client, error) {
 	c.createURL = cfg.baseURL + "/v1.2/browser/create.json?client_key=" + url.QueryEscape(clientKey) + "&message=%7B%7D"
 	c.eventsURL = cfg.baseURL + "/v1.2/events"
 	c.events.init(c, cfg.events)
+	c.cache = newDecisionCache(c, cfg.caching)
+	c.limits = newLimits(cfg.limits, c.logger)
 	if len(cfg.hooks) > 0 {
 		c.hooks.set.Store(newHookSet(slices.Clip(cfg.hooks)))
 	}
@@ -99,14 +103,18 @@ func newTransport() *http.Transport {
 
 // Close delivers the events still queued (Track, Identify, page views), waiting until they are
 // sent or ctx ends, and closes the client's idle connections to the API (when the client made
-// its own HTTP client). It returns an *UndeliveredError when queued events could not be
-// delivered. Events given to the client after Close are dropped (ErrClosed); flow calls still
+// its own HTTP client). It also waits, within ctx, for the decision cache's background
+// refreshes and writes (WithCaching). It returns an *UndeliveredError when queued events could
+// not be delivered. Events given to the client after Close are dropped (ErrClosed); flow calls still
 // work. Calling Close again returns nil.
 func (c *Client) Close(ctx context.Context) error {
 	if c.zero() {
 		return nil // nothing was started
 	}
 	err := c.events.close(ctx)
+	if cerr := c.cache.close(ctx); err == nil && cerr != nil {
+		err = fmt.Errorf("%w: refreshes of the decision cache still running: %w", ErrClosed, cerr)
+	}
 	if c.ownsHC {
 		c.hc.CloseIdleConnections()
 	}
@@ -135,7 +143,7 @@ func (c *Client) CallFlow(ctx context.Context, req FlowRequest) (*Result, error)
 		return nil, errZeroClient
 	}
 	res, info := c.call(ctx, &req, false)
-	return res, info.Err
+	return res, info.servedErr()
 }
 
 // call runs one flow and reports it to the hooks and the logger; paged says the call is a
@@ -146,8 +154,77 @@ func (c *Client) call(ctx context.Context, req *FlowRequest, paged bool) (*Resul
 	if d, ok := ctx.Deadline(); ok && paged {
 		budgetLeft = max(d.Sub(start), 0)
 	}
+	if pol := c.cache.policy(req.FriendlyID); pol.mode != cacheOff {
+		return c.cachedCall(ctx, req, pol, start, budgetLeft)
+	}
+	var (
+		res  *Result
+		info CallInfo
+	)
+	if payload, err := c.payload(req); err != nil {
+		info = CallInfo{FriendlyID: req.FriendlyID, Outcome: OutcomeOf(err), Identity: req.Identity.kind, Err: err}
+	} else {
+		res, info = c.apiCall(ctx, req, payload)
+	}
+	info.Start, info.Duration, info.BudgetLeft = start, time.Since(start), budgetLeft
+	if res != nil {
+		res.Duration = info.Duration
+	}
+	c.report(ctx, info)
+	return res, info
+}
+
+// payload is the request's body, checked: ErrInvalidRequest before any network traffic.
+func (c *Client) payload(req *FlowRequest) ([]byte, error) {
+	body, err := c.body(req)
+	if err != nil {
+		return nil, err
+	}
+	return c.encodeBody(body, req)
+}
+
+// encodeBody adds the request's parameters to its checked body, and encodes it.
+func (c *Client) encodeBody(body *callFlowsBody, req *FlowRequest) ([]byte, error) {
+	body.Params = c.params(req)
+	payload, err := json.Marshal(body)
+	if err != nil {
+		return nil, invalidf("params cannot be encoded as JSON: %v", err)
+	}
+	return payload, nil
+}
+
+// apiCall sends one flow call (payload is its body) through the limits and the flow's
+// breaker, and describes it; the caller reports it.
+func (c *Client) apiCall(ctx context.Context, req *FlowRequest, payload []byte) (*Result, CallInfo) {
+	start := time.Now()
 	correlationID := newCorrelationID()
-	res, status, attempts, iso, err := c.callFlow(ctx, req, correlationID)
+	var (
+		res              *Result
+		status, attempts int
+		iso              IsolationState
+		err              error
+	)
+	if release, shed := c.limits.acquire(); shed != nil {
+		err, iso = shed, c.isolationState(req.FriendlyID)
+	} else {
+		iso, err = c.guard(req.FriendlyID, func() error {
+			var raw []byte
+			raw, status, attempts, err = c.send(ctx, http.MethodPost, c.callFlowsURL, payload, callHeaders{userAgent: req.UserAgent, correlationID: correlationID})
+			if err != nil {
+				return err
+			}
+			tree, err := checkFlowBody(status, raw)
+			if err != nil {
+				return err
+			}
+			res = &Result{FriendlyID: req.FriendlyID, StatusCode: status, Raw: raw, tree: tree}
+			return nil
+		})
+		release()
+	}
+	if err != nil {
+		res, err = nil, redact(err, req.Identity)
+	}
 	info := CallInfo{
 		FriendlyID:    req.FriendlyID,
 		Outcome:       OutcomeOf(err),
@@ -156,7 +233,6 @@ func (c *Client) call(ctx context.Context, req *FlowRequest, paged bool) (*Resul
 		Duration:      time.Since(start),
 		StatusCode:    status,
 		Attempts:      attempts,
-		BudgetLeft:    budgetLeft,
 		Isolation:     iso,
 		Transport:     TransportDirect,
 		CorrelationID: correlationID,
@@ -168,36 +244,7 @@ func (c *Client) call(ctx context.Context, req *FlowRequest, paged bool) (*Resul
 	if res != nil {
 		res.Duration = info.Duration
 	}
-	c.report(ctx, info)
 	return res, info
-}
-
-func (c *Client) callFlow(ctx context.Context, req *FlowRequest, correlationID string) (res *Result, status, attempts int, iso IsolationState, err error) {
-	body, err := c.body(req)
-	if err != nil {
-		return nil, 0, 0, IsolationClosed, err
-	}
-	payload, err := json.Marshal(body)
-	if err != nil {
-		return nil, 0, 0, IsolationClosed, invalidf("params cannot be encoded as JSON: %v", err)
-	}
-	iso, err = c.guard(req.FriendlyID, func() error {
-		var raw []byte
-		raw, status, attempts, err = c.send(ctx, http.MethodPost, c.callFlowsURL, payload, callHeaders{userAgent: req.UserAgent, correlationID: correlationID})
-		if err != nil {
-			return err
-		}
-		tree, err := checkFlowBody(status, raw)
-		if err != nil {
-			return err
-		}
-		res = &Result{FriendlyID: req.FriendlyID, StatusCode: status, Raw: raw, tree: tree}
-		return nil
-	})
-	if err != nil {
-		return nil, status, attempts, iso, redact(err, req.Identity)
-	}
-	return res, status, attempts, iso, nil
 }
 
 // CreateBrowser asks Sitecore for a new browser ID (GET /v1.2/browser/create.json) and returns

@@ -77,6 +77,33 @@
 // Events do not pass the client's circuit breaker: failing events never stop personalization,
 // and flows failing never drop goal data.
 //
+// # The decision cache
+//
+// By default every page calls the API for every flow, and a slow or failing API means the
+// default content. WithCaching keeps visitors' decisions for the flows it names, under a
+// policy per flow:
+//
+//	personalize.WithCaching(personalize.Caching{Flows: map[string]personalize.CachePolicy{
+//		"home_page_banner": personalize.StaleOnFailure(10 * time.Minute), // the last decision when a call fails
+//		"footer_offers":    personalize.StaleWhileRevalidate(time.Hour),  // at once, refreshed in the background
+//		"welcome_modal":    personalize.FreshFor(30 * time.Minute),       // once per visit
+//	}})
+//
+// StaleOnFailure still calls the API for every page (every execution is counted in
+// Sitecore) and serves the visitor's last decision only when the call fails;
+// StaleWhileRevalidate serves it at once and refreshes it beside the page; FreshFor serves it
+// without calling while it is fresh, which Sitecore then does not count as an execution. An
+// entry belongs to one visitor and to everything the decision depends on (the whole request:
+// identity, channel, language, currency, point of sale, UTM, params); an IDENTITY event drops
+// the visitor's entries. Concurrent calls of a visitor for the same cached flow share one API
+// call. The entries live in a MemoryStore (bounded by entries and bytes) unless Caching.Store
+// names another: package github.com/go-personalize/sdk/personalizeredis keeps them in Redis,
+// shared by a site's servers. A store that fails or is slow is a miss within
+// Caching.StoreTimeout. CallInfo.Cache and Result.Cache say what the cache did.
+//
+// WithLimits caps the flow calls in flight and per second: beyond them calls are shed
+// (ErrShed), to the cache or the default content.
+//
 // # Observability
 //
 // Hooks (WithHooks) are called after every flow call (CallInfo: outcome, duration, status,

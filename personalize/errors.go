@@ -25,6 +25,9 @@ var (
 	ErrUnavailable = errors.New("personalize: api unavailable")
 	// ErrBreakerOpen: recent calls kept failing, so this one failed fast without a network call.
 	ErrBreakerOpen = errors.New("personalize: circuit breaker open")
+	// ErrShed: the client's limits on calls (WithLimits) were reached, so this one was not
+	// made: the API is protected from the site's own peaks.
+	ErrShed = errors.New("personalize: call shed by the client's limits")
 	// ErrNoVisitor: the page has no visitor to personalize for (no consent, a bot, a prefetch,
 	// or no identity could be had), so no call was made.
 	ErrNoVisitor = errors.New("personalize: no visitor")

@@ -27,6 +27,9 @@ func (c *Client) SendEvent(ctx context.Context, ev Event) error {
 		c.eventHooks(ctx, EventInfo{Type: ev.Type, BrowserID: ev.BrowserID, Outcome: EventInvalid, Start: start, Err: err})
 		return err
 	}
+	if ev.Type == EventIdentity {
+		c.cache.forget(ctx, identified(ByBrowserID(ev.BrowserID), ev.Guest)...)
+	}
 	raw, status, attempts, err := c.send(ctx, http.MethodPost, c.eventsURL, payload, callHeaders{})
 	if err == nil {
 		err = checkEventAnswer(status, raw)

@@ -119,6 +119,8 @@ type config struct {
 	hooks           []Hooks
 	breaker         BreakerSettings
 	events          EventOptions
+	caching         *Caching
+	limits          Limits
 }
 
 func defaultConfig() config {

@@ -25,6 +25,8 @@ const (
 	OutcomeError
 	// OutcomeCanceled: the caller's context was canceled (the visitor went away).
 	OutcomeCanceled
+	// OutcomeShed: the client's limits (WithLimits) were reached, no call was made.
+	OutcomeShed
 )
 
 var outcomeNames = [...]string{
@@ -36,6 +38,7 @@ var outcomeNames = [...]string{
 	OutcomeNoVisitor:      "no_visitor",
 	OutcomeError:          "error",
 	OutcomeCanceled:       "canceled",
+	OutcomeShed:           "shed",
 }
 
 func (o Outcome) String() string {
@@ -63,6 +66,8 @@ func OutcomeOf(err error) Outcome {
 		return OutcomeNoVisitor
 	case errors.Is(err, ErrCanceled):
 		return OutcomeCanceled
+	case errors.Is(err, ErrShed):
+		return OutcomeShed
 	}
 	return OutcomeError
 }
@@ -94,6 +99,20 @@ type CallInfo struct {
 	// makes them), also in the call's log line: give it to Sitecore support to find the call
 	// on their side. "" when no request was sent.
 	CorrelationID string
+	// Cache is what the decision cache did (CacheUnused for a flow without a cache policy),
+	// and CacheAge the age of the entry it served. With CacheStale the call failed (Outcome
+	// and Err say how) but the visitor got their last decision: Flow returns it, and no error.
+	Cache    CacheUse
+	CacheAge time.Duration
 	// Err is why the call failed, nil for a decision.
 	Err error
+}
+
+// servedErr is the error Flow and CallFlow return for a call: none when the cache served the
+// visitor's last decision after the call failed.
+func (i *CallInfo) servedErr() error {
+	if i.Cache == CacheStale {
+		return nil
+	}
+	return i.Err
 }

@@ -136,11 +136,11 @@ func (p *page) flow(ctx context.Context, friendlyID string, opts ...FlowOption) 
 	c := p.start(friendlyID, opts, async)
 	select {
 	case <-c.done:
-		return c.res, c.info.Err
+		return c.res, c.info.servedErr()
 	case <-ctx.Done():
 		select {
 		case <-c.done: // a result that is ready is always returned
-			return c.res, c.info.Err
+			return c.res, c.info.servedErr()
 		default:
 			return nil, contextError(ctx)
 		}

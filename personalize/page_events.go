@@ -41,7 +41,13 @@ func Track(ctx context.Context, eventType string, ext map[string]any, settings .
 //	})
 func Identify(ctx context.Context, g Guest, settings ...Setting) error {
 	g.Identifiers = append([]GuestIdentifier(nil), g.Identifiers...)
-	return pageFrom(ctx).enqueue(ctx, Event{Type: EventIdentity, Guest: &g}, settings)
+	p := pageFrom(ctx)
+	err := p.enqueue(ctx, Event{Type: EventIdentity, Guest: &g}, settings)
+	if err == nil {
+		// Who the visitor is changed: so may their decisions (see Caching).
+		p.client.cache.forget(ctx, identified(ByBrowserID(p.knownID()), &g)...)
+	}
+	return err
 }
 
 // enqueue queues ev for the page's visitor, filling in the page, the visitor's language and

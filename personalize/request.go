@@ -80,7 +80,7 @@ type identifiers struct {
 }
 
 // body validates req and builds its wire body with the client's defaults.
-func (c *Client) body(req *FlowRequest) (*callFlowsBody, error) {
+func (c *Client) body(req *FlowRequest) (*callFlowsBody, error) { // all but Params (payload adds them)
 	if strings.TrimSpace(req.FriendlyID) == "" {
 		return nil, invalidf("empty friendly ID")
 	}
@@ -103,7 +103,6 @@ func (c *Client) body(req *FlowRequest) (*callFlowsBody, error) {
 		CurrencyCode: cmp.Or(req.Currency, c.cfg.currency),
 		PointOfSale:  pos,
 		FriendlyID:   req.FriendlyID,
-		Params:       c.params(req),
 	}
 	switch req.Identity.kind {
 	case BrowserIDIdentity:

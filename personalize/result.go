@@ -19,6 +19,10 @@ type Result struct {
 	Duration time.Duration
 	// Raw is the body as received (valid JSON).
 	Raw json.RawMessage
+	// Cache says whether the answer came from the decision cache (see Caching): Served
+	// reports whether it did, and CacheAge is then how old it is (0 for a fresh answer).
+	Cache    CacheUse
+	CacheAge time.Duration
 
 	// tree is Raw decoded, when the client already decoded it to check it.
 	tree       any

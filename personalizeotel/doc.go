@@ -41,7 +41,7 @@
 //
 //	personalize.flow.friendly_id   string   the flow's friendly ID
 //	personalize.outcome            string   decision, timeout, breaker_open, api_error, invalid_request,
-//	                                        no_visitor, error, canceled; browser creation: created or why not
+//	                                        no_visitor, error, canceled, shed; browser creation: created or why not
 //	personalize.identity.kind      string   browserId, email or identifiers: the kind, never the value
 //	personalize.attempts           int      HTTP requests sent (0, 1 or 2)
 //	http.response.status_code      int      the last answer's status, when there was one
@@ -51,6 +51,9 @@
 //	personalize.correlation_id     string   the call's x-sc-correlation-id, for Sitecore support
 //	personalize.event.type         string   the event's type (VIEW, IDENTITY, ADD_TO_CART...)
 //	personalize.event.outcome      string   sent, failed, dropped, invalid
+//	personalize.cache              string   the decision cache's part (personalize.Caching): miss, hit, stale,
+//	                                        revalidated, shared; only for flows with a cache policy
+//	personalize.cache.age          double   seconds: the age of the entry served (hit, stale, revalidated)
 //	error.type                     string   the outcome, on failures
 //
 // No attribute, span name or status ever holds an email address, an identifier value or a
@@ -62,8 +65,9 @@
 // # Metrics
 //
 //	name                           instrument                unit        attributes
-//	personalize.flow.duration      histogram                 s           personalize.flow.friendly_id, personalize.outcome
-//	personalize.flow.calls         counter                   {call}      personalize.flow.friendly_id, personalize.outcome
+//	personalize.flow.duration      histogram                 s           the same as personalize.flow.calls
+//	personalize.flow.calls         counter                   {call}      personalize.flow.friendly_id, personalize.outcome,
+//	                                                                     and personalize.cache for a flow with a cache policy
 //	personalize.flow.isolated      observable up-down count  {flow}      personalize.flow.friendly_id: 1 per flow isolated now
 //	personalize.browsers.created   counter                   {browser}   personalize.outcome (created, or why not)
 //	personalize.events.queued      observable up-down count  {event}     none: events waiting in the queue

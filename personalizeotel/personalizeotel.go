@@ -31,6 +31,8 @@ const (
 	AttrCorrelationID = attribute.Key("personalize.correlation_id")
 	AttrEventType     = attribute.Key("personalize.event.type")
 	AttrEventOutcome  = attribute.Key("personalize.event.outcome")
+	AttrCache         = attribute.Key("personalize.cache")
+	AttrCacheAge      = attribute.Key("personalize.cache.age")
 	// The semantic conventions' own keys.
 	attrStatusCode = attribute.Key("http.response.status_code")
 	attrErrorType  = attribute.Key("error.type")
@@ -188,7 +190,15 @@ func detach(ctx context.Context) context.Context {
 
 func (in *Instrumentation) flowCall(ctx context.Context, info personalize.CallInfo) {
 	outcome := info.Outcome.String()
-	sr := in.sets.get(setKey{info.FriendlyID, outcome}, func() (attribute.Set, string) {
+	key := setKey{info.FriendlyID, outcome}
+	if info.Cache != personalize.CacheUnused {
+		key.b += "\x00" + info.Cache.String()
+	}
+	sr := in.sets.get(key, func() (attribute.Set, string) {
+		if info.Cache != personalize.CacheUnused {
+			return attribute.NewSet(AttrFriendlyID.String(info.FriendlyID), AttrOutcome.String(outcome), AttrCache.String(info.Cache.String())),
+				"personalize.flow " + info.FriendlyID
+		}
 		return attribute.NewSet(AttrFriendlyID.String(info.FriendlyID), AttrOutcome.String(outcome)), "personalize.flow " + info.FriendlyID
 	})
 	_, span := in.tracer.Start(ctx, sr.name, kindClient, trace.WithTimestamp(info.Start))
@@ -212,6 +222,12 @@ func (in *Instrumentation) flowCall(ctx context.Context, info personalize.CallIn
 		}
 		if info.CorrelationID != "" {
 			attrs = append(attrs, AttrCorrelationID.String(info.CorrelationID))
+		}
+		if info.Cache != personalize.CacheUnused {
+			attrs = append(attrs, AttrCache.String(info.Cache.String()))
+			if info.Cache.Served() {
+				attrs = append(attrs, AttrCacheAge.Float64(info.CacheAge.Seconds()))
+			}
 		}
 		if failed(info.Outcome) {
 			attrs = append(attrs, attrErrorType.String(outcome))

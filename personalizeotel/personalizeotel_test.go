@@ -512,3 +512,38 @@ func TestTheLibraryNeedsNoOpenTelemetry(t *testing.T) {
 }
 
 type requestKey struct{}
+
+// A flow served by the decision cache says so on its span and in its metric series; a flow
+// without a policy keeps its series as they were.
+func TestCachedFlow(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		e := newOtelEnv(t, personalize.WithCaching(personalize.Caching{Flows: map[string]personalize.CachePolicy{
+			"home_page_banner": personalize.StaleOnFailure(time.Hour)}}))
+		page := func() {
+			ctx, done := personalize.StartPage(context.Background(), e.client, personalize.Visitor{BrowserID: browserID, Path: "/"})
+			defer done()
+			for _, id := range []string{"home_page_banner", "newsletter_offer"} {
+				_, _ = personalize.Flow(ctx, id)
+			}
+		}
+		page()
+		time.Sleep(time.Minute)
+		e.sb.SetFault(sandbox.Fault{Status: http.StatusServiceUnavailable})
+		page()
+
+		stale := byName(e.library(), "personalize.flow home_page_banner")
+		require.Len(t, stale, 2)
+		a := attrsOf(stale[1].Attributes)
+		assert.Equal(t, "stale", a["personalize.cache"])
+		assert.Equal(t, 60.0, a["personalize.cache.age"])
+		assert.Equal(t, "api_error", a["personalize.outcome"], "the call's own outcome")
+		assert.Equal(t, "miss", attrsOf(stale[0].Attributes)["personalize.cache"])
+		_, hasCache := attrsOf(byName(e.library(), "personalize.flow newsletter_offer")[0].Attributes)["personalize.cache"]
+		assert.False(t, hasCache, "no policy, no cache attribute")
+
+		calls := sums(t, e.collect(t), "personalize.flow.calls")
+		assert.Equal(t, int64(1), calls["personalize.cache=miss,personalize.flow.friendly_id=home_page_banner,personalize.outcome=decision"])
+		assert.Equal(t, int64(1), calls["personalize.cache=stale,personalize.flow.friendly_id=home_page_banner,personalize.outcome=api_error"])
+		assert.Equal(t, int64(1), calls["personalize.flow.friendly_id=newsletter_offer,personalize.outcome=decision"])
+	})
+}
