@@ -1,6 +1,7 @@
 package personalize
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -8,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -218,32 +220,20 @@ func newDecisionCache(c *Client, cfg *Caching) *decisionCache {
 	if cfg == nil || len(cfg.Flows) == 0 {
 		return nil
 	}
+	// WithCaching refused negative bounds: zero is the only value that takes the default.
 	dc := &decisionCache{
 		c:         c,
-		flows:     make(map[string]CachePolicy, len(cfg.Flows)),
+		flows:     maps.Clone(cfg.Flows),
 		store:     cfg.Store,
-		timeout:   cfg.StoreTimeout,
-		refreshes: make(chan struct{}, cmpOr(cfg.MaxRefreshes, DefaultMaxRefreshes)),
+		timeout:   cmp.Or(cfg.StoreTimeout, DefaultStoreTimeout),
+		refreshes: make(chan struct{}, cmp.Or(cfg.MaxRefreshes, DefaultMaxRefreshes)),
 		writes:    make(chan struct{}, maxPendingWrites),
-	}
-	for id, p := range cfg.Flows {
-		dc.flows[id] = p
-	}
-	if dc.timeout == 0 {
-		dc.timeout = DefaultStoreTimeout
 	}
 	if dc.store == nil {
 		dc.store = NewMemoryStore(MemoryStoreOptions{})
 	}
 	_, dc.inProcess = dc.store.(*MemoryStore)
 	return dc
-}
-
-func cmpOr(v, def int) int {
-	if v > 0 {
-		return v
-	}
-	return def
 }
 
 // policy returns the flow's policy; the zero policy (off) without a cache.

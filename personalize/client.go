@@ -204,7 +204,7 @@ func (c *Client) apiCall(ctx context.Context, req *FlowRequest, payload []byte) 
 		iso              IsolationState
 		err              error
 	)
-	if release, shed := c.limits.acquire(); shed != nil {
+	if shed := c.limits.acquire(); shed != nil {
 		err, iso = shed, c.isolationState(req.FriendlyID)
 	} else {
 		iso, err = c.guard(req.FriendlyID, func() error {
@@ -220,7 +220,7 @@ func (c *Client) apiCall(ctx context.Context, req *FlowRequest, payload []byte) 
 			res = &Result{FriendlyID: req.FriendlyID, StatusCode: status, Raw: raw, tree: tree}
 			return nil
 		})
-		release()
+		c.limits.release()
 	}
 	if err != nil {
 		res, err = nil, redact(err, req.Identity)

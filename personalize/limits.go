@@ -65,29 +65,33 @@ func newLimits(l Limits, logger *slog.Logger) *limits {
 	return lim
 }
 
-// acquire takes a place for one call without waiting: release gives it back; shed is
-// ErrShed (and release nil) when the limits are reached.
-func (l *limits) acquire() (release func(), shed error) {
+// acquire takes a place for one call without waiting, to be given back with release; it
+// returns ErrShed (and takes nothing) when the limits are reached.
+func (l *limits) acquire() error {
 	if l == nil {
-		return func() {}, nil
+		return nil
 	}
 	if l.slots != nil {
 		select {
 		case l.slots <- struct{}{}:
 		default:
-			return nil, l.shedding("concurrent calls")
+			return l.shedding("concurrent calls")
 		}
 	}
 	if l.rate != nil && !l.rate.Allow() {
 		if l.slots != nil {
 			<-l.slots
 		}
-		return nil, l.shedding("calls per second")
+		return l.shedding("calls per second")
 	}
-	if l.slots == nil {
-		return func() {}, nil
+	return nil
+}
+
+// release gives back the place acquire took.
+func (l *limits) release() {
+	if l != nil && l.slots != nil {
+		<-l.slots
 	}
-	return func() { <-l.slots }, nil
 }
 
 func (l *limits) shedding(which string) error {
