@@ -3,6 +3,7 @@ package components
 import (
 	"cmp"
 	"context"
+	"strings"
 
 	"github.com/a-h/templ"
 
@@ -30,7 +31,9 @@ type BannerProps struct {
 	TestID string
 }
 
-// bannerView is what the banner template shows, built from the props in Go.
+// bannerView is what the banner template shows, built from the props in Go. Class and
+// TestID are the props' own ("" for the defaults, which the template writes as static
+// strings).
 type bannerView struct {
 	ID, Class, TestID string
 	Attributes        templ.Attributes
@@ -38,7 +41,7 @@ type bannerView struct {
 	TitleID           string
 	Image             string
 	Link              link
-	CTA               string
+	CTA, CTALabel     string
 	Extra             templ.Component
 }
 
@@ -46,8 +49,8 @@ func newBannerView(ctx context.Context, p BannerProps) bannerView {
 	o := p.Offer
 	v := bannerView{
 		ID:         p.ID,
-		Class:      classes("personalize-banner", p.Class),
-		TestID:     cmp.Or(p.TestID, TestIDBanner),
+		Class:      strings.TrimSpace(p.Class),
+		TestID:     ownTestID(p.TestID, TestIDBanner),
 		Attributes: p.Attributes,
 		Title:      cmp.Or(p.Title, o.Name()),
 		Text:       cmp.Or(p.Text, o.Description()),
@@ -56,6 +59,7 @@ func newBannerView(ctx context.Context, p BannerProps) bannerView {
 		CTA:        cmp.Or(p.CTA, DefaultCTA),
 		Extra:      p.Extra,
 	}
+	v.CTALabel = ctaLabel(v.CTA, v.Title)
 	if v.ID != "" && v.Title != "" {
 		v.TitleID = v.ID + "-title"
 	}

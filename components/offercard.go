@@ -3,6 +3,7 @@ package components
 import (
 	"cmp"
 	"context"
+	"strings"
 
 	"github.com/a-h/templ"
 
@@ -29,7 +30,9 @@ type OfferCardProps struct {
 	TestID string
 }
 
-// offerCardView is what the card template shows, built from the props in Go.
+// offerCardView is what the card template shows, built from the props in Go. Class and
+// TestID are the props' own ("" for the defaults, which the template writes as static
+// strings).
 type offerCardView struct {
 	ID, Class, TestID string
 	Attributes        templ.Attributes
@@ -45,8 +48,8 @@ func newOfferCardView(ctx context.Context, p OfferCardProps) offerCardView {
 	o := p.Offer
 	v := offerCardView{
 		ID:          p.ID,
-		Class:       classes("personalize-offer", p.Class),
-		TestID:      cmp.Or(p.TestID, TestIDOfferCard),
+		Class:       strings.TrimSpace(p.Class),
+		TestID:      ownTestID(p.TestID, TestIDOfferCard),
 		Attributes:  p.Attributes,
 		Name:        o.Name(),
 		Description: o.Description(),

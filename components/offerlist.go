@@ -1,7 +1,8 @@
 package components
 
 import (
-	"cmp"
+	"context"
+	"strings"
 
 	"github.com/a-h/templ"
 
@@ -39,21 +40,30 @@ type OfferListProps struct {
 	TestID string
 }
 
-// offerListView is what the list template shows, built from the props in Go.
+// offerListView is what the list template shows, built from the props in Go. Class and
+// TestID are the props' own ("" for the defaults, which the template writes as static
+// strings).
 type offerListView struct {
 	ID, Class, TestID  string
 	Attributes         templ.Attributes
 	Heading, HeadingID string
 	Header, Footer     templ.Component
 	Label              string
-	Cards              []templ.Component
+	Items              []listItem
 }
 
-func newOfferListView(p OfferListProps) offerListView {
+// listItem is one <li> of the list: the props' Card for the offer, or the default card's view
+// (rendered by offerCard, without an OfferCard component per offer).
+type listItem struct {
+	Custom templ.Component
+	Card   offerCardView
+}
+
+func newOfferListView(ctx context.Context, p OfferListProps) offerListView {
 	v := offerListView{
 		ID:         p.ID,
-		Class:      classes("personalize-offers", p.Class),
-		TestID:     cmp.Or(p.TestID, TestIDOfferList),
+		Class:      strings.TrimSpace(p.Class),
+		TestID:     ownTestID(p.TestID, TestIDOfferList),
 		Attributes: p.Attributes,
 		Heading:    p.Heading,
 		Header:     p.Header,
@@ -64,22 +74,18 @@ func newOfferListView(p OfferListProps) offerListView {
 	if limit <= 0 {
 		limit = DefaultMaxItems
 	}
-	v.Cards = make([]templ.Component, 0, min(len(p.Offers), limit))
 	if v.Heading != "" && v.Header == nil && v.ID != "" {
 		v.HeadingID = v.ID + "-heading"
 	}
+	v.Items = make([]listItem, 0, min(len(p.Offers), limit))
 	for i, o := range p.Offers {
-		if len(v.Cards) == limit {
+		if len(v.Items) == limit {
 			break
 		}
-		var c templ.Component
-		if p.Card != nil {
-			c = p.Card(o, i)
-		} else {
-			c = OfferCard(OfferCardProps{Offer: o, CTA: p.CTA, LinkWholeCard: p.LinkWholeCard, Links: p.Links})
-		}
-		if c != nil {
-			v.Cards = append(v.Cards, c)
+		if p.Card == nil {
+			v.Items = append(v.Items, listItem{Card: newOfferCardView(ctx, OfferCardProps{Offer: o, CTA: p.CTA, LinkWholeCard: p.LinkWholeCard, Links: p.Links})})
+		} else if c := p.Card(o, i); c != nil {
+			v.Items = append(v.Items, listItem{Custom: c})
 		}
 	}
 	return v

@@ -2,12 +2,12 @@ package components
 
 import (
 	"bytes"
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"sync"
 
 	"github.com/a-h/templ"
@@ -46,7 +46,8 @@ type SlotProps struct {
 	TestID string
 }
 
-// slotView is what the slot's root element shows.
+// slotView is what the slot's root element shows. Class and TestID are the props' own ("" for
+// the defaults, which the template writes as static strings).
 type slotView struct {
 	ID, Class, TestID string
 	Attributes        templ.Attributes
@@ -73,6 +74,9 @@ func Slot(p SlotProps) templ.Component {
 }
 
 func (p SlotProps) render(ctx context.Context, w io.Writer) error {
+	// templ's context, once for the decision, the fallback and the root (a page rendered by
+	// templ has it already; without it each of them would make its own).
+	ctx = templ.InitializeContext(ctx)
 	fallback := p.Fallback
 	if fallback == nil {
 		fallback = templ.GetChildren(ctx)
@@ -107,14 +111,14 @@ func (p SlotProps) render(ctx context.Context, w io.Writer) error {
 	}
 	v := slotView{
 		ID:         p.ID,
-		Class:      classes("personalize-slot", p.Class),
-		TestID:     cmp.Or(p.TestID, TestIDSlot),
+		Class:      strings.TrimSpace(p.Class),
+		TestID:     ownTestID(p.TestID, TestIDSlot),
 		Attributes: p.Attributes,
 		FriendlyID: p.FriendlyID,
 		State:      state,
 		Cache:      cached,
 	}
-	return slotRoot(v, rawBytes(buf.Bytes())).Render(ctx, w)
+	return slotRoot(&v, rawHTML(buf.Bytes())).Render(ctx, w)
 }
 
 // decision returns the component for the flow's decision, or an error that says why there is
@@ -194,10 +198,11 @@ func (e *panicErr) Error() string { return fmt.Sprintf("components: panic: %v", 
 
 func panicError(r any) error { return &panicErr{value: r} }
 
-// rawBytes writes already rendered, already escaped markup.
-func rawBytes(b []byte) templ.Component {
-	return templ.ComponentFunc(func(_ context.Context, w io.Writer) error {
-		_, err := w.Write(b)
-		return err
-	})
+// rawHTML is already rendered, already escaped markup: the slot's decision or fallback.
+type rawHTML []byte
+
+// Render writes the markup as it is.
+func (h rawHTML) Render(_ context.Context, w io.Writer) error {
+	_, err := w.Write(h)
+	return err
 }
