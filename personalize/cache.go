@@ -528,8 +528,8 @@ func (dc *decisionCache) refresh(ctx context.Context, req *FlowRequest, body *ca
 // result is the entry as a Result, served as use, age old.
 func (e CachedDecision) result(use CacheUse, age time.Duration) *Result {
 	tree := e.tree
-	if tree == nil {
-		tree, _ = decodeTree(e.Raw) // a shared store's entry: decoded here, the Result checks nothing
+	if !tree.checked {
+		tree, _ = checkAnswer(e.Raw) // a shared store's entry: checked here, the Result checks nothing
 	}
 	return &Result{FriendlyID: e.FriendlyID, StatusCode: e.StatusCode, Raw: e.Raw, tree: tree, Cache: use, CacheAge: age}
 }

@@ -39,7 +39,7 @@ type CachedDecision struct {
 	// Stored is when the answer was received.
 	Stored time.Time
 
-	// tree is Raw decoded, kept by stores in this process (MemoryStore) so that a hit
-	// decodes nothing; nil from any other store.
-	tree any
+	// tree is what checking Raw found out, kept by stores in this process (MemoryStore) so
+	// that a hit checks nothing again; unchecked from any other store.
+	tree answer
 }

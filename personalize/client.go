@@ -428,16 +428,16 @@ func closeBody(b io.ReadCloser) {
 }
 
 // checkFlowBody rejects 2xx answers that are no flow response: empty, not JSON, or Sitecore's
-// error object. It decodes the answer once, for this check and for Offers.
-func checkFlowBody(status int, raw []byte) (any, error) {
-	tree, err := decodeTree(raw)
+// error object. It checks the answer once, for this check and for Empty and Offers.
+func checkFlowBody(status int, raw []byte) (answer, error) {
+	a, err := checkAnswer(raw)
 	if err != nil {
-		return nil, err
+		return answer{}, err
 	}
-	if m, ok := tree.(map[string]any); ok && isErrorObject(m) {
-		return nil, newAPIError(status, bytes.TrimSpace(raw))
+	if a.errorObject {
+		return answer{}, newAPIError(status, bytes.TrimSpace(raw))
 	}
-	return tree, nil
+	return a, nil
 }
 
 // errorBody is Sitecore's error object. Status and code are numbers or strings depending on

@@ -31,11 +31,23 @@ var errTooBig = errors.New("personalize: answer too big once decoded")
 // decodeTree decodes a flow's answer: exactly one JSON value, numbers kept as json.Number;
 // anything else (invalid JSON, nothing at all, more than one value) is an
 // ErrMalformedResponse. It accepts what encoding/json's Unmarshal accepts into an any, and
-// yields the tree its Decoder yields with UseNumber (see treeParser).
+// yields the tree its Decoder yields with UseNumber (see treeParser). Its strings share one
+// copy of raw.
 func decodeTree(raw []byte) (any, error) {
-	p := treeParser{data: raw}
+	return parseTree(string(raw))
+}
+
+// parseTree is decodeTree of a string: the tree's strings are substrings of s, or decoded
+// copies when they hold escapes.
+func parseTree(s string) (any, error) {
+	p := treeParser{data: s}
+	return p.parseAll()
+}
+
+// parseAll parses p.data as one value, with decodeTree's errors.
+func (p *treeParser) parseAll() (any, error) {
 	p.skipSpace()
-	if p.i == len(raw) {
+	if p.i == len(p.data) {
 		return nil, fmt.Errorf("%w: empty body", ErrMalformedResponse)
 	}
 	v, err := p.parseValue()
@@ -43,13 +55,13 @@ func decodeTree(raw []byte) (any, error) {
 		return nil, fmt.Errorf("%w: the answer decodes to more than %d bytes", ErrResponseTooLarge, maxDecodedBytes)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("%w: body is not JSON: %s", ErrMalformedResponse, excerpt(raw))
+		return nil, fmt.Errorf("%w: body is not JSON: %s", ErrMalformedResponse, excerpt([]byte(p.data)))
 	}
-	if p.skipSpace(); p.i < len(raw) {
-		return nil, fmt.Errorf("%w: body is not one JSON value: %s", ErrMalformedResponse, excerpt(raw))
+	if p.skipSpace(); p.i < len(p.data) {
+		return nil, fmt.Errorf("%w: body is not one JSON value: %s", ErrMalformedResponse, excerpt([]byte(p.data)))
 	}
 	if p.outOfRange {
-		return nil, fmt.Errorf("%w: body is not JSON: %s", ErrMalformedResponse, excerpt(raw))
+		return nil, fmt.Errorf("%w: body is not JSON: %s", ErrMalformedResponse, excerpt([]byte(p.data)))
 	}
 	if p.decoded > maxDecodedBytes {
 		return nil, fmt.Errorf("%w: the answer decodes to more than %d bytes", ErrResponseTooLarge, maxDecodedBytes)
@@ -59,7 +71,7 @@ func decodeTree(raw []byte) (any, error) {
 
 // firstValue decodes the first JSON value of raw, whatever follows it; nil when there is none.
 func firstValue(raw []byte) any {
-	p := treeParser{data: raw}
+	p := treeParser{data: string(raw)}
 	p.skipSpace()
 	v, _ := p.parseValue()
 	return v
@@ -73,16 +85,29 @@ func firstValue(raw []byte) any {
 // any (so no number beyond float64's range) and yields the Decoder's values: strings with
 // invalid UTF-8 or lone surrogates hold U+FFFD in their place, later duplicate keys win,
 // nesting stops at encoding/json's depth (a differential fuzz test holds the two equal).
+//
+// With skip set it builds nothing: it checks the value and counts what it would decode to,
+// without an allocation (checkAnswer), and reads the members of an object on demand
+// (objectMembers).
 type treeParser struct {
-	data  []byte
+	data  string
 	i     int
 	depth int
+	skip  bool
 	// outOfRange records a number beyond float64's range: valid JSON, but not a value
 	// encoding/json decodes, so the body is refused once it is known to be one value.
 	outOfRange bool
 	// decoded estimates the memory the tree takes (see maxDecodedBytes); parsing stops, and
 	// the answer is refused, once it is over the bound.
 	decoded int
+	// escaped says whether the last string read held escapes (or bytes to replace): its
+	// decoded form is then in scratch, not a plain substring of data.
+	escaped          bool
+	scratch          []byte
+	strStart, strEnd int // the last string read, between its quotes
+	// watchTop makes a skipping parser learn about the members of a top-level object, in top.
+	watchTop bool
+	top      topObject
 }
 
 // parseValue parses the value at p.i, which is not whitespace, and leaves p.i after it.
@@ -110,7 +135,7 @@ func (p *treeParser) parseValue() (any, error) {
 }
 
 func (p *treeParser) literal(word string) error {
-	if len(p.data)-p.i < len(word) || string(p.data[p.i:p.i+len(word)]) != word {
+	if len(p.data)-p.i < len(word) || p.data[p.i:p.i+len(word)] != word {
 		return errNotJSON
 	}
 	p.i += len(word)
@@ -147,11 +172,15 @@ func (p *treeParser) parseObject() (any, error) {
 	if p.decoded += containerCost; p.decoded > maxDecodedBytes {
 		return nil, errTooBig
 	}
-	m := make(map[string]any)
+	var m map[string]any
+	if !p.skip {
+		m = make(map[string]any)
+	}
+	top := p.watchTop && p.depth == 1
 	if p.next() == '}' {
 		p.i++
 		p.depth--
-		return m, nil
+		return valueOf(m), nil
 	}
 	for {
 		if p.next() != '"' {
@@ -166,11 +195,18 @@ func (p *treeParser) parseObject() (any, error) {
 		}
 		p.i++
 		p.skipSpace()
-		v, err := p.parseValue()
+		var v any
+		if top {
+			err = p.top.member(p)
+		} else {
+			v, err = p.parseValue()
+		}
 		if err != nil {
 			return nil, err
 		}
-		m[key] = v
+		if !p.skip {
+			m[key] = v
+		}
 		if p.decoded += elementCost; p.decoded > maxDecodedBytes { // the key's bytes: parseString
 			return nil, errTooBig
 		}
@@ -180,11 +216,19 @@ func (p *treeParser) parseObject() (any, error) {
 		case '}':
 			p.i++
 			p.depth--
-			return m, nil
+			return valueOf(m), nil
 		default:
 			return nil, errNotJSON
 		}
 	}
+}
+
+// valueOf is m as a value, nil when the parser builds nothing.
+func valueOf[T map[string]any | []any](m T) any {
+	if m == nil {
+		return nil
+	}
+	return m
 }
 
 func (p *treeParser) parseArray() (any, error) {
@@ -195,11 +239,14 @@ func (p *treeParser) parseArray() (any, error) {
 	if p.decoded += containerCost; p.decoded > maxDecodedBytes {
 		return nil, errTooBig
 	}
-	a := make([]any, 0)
+	var a []any
+	if !p.skip {
+		a = make([]any, 0)
+	}
 	if p.next() == ']' {
 		p.i++
 		p.depth--
-		return a, nil
+		return valueOf(a), nil
 	}
 	for {
 		p.skipSpace()
@@ -207,7 +254,9 @@ func (p *treeParser) parseArray() (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		a = append(a, v)
+		if !p.skip {
+			a = append(a, v)
+		}
 		if p.decoded += elementCost; p.decoded > maxDecodedBytes {
 			return nil, errTooBig
 		}
@@ -217,7 +266,7 @@ func (p *treeParser) parseArray() (any, error) {
 		case ']':
 			p.i++
 			p.depth--
-			return a, nil
+			return valueOf(a), nil
 		default:
 			return nil, errNotJSON
 		}
@@ -260,34 +309,57 @@ func (p *treeParser) parseNumber() (any, error) {
 	// Only an exponent, or hundreds of digits, can leave float64's range: encoding/json
 	// refuses such a number, so the parser does too.
 	if exponent || i-start > 308 {
-		if _, err := strconv.ParseFloat(string(d[start:i]), 64); err != nil {
+		if _, err := strconv.ParseFloat(d[start:i], 64); err != nil {
 			p.outOfRange = true
 		}
 	}
 	p.i = i
 	p.decoded += i - start
+	if p.skip {
+		return nil, nil
+	}
 	return json.Number(d[start:i]), nil
 }
 
 // digits returns the index of the first byte at or after i that is not a digit.
-func digits(d []byte, i int) int {
+func digits(d string, i int) int {
 	for i < len(d) && '0' <= d[i] && d[i] <= '9' {
 		i++
 	}
 	return i
 }
 
-// parseString parses the string at p.i (its opening quote) as encoding/json unquotes it.
+// parseString parses the string at p.i (its opening quote) as encoding/json unquotes it:
+// a substring of data when it holds no escapes, else a decoded copy ("" when skipping).
 func (p *treeParser) parseString() (string, error) {
+	start := p.i + 1
+	if err := p.readString(); err != nil {
+		return "", err
+	}
+	switch {
+	case p.skip:
+		return "", nil
+	case p.escaped:
+		return string(p.scratch), nil
+	}
+	return p.data[start : p.i-1], nil
+}
+
+// readString reads the string at p.i (its opening quote) and leaves p.i after its closing
+// quote. A string with escapes, control characters or invalid UTF-8 is decoded into
+// p.scratch, and p.escaped set; else its text is data between the quotes as it is.
+func (p *treeParser) readString() error {
 	d := p.data
 	start := p.i + 1
 	i := start
+	p.escaped = false
+	p.strStart = start
 	for i < len(d) {
 		c := d[i]
 		if c == '"' {
-			p.i = i + 1
+			p.i, p.strEnd = i+1, i
 			p.decoded += i - start
-			return string(d[start:i]), nil
+			return nil
 		}
 		if c == '\\' || c < ' ' {
 			break
@@ -296,24 +368,26 @@ func (p *treeParser) parseString() (string, error) {
 			i++
 			continue
 		}
-		r, size := utf8.DecodeRune(d[i:])
+		r, size := utf8.DecodeRuneInString(d[i:])
 		if r == utf8.RuneError && size == 1 {
 			break
 		}
 		i += size
 	}
 	// Escapes, control characters or invalid UTF-8: decode from here.
-	b := append(make([]byte, 0, 2*(i-start)+32), d[start:i]...)
+	p.escaped = true
+	b := append(p.scratch[:0], d[start:i]...)
 	for i < len(d) {
 		switch c := d[i]; {
 		case c == '"':
-			p.i = i + 1
+			p.i, p.strEnd = i+1, i
 			p.decoded += len(b)
-			return string(b), nil
+			p.scratch = b
+			return nil
 		case c == '\\':
 			i++
 			if i >= len(d) {
-				return "", errNotJSON
+				return errNotJSON
 			}
 			switch d[i] {
 			case '"', '\\', '/':
@@ -331,7 +405,7 @@ func (p *treeParser) parseString() (string, error) {
 			case 'u':
 				r := hex4(d, i+1)
 				if r < 0 {
-					return "", errNotJSON
+					return errNotJSON
 				}
 				i += 5
 				if utf16.IsSurrogate(r) {
@@ -348,26 +422,42 @@ func (p *treeParser) parseString() (string, error) {
 				b = utf8.AppendRune(b, r)
 				continue
 			default:
-				return "", errNotJSON
+				return errNotJSON
 			}
 			i++
 		case c < ' ':
-			return "", errNotJSON
+			return errNotJSON
 		case c < utf8.RuneSelf:
 			b = append(b, c)
 			i++
 		default:
 			// Invalid UTF-8 becomes U+FFFD, a byte at a time.
-			r, size := utf8.DecodeRune(d[i:])
+			r, size := utf8.DecodeRuneInString(d[i:])
 			b = utf8.AppendRune(b, r)
 			i += size
 		}
 	}
-	return "", errNotJSON
+	return errNotJSON
+}
+
+// lastString returns the last string read: a substring of data, or a decoded copy.
+func (p *treeParser) lastString() string {
+	if p.escaped {
+		return string(p.scratch)
+	}
+	return p.data[p.strStart:p.strEnd]
+}
+
+// lastStringIs reports whether the last string read is s, without an allocation.
+func (p *treeParser) lastStringIs(s string) bool {
+	if p.escaped {
+		return string(p.scratch) == s
+	}
+	return p.data[p.strStart:p.strEnd] == s
 }
 
 // escapedRune returns the rune of a \uXXXX escape at i, or -1.
-func escapedRune(d []byte, i int) rune {
+func escapedRune(d string, i int) rune {
 	if i+1 >= len(d) || d[i] != '\\' || d[i+1] != 'u' {
 		return -1
 	}
@@ -375,12 +465,12 @@ func escapedRune(d []byte, i int) rune {
 }
 
 // hex4 returns the value of the four hex digits at i, or -1.
-func hex4(d []byte, i int) rune {
+func hex4(d string, i int) rune {
 	if i+4 > len(d) {
 		return -1
 	}
 	var r rune
-	for _, c := range d[i : i+4] {
+	for _, c := range []byte(d[i : i+4]) {
 		switch {
 		case '0' <= c && c <= '9':
 			c -= '0'

@@ -1,18 +1,22 @@
 package personalize
 
 import (
+	"cmp"
 	"encoding/json"
 	"maps"
 	"strings"
-
-	"github.com/go-personalize/sdk/internal/mapkeys"
 )
 
 // Offer is one offer of a decision: a JSON object whose fields are kept as sent. Well-known
 // fields are read without regard to key case and with their common spellings.
+//
+// An offer of a flow's answer keeps its object's JSON (a substring of the answer) and its
+// well-known fields, found when the offers are read; its other fields are decoded when asked
+// for (Get, Text, Fields). No map is built for it.
 type Offer struct {
-	fields map[string]any
-	known  *[knownCount]string // well-known fields, found once when the offer is made
+	fields map[string]any // an offer made in code (NewOffer)
+	raw    string         // an offer of an answer: its JSON object
+	known  [knownCount]string
 }
 
 // Indexes of the well-known fields.
@@ -35,7 +39,17 @@ var knownKeys = [knownCount][]string{
 }
 
 // NewOffer makes an offer of the given fields (for tests and for offers built in code).
-func NewOffer(fields map[string]any) Offer { return newOffer(fields) }
+func NewOffer(fields map[string]any) Offer {
+	o := Offer{fields: fields}
+	var f knownFinder
+	for k, v := range fields {
+		if slot, ok := knownSlot(k); ok {
+			f.add(slot, k, scalarString(v))
+		}
+	}
+	o.known = f.known
+	return o
+}
 
 // knownSlots maps a lower-cased well-known key to its field and preference rank (1 best).
 var knownSlots = func() map[string][2]int {
@@ -51,73 +65,99 @@ var knownSlots = func() map[string][2]int {
 // maxKnownKey is the length of the longest well-known key: longer keys are never looked up.
 const maxKnownKey = len("trackingurlfortesting")
 
-func newOffer(fields map[string]any) Offer {
-	o := Offer{fields: fields, known: new([knownCount]string)}
-	var rank [knownCount]int // 0: not found yet; else the rank of the key found
-	var chosen [knownCount]string
-	var lower [maxKnownKey]byte
-	for k, v := range fields {
-		if len(k) > maxKnownKey {
-			continue
-		}
-		for i := 0; i < len(k); i++ {
-			c := k[i]
-			if 'A' <= c && c <= 'Z' {
-				c += 'a' - 'A'
-			}
-			lower[i] = c
-		}
-		slot, ok := knownSlots[string(lower[:len(k)])]
-		if !ok {
-			continue
-		}
-		s := scalarString(v)
-		if s == "" {
-			continue
-		}
-		i, r := slot[0], slot[1]
-		// Keys differing only in case tie; the smaller one wins so the choice is stable.
-		if rank[i] == 0 || r < rank[i] || (r == rank[i] && k < chosen[i]) {
-			rank[i], chosen[i], o.known[i] = r, k, s
-		}
+// knownSlot returns the field and rank of a well-known key, whatever its case.
+func knownSlot(k string) (slot [2]int, ok bool) {
+	if len(k) > maxKnownKey {
+		return slot, false
 	}
-	return o
+	var lower [maxKnownKey]byte
+	for i := 0; i < len(k); i++ {
+		c := k[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		lower[i] = c
+	}
+	slot, ok = knownSlots[string(lower[:len(k)])]
+	return slot, ok
 }
 
-func (o Offer) get(i int) string {
-	if o.known == nil {
-		return ""
+// knownFinder picks an offer's well-known fields from its members (each key once, in any
+// order): the best-ranked key with a value that has a string form; keys differing only in
+// case tie, and the smaller one wins so the choice is stable.
+type knownFinder struct {
+	known  [knownCount]string
+	rank   [knownCount]int // 0: not found yet; else the rank of the key found
+	chosen [knownCount]string
+}
+
+func (f *knownFinder) add(slot [2]int, k, s string) {
+	if s == "" {
+		return
 	}
-	return o.known[i]
+	i, r := slot[0], slot[1]
+	if f.rank[i] == 0 || r < f.rank[i] || (r == f.rank[i] && k < f.chosen[i]) {
+		f.rank[i], f.chosen[i], f.known[i] = r, k, s
+	}
 }
 
 // TrackingURL is the offer's tracking link (trackingUrl).
-func (o Offer) TrackingURL() string { return o.get(knownTracking) }
+func (o Offer) TrackingURL() string { return o.known[knownTracking] }
 
 // Name is the offer's name (name, Name, title).
-func (o Offer) Name() string { return o.get(knownName) }
+func (o Offer) Name() string { return o.known[knownName] }
 
 // ImageURL is the offer's image (imageUrl, image, imageURLForTesting).
-func (o Offer) ImageURL() string { return o.get(knownImage) }
+func (o Offer) ImageURL() string { return o.known[knownImage] }
 
 // Description is the offer's text (description, text).
-func (o Offer) Description() string { return o.get(knownDesc) }
+func (o Offer) Description() string { return o.known[knownDesc] }
 
 // URL is the offer's own destination (url, link), for offers without a tracking link.
-func (o Offer) URL() string { return o.get(knownLink) }
+func (o Offer) URL() string { return o.known[knownLink] }
 
-// Get returns a field by name: the exact key first, then any key equal without regard to case.
-// Strings stay strings ("false" is not false) and numbers are json.Number.
+// Get returns a field by name: the exact key first, then a key equal without regard to case
+// (the smallest, in byte order, when several are). Strings stay strings ("false" is not
+// false) and numbers are json.Number.
 func (o Offer) Get(key string) (any, bool) {
+	if o.raw != "" {
+		p := treeParser{data: o.raw, skip: true}
+		m, ok := findMember(objectMembers(&p, nil), key)
+		if !ok {
+			return nil, false
+		}
+		v, _ := parseTree(o.raw[m.start:m.end])
+		return v, true
+	}
 	if v, ok := o.fields[key]; ok {
 		return v, true
 	}
-	for k, v := range o.fields {
-		if strings.EqualFold(k, key) {
-			return v, true
+	found := ""
+	for k := range o.fields {
+		if strings.EqualFold(k, key) && (found == "" || k < found) {
+			found = k
 		}
 	}
-	return nil, false
+	if found == "" {
+		return nil, false
+	}
+	return o.fields[found], true
+}
+
+// findMember finds key in members sorted by key: the exact key, else the first equal without
+// regard to case.
+func findMember(ms []member, key string) (member, bool) {
+	for _, m := range ms {
+		if m.key == key {
+			return m, true
+		}
+	}
+	for _, m := range ms {
+		if strings.EqualFold(m.key, key) {
+			return m, true
+		}
+	}
+	return member{}, false
 }
 
 // Text returns a field as text: strings as they are, numbers and booleans in their JSON form,
@@ -129,6 +169,11 @@ func (o Offer) Text(key string) string {
 
 // Fields returns a copy of the offer's fields.
 func (o Offer) Fields() map[string]any {
+	if o.raw != "" {
+		m, _ := parseTree(o.raw)
+		fields, _ := m.(map[string]any)
+		return fields
+	}
 	return maps.Clone(o.fields)
 }
 
@@ -147,65 +192,123 @@ func scalarString(v any) string {
 	return ""
 }
 
-// parseOffers finds the offers in a flow's answer. It understands the common shapes: a
-// top-level array of offer objects (as in Sitecore's documentation), an object holding such an
-// array (under any key, e.g. "offers" or "decisions"), and a single offer object. Anything else
-// (junk, scalars, arrays of scalars) has no offers. It never panics.
-func parseOffers(raw []byte) []Offer {
-	v, err := decodeTree(raw)
-	if err != nil {
+// containerKeys are the keys under which an object holds its offers, in order of preference.
+var containerKeys = [...]string{"offers", "decisions", "items", "results", "data"}
+
+// offersIn finds the offers in a checked answer. It understands the common shapes: a
+// top-level array of offer objects (as in Sitecore's documentation), an object holding such
+// an array (under any key, e.g. "offers" or "decisions"), and a single offer object. Anything
+// else (scalars, arrays of scalars, Sitecore's error object) has no offers. It decodes only
+// the offers' well-known fields, most often without an allocation: they are substrings of
+// the answer.
+func offersIn(a answer) []Offer {
+	if !a.checked || a.empty || a.errorObject {
 		return nil
 	}
-	return offersFromTree(v)
-}
-
-// offersFromTree finds the offers in a decoded answer (see parseOffers).
-func offersFromTree(v any) []Offer {
-	switch v := v.(type) {
-	case []any:
-		return offersOf(v)
-	case map[string]any:
-		if isErrorObject(v) {
-			return nil
-		}
-		// An object holding an array of offers: prefer the well-known keys, then any array of
-		// objects in key order so the choice is stable.
-		for _, k := range []string{"offers", "decisions", "items", "results", "data"} {
-			for key, val := range v {
-				if strings.EqualFold(key, k) {
-					if arr, ok := val.([]any); ok {
-						if offers := offersOf(arr); len(offers) > 0 {
-							return offers
-						}
+	s := &offerScanner{p: treeParser{data: a.body, skip: true}, members: make([]member, 0, 16)}
+	s.p.skipSpace()
+	switch a.body[s.p.i] {
+	case '[':
+		return s.array(s.p.i)
+	case '{':
+		start := s.p.i
+		s.members = objectMembers(&s.p, s.members[:0])
+		end := s.p.i
+		top := s.members
+		s.members = nil // the offers' own members go elsewhere
+		// An object holding an array of offers: the well-known keys first, then any array of
+		// objects, in key order.
+		for _, k := range containerKeys {
+			for _, m := range top {
+				if strings.EqualFold(m.key, k) && a.body[m.start] == '[' {
+					if offers := s.array(m.start); len(offers) > 0 {
+						return offers
 					}
 				}
 			}
 		}
-		for _, k := range mapkeys.Sorted(v) {
-			if arr, ok := v[k].([]any); ok {
-				if offers := offersOf(arr); len(offers) > 0 {
+		for _, m := range top {
+			if a.body[m.start] == '[' {
+				if offers := s.array(m.start); len(offers) > 0 {
 					return offers
 				}
 			}
 		}
-		if len(v) > 0 {
-			return []Offer{newOffer(v)}
+		if len(top) > 0 {
+			return []Offer{s.offer(start, end, top)}
 		}
 	}
 	return nil
 }
 
-func offersOf(arr []any) []Offer {
+// offerScanner reads offers out of a checked answer.
+type offerScanner struct {
+	p       treeParser
+	members []member // scratch
+}
+
+// array returns the offers of the array at i: its elements that are objects with members,
+// at most maxOffers.
+func (s *offerScanner) array(i int) []Offer {
+	d := s.p.data
+	s.p.i, s.p.decoded = i+1, 0 // the answer is within the bound: the count is not needed
 	var offers []Offer
-	for _, el := range arr {
-		if m, ok := el.(map[string]any); ok && len(m) > 0 {
-			if len(offers) == maxOffers {
-				break
+	for s.p.next() != ']' {
+		start := s.p.i
+		if d[start] == '{' {
+			s.members = objectMembers(&s.p, s.members[:0])
+			if len(s.members) > 0 {
+				if len(offers) == maxOffers {
+					break
+				}
+				if offers == nil {
+					// Usually exact, never more than the answer can hold.
+					offers = make([]Offer, 0, min(maxOffers, cmp.Or(strings.Count(d[start:], "{"), 1)))
+				}
+				offers = append(offers, s.offer(start, s.p.i, s.members))
 			}
-			offers = append(offers, newOffer(m))
+		} else {
+			_, _ = s.p.parseValue()
+		}
+		if s.p.next() == ',' {
+			s.p.i++
 		}
 	}
 	return offers
+}
+
+// offer makes the offer of the object at [start, end) with the given members.
+func (s *offerScanner) offer(start, end int, members []member) Offer {
+	var f knownFinder
+	for _, m := range members {
+		if slot, ok := knownSlot(m.key); ok {
+			f.add(slot, m.key, s.scalar(m))
+		}
+	}
+	return Offer{raw: s.p.data[start:end], known: f.known}
+}
+
+// scalar is a member's value as scalarString gives it: a string's text, a number's JSON
+// text, "true" or "false", else "".
+func (s *offerScanner) scalar(m member) string {
+	d := s.p.data
+	switch c := d[m.start]; {
+	case m.plain:
+		return d[m.start+1 : m.end-1]
+	case c == '"':
+		i := s.p.i
+		s.p.i = m.start
+		_ = s.p.readString()
+		s.p.i = i
+		return s.p.lastString()
+	case c == 't':
+		return "true"
+	case c == 'f':
+		return "false"
+	case c == '-' || ('0' <= c && c <= '9'):
+		return d[m.start:m.end]
+	}
+	return ""
 }
 
 // maxOffers is how many offers a result holds at the most; an answer's further offers are
@@ -231,17 +334,19 @@ func isErrorObject(m map[string]any) bool {
 }
 
 func statusNumber(v any) int {
-	var s string
 	switch v := v.(type) {
 	case json.Number:
-		s = v.String()
+		return statusDigits(v.String())
 	case float64:
 		return int(v)
 	case string:
-		s = v
-	default:
-		return 0
+		return statusDigits(v)
 	}
+	return 0
+}
+
+// statusDigits is the value of a status made of decimal digits only, else 0.
+func statusDigits(s string) int {
 	n := 0
 	for i := 0; i < len(s); i++ {
 		if s[i] < '0' || s[i] > '9' || n > 1000 {

@@ -24,8 +24,9 @@ type Result struct {
 	Cache    CacheUse
 	CacheAge time.Duration
 
-	// tree is Raw decoded, when the client already decoded it to check it.
-	tree       any
+	// tree is what the client found out checking Raw (an unchecked answer when it did not):
+	// Empty and Offers read it instead of decoding Raw again.
+	tree       answer
 	offersOnce sync.Once
 	offers     []Offer
 }
@@ -47,24 +48,14 @@ func (r *Result) Empty() bool {
 	if r == nil {
 		return true
 	}
-	tree := r.tree
-	if tree == nil {
+	a := r.tree
+	if !a.checked {
 		var err error
-		if tree, err = decodeTree(r.Raw); err != nil {
+		if a, err = checkAnswer(r.Raw); err != nil {
 			return len(bytes.TrimSpace(r.Raw)) == 0
 		}
 	}
-	switch v := tree.(type) {
-	case nil:
-		return true
-	case map[string]any:
-		return len(v) == 0
-	case []any:
-		return len(v) == 0
-	case string:
-		return v == ""
-	}
-	return false
+	return a.empty
 }
 
 // Offers returns the offers in the answer; safe for concurrent use. It understands the
@@ -77,11 +68,11 @@ func (r *Result) Offers() []Offer {
 		return nil
 	}
 	r.offersOnce.Do(func() {
-		if r.tree != nil {
-			r.offers = offersFromTree(r.tree)
-			return
+		a := r.tree
+		if !a.checked {
+			a, _ = checkAnswer(r.Raw)
 		}
-		r.offers = parseOffers(r.Raw)
+		r.offers = offersIn(a)
 	})
 	return r.offers
 }
