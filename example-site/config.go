@@ -56,6 +56,21 @@ const (
 	ModeTenant Mode = "tenant"
 )
 
+// RequestLogMode says which requests the site logs a line for (REQUEST_LOG).
+type RequestLogMode string
+
+// The request log's modes.
+const (
+	// RequestLogAll (all, the default) logs every request: pages and assets at info, the
+	// sandbox's API and health checks at debug, server errors at error.
+	RequestLogAll RequestLogMode = "all"
+	// RequestLogErrors (errors) logs only the requests answered with a server error (5xx).
+	RequestLogErrors RequestLogMode = "errors"
+	// RequestLogOff (off) logs no request: under load, a line per request is a write to the
+	// log per page.
+	RequestLogOff RequestLogMode = "off"
+)
+
 // Config is the site's configuration, read from the environment by loadConfig.
 type Config struct {
 	Mode Mode
@@ -84,6 +99,8 @@ type Config struct {
 	// Events sends VIEW events for pages and the sign-in and add-to-trip events
 	// (PERSONALIZE_EVENTS, on by default).
 	Events bool
+	// RequestLog says which requests get a log line (REQUEST_LOG, see RequestLogMode).
+	RequestLog RequestLogMode
 	// StaleFor is how old a visitor's last banner decision may be to be shown when the API
 	// fails (PERSONALIZE_STALE_FOR; the decision cache's StaleOnFailure, for
 	// home_page_banner): defaultStaleFor, or 0 for off.
@@ -172,6 +189,14 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	case "off", "false", "0":
 	default:
 		bad("PERSONALIZE_EVENTS: %q is not on or off", env("PERSONALIZE_EVENTS"))
+	}
+	switch v := RequestLogMode(strings.ToLower(env("REQUEST_LOG"))); v {
+	case "", RequestLogAll:
+		cfg.RequestLog = RequestLogAll
+	case RequestLogErrors, RequestLogOff:
+		cfg.RequestLog = v
+	default:
+		bad("REQUEST_LOG: %q is not all, errors or off", env("REQUEST_LOG"))
 	}
 	if cfg.DebugToken = env("PERSONALIZE_DEBUG_TOKEN"); cfg.DebugToken != "" && len(cfg.DebugToken) < minDebugTokenBytes {
 		bad("PERSONALIZE_DEBUG_TOKEN: too short (%d bytes; want at least %d, e.g. the output of `openssl rand -hex 16`)", len(cfg.DebugToken), minDebugTokenBytes)

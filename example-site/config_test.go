@@ -54,6 +54,7 @@ func TestLoadConfig(t *testing.T) {
 				assert.Empty(t, c.BaseURL, "set once listening")
 				assert.Nil(t, c.SessionKeys)
 				assert.True(t, c.Events, "events are on by default")
+				assert.Equal(t, RequestLogAll, c.RequestLog, "every request is logged by default")
 				assert.Zero(t, c.MaxConnections, "the default cap, set when listening")
 				assert.Zero(t, c.TrustedProxies, "no X-Forwarded-Proto is trusted")
 				assert.Equal(t, middleware.SecureAuto, c.CookieSecure)
@@ -74,6 +75,20 @@ func TestLoadConfig(t *testing.T) {
 			check: func(t *testing.T, c Config) {
 				assert.Equal(t, middleware.SecureNever, c.CookieSecure)
 				assert.Zero(t, c.TrustedProxies)
+			},
+		},
+		{
+			name: "request log of server errors only",
+			env:  map[string]string{"REQUEST_LOG": "Errors"},
+			check: func(t *testing.T, c Config) {
+				assert.Equal(t, RequestLogErrors, c.RequestLog)
+			},
+		},
+		{
+			name: "no request log",
+			env:  map[string]string{"REQUEST_LOG": "off"},
+			check: func(t *testing.T, c Config) {
+				assert.Equal(t, RequestLogOff, c.RequestLog)
 			},
 		},
 		{
@@ -149,6 +164,7 @@ func TestLoadConfigErrors(t *testing.T) {
 		{"huge budget", map[string]string{"PERSONALIZE_BUDGET": "1h"}, []string{"PERSONALIZE_BUDGET", "out of range"}},
 		{"bad breaker open time", map[string]string{"PERSONALIZE_BREAKER_OPEN_FOR": "soon"}, []string{"PERSONALIZE_BREAKER_OPEN_FOR", "Go duration"}},
 		{"bad events switch", map[string]string{"PERSONALIZE_EVENTS": "sometimes"}, []string{"PERSONALIZE_EVENTS", "on or off"}},
+		{"bad request log", map[string]string{"REQUEST_LOG": "some"}, []string{"REQUEST_LOG", "all, errors or off"}},
 		{"bad stale age", map[string]string{"PERSONALIZE_STALE_FOR": "forever"}, []string{"PERSONALIZE_STALE_FOR", `"forever"`, "off or a Go duration"}},
 		{"stale age too long", map[string]string{"PERSONALIZE_STALE_FOR": "48h"}, []string{"PERSONALIZE_STALE_FOR", "24h0m0s"}},
 		{"bad Redis URL", map[string]string{"PERSONALIZE_REDIS_URL": "localhost:6379"}, []string{"PERSONALIZE_REDIS_URL", "redis://"}},

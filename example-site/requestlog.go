@@ -40,10 +40,16 @@ func (w *statusWriter) Flush() {
 
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
-// logRequests logs every request with its method, path, status, size and duration. The
-// sandbox's API endpoints and health checks, which the site and probes call all the time, are
-// logged at debug level; pages and assets at info; server errors at error.
+// logRequests logs requests with their method, path, status, size and duration, as
+// REQUEST_LOG says (Config.RequestLog): with all, every request, the sandbox's API endpoints
+// and health checks (which the site and probes call all the time) at debug level, pages and
+// assets at info, server errors at error; with errors, only server errors; with off, none, and
+// the handler is next itself. The line is built only when the logger takes its level.
 func (s *site) logRequests(next http.Handler) http.Handler {
+	if s.cfg.RequestLog == RequestLogOff {
+		return next
+	}
+	errorsOnly := s.cfg.RequestLog == RequestLogErrors
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w}
@@ -56,8 +62,13 @@ func (s *site) logRequests(next http.Handler) http.Handler {
 			switch {
 			case status >= 500:
 				level = slog.LevelError
+			case errorsOnly:
+				return
 			case quietPath(r.URL.Path):
 				level = slog.LevelDebug
+			}
+			if !s.logger.Enabled(r.Context(), level) {
+				return
 			}
 			s.logger.LogAttrs(r.Context(), level, "request",
 				slog.String("method", r.Method),
