@@ -133,3 +133,14 @@ func BenchmarkLandingWithUTM(b *testing.B) {
 		serveLoop(b, mw.Handler(flowRoute), newBenchRequest(target, "bid_bench-key="+validID))
 	})
 }
+
+// BenchmarkNewVisitNothingToStore: a visitor with a browser ID but no session cookie, on a
+// page of one flow, without UTM parameters or a referrer from another site: the visit has
+// nothing to keep, so no session is encrypted, signed or set.
+func BenchmarkNewVisitNothingToStore(b *testing.B) {
+	mw := benchMiddleware(b)
+	req := httptest.NewRequest(http.MethodGet, "/products?page=2", nil)
+	req.Header.Set("User-Agent", browserUA)
+	req.Header.Set("Cookie", "bid_bench-key="+validID)
+	serveLoop(b, mw.Handler(flowRoute), req)
+}

@@ -34,7 +34,11 @@
 // the visit and the landing referrer, so a visitor who landed from ?utm_campaign=summer_sale is
 // still in that campaign on the next page, and flows receive it as params.utm. The session is
 // decoded only when a flow is called or UTM parameters arrive, and saved before the response's
-// headers go out; a session that cannot be decoded starts a new visit. Visits end after
+// headers go out; a session that cannot be decoded starts a new visit. A visit with nothing to
+// keep (no UTM parameters, no referrer from another site) has no session: no cookie is set, and
+// nothing is encrypted or signed for it; the store is asked for a session only when the
+// request carries the session's cookie, and a session cookie that holds nothing to keep is
+// deleted. Visits end after
 // Options.VisitTimeout (30 minutes, sliding) without a personalized request; an unchanged
 // session is saved again at most 30 times per timeout (once a minute by default), so a visit
 // may end up to a minute early.

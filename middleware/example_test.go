@@ -55,7 +55,9 @@ func home(w http.ResponseWriter, r *http.Request) {
 }
 
 // The middleware in front of a net/http mux: the first visit to a personalized page gets a
-// browser ID cookie (and the visit's session) and a response no shared cache may keep.
+// browser ID cookie and a response no shared cache may keep. A visit that lands from a
+// campaign also gets the visit's session, which keeps its UTM parameters for its later pages;
+// one with nothing to keep gets none.
 func Example() {
 	_, client, shutdown := startSandbox()
 	defer shutdown()
@@ -68,20 +70,29 @@ func Example() {
 	mux.HandleFunc("GET /{$}", home)
 	handler := mw.Handler(mux)
 
-	req := httptest.NewRequest(http.MethodGet, "/", nil)
-	req.Header.Set("User-Agent", "Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0")
-	rec := httptest.NewRecorder()
-	handler.ServeHTTP(rec, req)
+	for _, target := range []string{"/?utm_campaign=summer_sale", "/"} {
+		req := httptest.NewRequest(http.MethodGet, target, nil)
+		req.Header.Set("User-Agent", "Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0")
+		rec := httptest.NewRecorder()
+		handler.ServeHTTP(rec, req)
 
-	for _, c := range rec.Result().Cookies() {
-		fmt.Println("cookie:", c.Name, "max age:", c.MaxAge, "http only:", c.HttpOnly)
+		fmt.Println(target)
+		for _, c := range rec.Result().Cookies() {
+			fmt.Println("cookie:", c.Name, "max age:", c.MaxAge, "http only:", c.HttpOnly)
+		}
+		fmt.Println("Cache-Control:", rec.Header().Get("Cache-Control"))
+		fmt.Println("Vary:", rec.Header().Get("Vary"))
+		fmt.Print(rec.Body.String())
 	}
-	fmt.Println("Cache-Control:", rec.Header().Get("Cache-Control"))
-	fmt.Println("Vary:", rec.Header().Get("Vary"))
-	fmt.Print(rec.Body.String())
 	// Output:
+	// /?utm_campaign=summer_sale
 	// cookie: bid_sandbox-client-key max age: 63072000 http only: false
 	// cookie: personalize_visit max age: 1800 http only: true
+	// Cache-Control: private, no-store
+	// Vary: Cookie
+	// Summer in Lisbon
+	// /
+	// cookie: bid_sandbox-client-key max age: 63072000 http only: false
 	// Cache-Control: private, no-store
 	// Vary: Cookie
 	// Summer in Lisbon

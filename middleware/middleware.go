@@ -123,6 +123,7 @@ type request struct {
 	sessLoaded bool
 	sess       *sessions.Session
 	sessDirty  bool // changed, or due for a save that slides the visit's expiry
+	sessDelete bool // the request's session cookie holds nothing to keep: delete it
 	sessReq    *http.Request
 	campaign   Campaign
 }

@@ -97,7 +97,9 @@ type Options struct {
 	BrowserIDs Strategy
 
 	// SessionStore keeps the visit's campaign. Default: a gorilla/sessions cookie store with
-	// SessionKeys. Pass a shared store (e.g. Redis-backed) to keep sessions server-side.
+	// SessionKeys. Pass a shared store (e.g. Redis-backed) to keep sessions server-side. The
+	// store is asked for a session only when the request carries a cookie named SessionName,
+	// as gorilla/sessions' stores keep a session (or its ID) in one.
 	SessionStore sessions.Store
 	// SessionKeys are the default cookie store's keys, as sessions.NewCookieStore takes them:
 	// pairs of an authentication key (at least 32 bytes, 64 recommended) and an encryption key

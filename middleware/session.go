@@ -48,18 +48,29 @@ type Campaign struct {
 // parameters that arrived replace the visit's set, and a new visit records its referrer. A
 // session that cannot be decoded (tampered, old keys, expired) starts a new visit. The caller
 // holds st.mu.
+//
+// A visit with nothing to keep (no campaign, no referrer from another site) has no session:
+// without a session cookie the store is not asked for one, and none is saved; a session
+// cookie that holds nothing to keep (or cannot be decoded) is deleted.
 func (st *request) loadSession() {
 	if st.sessLoaded {
 		return
 	}
 	st.sessLoaded = true
 	m := st.m
-	// gorilla/sessions keeps a registry in the request it is given, replacing the request's
-	// context: give it a private copy so the handler's request is never written to.
-	st.sessReq = st.r.WithContext(st.Context)
-	sess, err := m.cfg.store.Get(st.sessReq, m.cfg.sessionName)
-	if err != nil {
-		m.cfg.logger.LogAttrs(st.Context, slog.LevelDebug, "middleware: session not decoded, starting a new visit", slog.Any("error", err))
+	var (
+		sess *sessions.Session
+		err  error
+	)
+	hadCookie := hasCookie(st.r.Header, m.cfg.sessionName)
+	if hadCookie {
+		// gorilla/sessions keeps a registry in the request it is given, replacing the
+		// request's context: give it a private copy so the handler's request is never written to.
+		st.sessReq = st.r.WithContext(st.Context)
+		sess, err = m.cfg.store.Get(st.sessReq, m.cfg.sessionName)
+		if err != nil {
+			m.cfg.logger.LogAttrs(st.Context, slog.LevelDebug, "middleware: session not decoded, starting a new visit", slog.Any("error", err))
+		}
 	}
 	if sess == nil {
 		sess = sessions.NewSession(m.cfg.store, m.cfg.sessionName)
@@ -88,11 +99,16 @@ func (st *request) loadSession() {
 			sess.Values[sessionReferrer] = ref
 		}
 	}
-	saved, _ := sess.Values[sessionSaved].(string)
-	last, err := strconv.ParseInt(saved, 10, 64)
-	refresh := time.Duration(m.cfg.visitTimeout) * time.Second / visitRefreshes
-	st.sessDirty = changed || err != nil || time.Since(time.Unix(last, 0)) >= refresh
 	ref, _ := sess.Values[sessionReferrer].(string)
+	switch _, hasUTM := sess.Values[sessionUTM]; {
+	case hasUTM || ref != "":
+		saved, _ := sess.Values[sessionSaved].(string)
+		last, err := strconv.ParseInt(saved, 10, 64)
+		refresh := time.Duration(m.cfg.visitTimeout) * time.Second / visitRefreshes
+		st.sessDirty = changed || err != nil || time.Since(time.Unix(last, 0)) >= refresh
+	case hadCookie:
+		st.sessDirty, st.sessDelete = true, true
+	}
 	if len(ref) > maxReferrerBytes {
 		ref = ""
 	}
@@ -100,19 +116,28 @@ func (st *request) loadSession() {
 	st.campaign = Campaign{UTM: utm, LandingReferrer: ref}
 }
 
-// saveSession writes the session with the visit's sliding timeout. The caller has made sure
-// the response headers are not out yet, and that the session changed or is due for a refresh.
+// saveSession writes the session with the visit's sliding timeout, or deletes its cookie
+// (sessDelete). The caller has made sure the response headers are not out yet, and that the
+// session changed or is due for a refresh.
 func (st *request) saveSession(w http.ResponseWriter) {
 	m := st.m
-	st.sess.Values[sessionSaved] = strconv.FormatInt(time.Now().Unix(), 10)
-	fitSession(st.sess.Values)
+	maxAge := m.cfg.visitTimeout
+	if st.sessDelete {
+		maxAge = -1
+	} else {
+		st.sess.Values[sessionSaved] = strconv.FormatInt(time.Now().Unix(), 10)
+		fitSession(st.sess.Values)
+	}
 	st.sess.Options = &sessions.Options{
 		Path:     "/",
 		Domain:   m.cfg.domain,
-		MaxAge:   m.cfg.visitTimeout,
+		MaxAge:   maxAge,
 		Secure:   m.secure(st.r),
 		HttpOnly: true,
 		SameSite: cmp.Or(m.cfg.sameSite, http.SameSiteLaxMode),
+	}
+	if st.sessReq == nil {
+		st.sessReq = st.r.WithContext(st.Context) // as in loadSession
 	}
 	if err := st.sess.Save(st.sessReq, w); err != nil {
 		// The 1st, 2nd, 4th... failure: a broken store shows without a line per request.

@@ -8,11 +8,13 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
 
 	"github.com/gorilla/securecookie"
+	"github.com/gorilla/sessions"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -50,8 +52,12 @@ func TestSessionRefreshedOnceAMinute(t *testing.T) {
 		v := newVisitor(t)
 		start := time.Now()
 		var saves []time.Duration
-		for range 60 * 5 { // a page every second for 5 minutes
-			resp, rep := v.get(s.h, "/flow")
+		for i := range 60 * 5 { // a page every second for 5 minutes, the first from a campaign
+			path := "/flow"
+			if i == 0 {
+				path += "?utm_campaign=summer_sale"
+			}
+			resp, rep := v.get(s.h, path)
 			require.Equal(t, http.StatusOK, resp.StatusCode)
 			if sc := setCookies(t, resp, DefaultSessionName); len(sc) == 1 {
 				saves = append(saves, time.Since(start))
@@ -360,4 +366,93 @@ func FuzzStringCodec(f *testing.F) {
 			t.Fatalf("round trip: %v %v != %v", err, out, again)
 		}
 	})
+}
+
+// countingCodec is the default store's codec, counting its calls.
+type countingCodec struct {
+	stringCodec
+	serialized, deserialized *atomic.Int64
+}
+
+func (c countingCodec) Serialize(src any) ([]byte, error) {
+	c.serialized.Add(1)
+	return c.stringCodec.Serialize(src)
+}
+
+func (c countingCodec) Deserialize(src []byte, dst any) error {
+	c.deserialized.Add(1)
+	return c.stringCodec.Deserialize(src, dst)
+}
+
+// countCodec makes the site's default session store count its codec's calls.
+func countCodec(t *testing.T, s *site) (serialized, deserialized *atomic.Int64) {
+	t.Helper()
+	serialized, deserialized = new(atomic.Int64), new(atomic.Int64)
+	cs, ok := s.mw.cfg.store.(*sessions.CookieStore)
+	require.True(t, ok, "the default store")
+	for _, codec := range cs.Codecs {
+		codec.(*securecookie.SecureCookie).SetSerializer(countingCodec{serialized: serialized, deserialized: deserialized})
+	}
+	return serialized, deserialized
+}
+
+// TestNoSessionForAVisitWithNothingToKeep: a personalized page of a visit with no campaign and
+// no referrer from another site gets no session cookie, and its session is neither encoded
+// nor decoded; a landing from a campaign gets one, and a session cookie that holds nothing to
+// keep is deleted.
+func TestNoSessionForAVisitWithNothingToKeep(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := newSite(t, Options{})
+		serialized, deserialized := countCodec(t, s)
+		v := newVisitor(t)
+		v.header = http.Header{"Referer": {siteURL + "/offers"}} // the site's own page
+		for _, path := range []string{"/flow", "/flow?x=1", "/static"} {
+			resp, rep := v.get(s.h, path)
+			require.Equal(t, http.StatusOK, resp.StatusCode)
+			assert.Empty(t, setCookies(t, resp, DefaultSessionName), path)
+			assert.Equal(t, Campaign{}, rep.Campaign, path)
+		}
+		require.Len(t, calls(s), 2, "the flows were called")
+		assert.Zero(t, serialized.Load(), "no session encoded")
+		assert.Zero(t, deserialized.Load(), "no session decoded")
+
+		resp, rep := v.get(s.h, "/flow?utm_campaign=summer_sale")
+		require.Len(t, setCookies(t, resp, DefaultSessionName), 1, "a landing from a campaign")
+		assert.Equal(t, map[string]string{"campaign": "summer_sale"}, rep.Campaign.UTM)
+		assert.EqualValues(t, 1, serialized.Load())
+		_, rep = v.get(s.h, "/flow")
+		assert.Equal(t, map[string]string{"campaign": "summer_sale"}, rep.Campaign.UTM, "the next page has it")
+		assert.EqualValues(t, 1, deserialized.Load())
+
+		// A referrer from another site is kept too, without a campaign.
+		other := newVisitor(t)
+		other.header = http.Header{"Referer": {"https://news.example.org/"}}
+		resp, rep = other.get(s.h, "/flow")
+		require.Len(t, setCookies(t, resp, DefaultSessionName), 1, "a landing from another site")
+		assert.Equal(t, "https://news.example.org/", rep.Campaign.LandingReferrer)
+	})
+}
+
+// TestSessionCookieWithNothingToKeepIsDeleted: a session cookie that decodes to nothing to
+// keep (an empty session an older version saved) or cannot be decoded, on a page without a
+// campaign, is deleted rather than saved again.
+func TestSessionCookieWithNothingToKeepIsDeleted(t *testing.T) {
+	empty, err := securecookie.New(testKeys[0], testKeys[1]).SetSerializer(stringCodec{}).
+		Encode(DefaultSessionName, map[any]any{sessionSaved: "1"})
+	require.NoError(t, err)
+	for name, cookie := range map[string]string{"empty": empty, "garbage": "garbage!!"} {
+		t.Run(name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				s := newSite(t, Options{})
+				v := newVisitor(t)
+				v.setCookie(DefaultSessionName, cookie)
+				resp, _ := v.get(s.h, "/flow")
+				sc := setCookies(t, resp, DefaultSessionName)
+				require.Len(t, sc, 1)
+				assert.Negative(t, sc[0].MaxAge, "deleted")
+				resp, _ = v.get(s.h, "/flow")
+				assert.Empty(t, setCookies(t, resp, DefaultSessionName), "and gone")
+			})
+		})
+	}
 }

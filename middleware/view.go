@@ -65,6 +65,5 @@ func (st *request) firstPageOfVisit() bool {
 	if loaded && sess != nil {
 		return sess.IsNew
 	}
-	_, err := st.r.Cookie(st.m.cfg.sessionName)
-	return err != nil
+	return !hasCookie(st.r.Header, st.m.cfg.sessionName)
 }

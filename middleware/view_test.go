@@ -174,10 +174,10 @@ func TestViewReferrerOnlyFromAnotherSiteOnTheFirstPage(t *testing.T) {
 		s := newViewSite(t, Options{})
 		id := s.knownBrowser(t)
 		const external = "https://search.example/?q=flights"
-		resp := s.do(t, http.MethodGet, "/html-flow", id, "Referer", siteURL+"/offers")
+		resp := s.do(t, http.MethodGet, "/html-flow?utm_campaign=summer_sale", id, "Referer", siteURL+"/offers")
 		require.Equal(t, http.StatusOK, resp.StatusCode)
 		session := setCookies(t, resp, DefaultSessionName)
-		require.Len(t, session, 1, "the visit starts")
+		require.Len(t, session, 1, "the visit starts, from a campaign")
 		s.do(t, http.MethodGet, "/html", id, "Referer", external) // first page: no session cookie
 		s.do(t, http.MethodGet, "/html-flow", "", "Referer", external,
 			"Cookie", bidName()+"="+id+"; "+DefaultSessionName+"="+session[0].Value) // a later page of the visit
