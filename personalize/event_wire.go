@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/go-personalize/sdk/internal/mapkeys"
 )
@@ -87,28 +88,19 @@ func (c *Client) encodeEvent(ev *Event, now time.Time) ([]byte, error) {
 		Currency:    cmp.Or(ev.Currency, c.cfg.currency),
 		Page:        ev.Page,
 		PointOfSale: cmp.Or(ev.PointOfSale, c.cfg.pointOfSale),
-		RequestedAt: eventTime(at),
 		Referrer:    ev.Referrer,
 		Ext:         ev.Ext,
 	}
-	if g := ev.Guest; g != nil {
-		b.Identifiers = make([]identifierBody, len(g.Identifiers))
-		for i, id := range g.Identifiers {
-			b.Identifiers[i] = identifierBody{ID: id.ID, Provider: id.Provider}
-			if !id.Expiry.IsZero() {
-				b.Identifiers[i].ExpiryDate = id.Expiry.UTC().Format(shortDateLayout)
-			}
+	var raw []byte
+	if ev.Guest == nil && len(ev.Ext) == 0 {
+		// Most events (every VIEW) hold the base fields only: they are appended as
+		// json.Marshal writes them, in a fraction of its time, on the page's request path.
+		raw = b.appendBase(make([]byte, 0, 384), at)
+	} else {
+		var err error
+		if raw, err = marshalEvent(b, ev.Guest, at); err != nil {
+			return nil, err
 		}
-		b.Email, b.FirstName, b.LastName, b.Title, b.Gender = g.Email, g.FirstName, g.LastName, g.Title, g.Gender
-		b.Mobile, b.Phone, b.Street, b.City, b.State = g.Mobile, g.Phone, g.Street, g.City, g.State
-		b.Country, b.PostalCode = g.Country, g.PostalCode
-		if !g.DateOfBirth.IsZero() {
-			b.DOB = g.DateOfBirth.Format("2006-01-02") + "T00:00"
-		}
-	}
-	raw, err := json.Marshal(&b)
-	if err != nil {
-		return nil, invalidf("the event cannot be encoded as JSON: %v", err)
 	}
 	if len(ev.UTM) > 0 {
 		var prev string
@@ -135,18 +127,128 @@ func (c *Client) encodeEvent(ev *Event, now time.Time) ([]byte, error) {
 	return raw, nil
 }
 
+// marshalEvent encodes b with the guest's fields (an IDENTITY event) and its ext, requested at
+// at. (b is a copy: the fast path's stays on the stack.)
+func marshalEvent(b eventBody, g *Guest, at time.Time) ([]byte, error) {
+	b.RequestedAt = eventTime(at)
+	if g != nil {
+		b.Identifiers = make([]identifierBody, len(g.Identifiers))
+		for i, id := range g.Identifiers {
+			b.Identifiers[i] = identifierBody{ID: id.ID, Provider: id.Provider}
+			if !id.Expiry.IsZero() {
+				b.Identifiers[i].ExpiryDate = id.Expiry.UTC().Format(shortDateLayout)
+			}
+		}
+		b.Email, b.FirstName, b.LastName, b.Title, b.Gender = g.Email, g.FirstName, g.LastName, g.Title, g.Gender
+		b.Mobile, b.Phone, b.Street, b.City, b.State = g.Mobile, g.Phone, g.Street, g.City, g.State
+		b.Country, b.PostalCode = g.Country, g.PostalCode
+		if !g.DateOfBirth.IsZero() {
+			b.DOB = g.DateOfBirth.Format("2006-01-02") + "T00:00"
+		}
+	}
+	raw, err := json.Marshal(&b)
+	if err != nil {
+		return nil, invalidf("the event cannot be encoded as JSON: %v", err)
+	}
+	return raw, nil
+}
+
+// appendBase appends b, requested at at, as json.Marshal encodes it when it has no guest and
+// no ext: the base fields, and the referrer when there is one.
+func (b *eventBody) appendBase(dst []byte, at time.Time) []byte {
+	dst = append(dst, `{"type":`...)
+	dst = appendJSONString(dst, b.Type)
+	dst = append(dst, `,"browser_id":`...)
+	dst = appendJSONString(dst, b.BrowserID)
+	dst = append(dst, `,"client_key":`...)
+	dst = appendJSONString(dst, b.ClientKey)
+	dst = append(dst, `,"channel":`...)
+	dst = appendJSONString(dst, b.Channel)
+	dst = append(dst, `,"language":`...)
+	dst = appendJSONString(dst, b.Language)
+	dst = append(dst, `,"currency":`...)
+	dst = appendJSONString(dst, b.Currency)
+	dst = append(dst, `,"page":`...)
+	dst = appendJSONString(dst, b.Page)
+	dst = append(dst, `,"pos":`...)
+	dst = appendJSONString(dst, b.PointOfSale)
+	dst = append(dst, `,"requested_at":"`...)
+	dst = at.UTC().AppendFormat(dst, eventTimeLayout) // digits and -:.TZ: nothing to escape
+	dst = append(dst, '"')
+	if b.Referrer != "" {
+		dst = append(dst, `,"referrer":`...)
+		dst = appendJSONString(dst, b.Referrer)
+	}
+	return append(dst, '}')
+}
+
+// appendJSONString appends s as a JSON string escaped as json.Marshal escapes it (HTML
+// characters included): FuzzAppendJSONString holds the two equal.
+func appendJSONString(dst []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	dst = append(dst, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= ' ' && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+				i++
+				continue
+			}
+			dst = append(dst, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				dst = append(dst, '\\', c)
+			case '\b':
+				dst = append(dst, '\\', 'b')
+			case '\f':
+				dst = append(dst, '\\', 'f')
+			case '\n':
+				dst = append(dst, '\\', 'n')
+			case '\r':
+				dst = append(dst, '\\', 'r')
+			case '\t':
+				dst = append(dst, '\\', 't')
+			default: // other control characters, <, > and &
+				dst = append(dst, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1: // invalid UTF-8
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, `\ufffd`...)
+		case r == '\u2028' || r == '\u2029': // line and paragraph separators
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, '\\', 'u', '2', '0', '2', hex[r&0xf])
+		default:
+			i += size
+			continue
+		}
+		i += size
+		start = i
+	}
+	dst = append(dst, s[start:]...)
+	return append(dst, '"')
+}
+
 // appendField adds "key": value to the JSON object in obj.
 func appendField(obj []byte, key, value string) []byte {
-	v, _ := json.Marshal(value) // a string always encodes
-	return appendRaw(obj, key, v)
+	obj = append(obj[:len(obj)-1], ',')
+	obj = appendJSONString(obj, key)
+	obj = append(obj, ':')
+	obj = appendJSONString(obj, value)
+	return append(obj, '}')
 }
 
 // appendRaw adds "key": raw before the closing brace of the JSON object in obj, which always
 // holds at least the base fields.
 func appendRaw(obj []byte, key string, raw []byte) []byte {
-	k, _ := json.Marshal(key)
 	obj = append(obj[:len(obj)-1], ',')
-	obj = append(obj, k...)
+	obj = appendJSONString(obj, key)
 	obj = append(obj, ':')
 	obj = append(obj, raw...)
 	return append(obj, '}')
