@@ -124,7 +124,6 @@ type request struct {
 	sess       *sessions.Session
 	sessDirty  bool // changed, or due for a save that slides the visit's expiry
 	sessDelete bool // the request's session cookie holds nothing to keep: delete it
-	sessReq    *http.Request
 	campaign   Campaign
 }
 

@@ -64,10 +64,10 @@ func (st *request) loadSession() {
 	)
 	hadCookie := hasCookie(st.r.Header, m.cfg.sessionName)
 	if hadCookie {
-		// gorilla/sessions keeps a registry in the request it is given, replacing the
-		// request's context: give it a private copy so the handler's request is never written to.
-		st.sessReq = st.r.WithContext(st.Context)
-		sess, err = m.cfg.store.Get(st.sessReq, m.cfg.sessionName)
+		// New, not Get: the session is decoded once per request anyway, and Get would keep
+		// gorilla/sessions' registry of decoded sessions in the request's context (a copy of
+		// the request, a map and a session more per page).
+		sess, err = m.cfg.store.New(st.r, m.cfg.sessionName)
 		if err != nil {
 			m.cfg.logger.LogAttrs(st.Context, slog.LevelDebug, "middleware: session not decoded, starting a new visit", slog.Any("error", err))
 		}
@@ -136,10 +136,7 @@ func (st *request) saveSession(w http.ResponseWriter) {
 		HttpOnly: true,
 		SameSite: cmp.Or(m.cfg.sameSite, http.SameSiteLaxMode),
 	}
-	if st.sessReq == nil {
-		st.sessReq = st.r.WithContext(st.Context) // as in loadSession
-	}
-	if err := st.sess.Save(st.sessReq, w); err != nil {
+	if err := st.sess.Save(st.r, w); err != nil {
 		// The 1st, 2nd, 4th... failure: a broken store shows without a line per request.
 		if n := m.saveFailures.Add(1); n&(n-1) == 0 {
 			m.cfg.logger.LogAttrs(st.Context, slog.LevelWarn, "middleware: saving the visit's session failed",
