@@ -6,9 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"runtime"
-	"runtime/pprof"
 	"strings"
 	"sync"
 	"testing"
@@ -116,11 +114,6 @@ func BenchmarkPagesInFlight(b *testing.B) {
 		b.StopTimer()
 		runtime.GC()
 		runtime.ReadMemStats(&during)
-		if f := os.Getenv("INFLIGHT_PROFILE"); f != "" {
-			fh, _ := os.Create(f)
-			_ = pprof.WriteHeapProfile(fh)
-			fh.Close()
-		}
 		heap += float64(during.HeapAlloc) - float64(before.HeapAlloc)
 		stack += float64(during.StackInuse) - float64(before.StackInuse)
 		b.StartTimer()

@@ -84,26 +84,33 @@ type member struct {
 	plain      bool
 }
 
-// objectMembers appends the members of the valid JSON object at p.i to ms, sorted by key,
-// a key that comes again keeping only its last value (as encoding/json decodes it), and
-// leaves p.i after the object.
+// objectMembers appends the members of the JSON object at p.i to ms, sorted by key, a key
+// that comes again keeping only its last value (as encoding/json decodes it), and leaves p.i
+// after the object. The object is one checkAnswer accepted; were it not, the members read
+// before the fault are returned.
 func objectMembers(p *treeParser, ms []member) []member {
 	first := len(ms)
 	p.i++ // {
-	for p.next() != '}' {
-		_ = p.readString()
+	for p.next() == '"' {
+		if p.readString() != nil {
+			break
+		}
 		key := p.lastString()
-		p.next() // :
+		if p.next() != ':' {
+			break
+		}
 		p.i++
 		p.skipSpace()
 		start := p.i
-		_, _ = p.parseValue()
+		if _, err := p.parseValue(); err != nil {
+			break
+		}
 		ms = append(ms, member{key: key, start: start, end: p.i, plain: p.data[start] == '"' && !p.escaped})
 		if p.next() == ',' {
 			p.i++
 		}
 	}
-	p.i++
+	p.i++ // }
 	own := ms[first:]
 	slices.SortStableFunc(own, func(a, b member) int { return strings.Compare(a.key, b.key) })
 	// Of a run of equal keys, the last (in the answer's order) stays.

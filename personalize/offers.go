@@ -253,7 +253,7 @@ func (s *offerScanner) array(i int) []Offer {
 	d := s.p.data
 	s.p.i, s.p.decoded = i+1, 0 // the answer is within the bound: the count is not needed
 	var offers []Offer
-	for s.p.next() != ']' {
+	for c := s.p.next(); c != ']' && c != 0; c = s.p.next() {
 		start := s.p.i
 		if d[start] == '{' {
 			s.members = objectMembers(&s.p, s.members[:0])
@@ -262,13 +262,13 @@ func (s *offerScanner) array(i int) []Offer {
 					break
 				}
 				if offers == nil {
-					// Usually exact, never more than the answer can hold.
+					// Every offer left opens a brace: enough, and never more than maxOffers.
 					offers = make([]Offer, 0, min(maxOffers, cmp.Or(strings.Count(d[start:], "{"), 1)))
 				}
 				offers = append(offers, s.offer(start, s.p.i, s.members))
 			}
-		} else {
-			_, _ = s.p.parseValue()
+		} else if _, err := s.p.parseValue(); err != nil {
+			break // not so for a checked answer
 		}
 		if s.p.next() == ',' {
 			s.p.i++
