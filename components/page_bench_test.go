@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/a-h/templ"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/go-personalize/sdk/components"
@@ -109,4 +110,34 @@ func BenchmarkPageOfSlots(b *testing.B) {
 			require.Equal(b, n, strings.Count(buf.String(), `data-personalize-state="decision"`), buf.String())
 		})
 	}
+}
+
+// maxSlotAllocs is the most allocations a slot of four offers may cost, its flow call
+// included (issue 14's target; BenchmarkPageOfSlots measures it).
+const maxSlotAllocs = 120
+
+// TestSlotAllocations guards the cost of a slot: a page of three slots makes at most
+// 2 × maxSlotAllocs allocations more than a page of one.
+func TestSlotAllocations(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts vary under the race detector")
+	}
+	client := cannedClient(t, cannedTransport{cannedAnswer})
+	allocs := func(n int) float64 {
+		ids, page := slotPage(n)
+		var buf bytes.Buffer
+		return testing.AllocsPerRun(50, func() {
+			buf.Reset()
+			ctx, done := personalize.StartPage(context.Background(), client, personalize.Visitor{BrowserID: testBrowserID})
+			personalize.Prefetch(ctx, ids...)
+			err := page.Render(ctx, &buf)
+			done()
+			require.NoError(t, err)
+			require.Equal(t, n, strings.Count(buf.String(), `data-personalize-state="decision"`))
+		})
+	}
+	one, three := allocs(1), allocs(3)
+	perSlot := (three - one) / 2
+	t.Logf("a page of 1 slot: %.0f allocations, of 3: %.0f; a slot: %.0f", one, three, perSlot)
+	assert.LessOrEqual(t, perSlot, float64(maxSlotAllocs), "allocations per slot")
 }
