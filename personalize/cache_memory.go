@@ -79,7 +79,9 @@ func (s *MemoryStore) Get(_ context.Context, visitor, key string) (CachedDecisio
 
 // Set keeps entry for ttl, evicting the least recently used entries beyond the bounds.
 func (s *MemoryStore) Set(_ context.Context, visitor, key string, entry CachedDecision, ttl time.Duration) error {
-	size := int64(len(entry.Raw)+len(visitor)+len(key)+len(entry.FriendlyID)) + memEntryOverhead
+	// An answer the client checked is kept twice: as received and as the checked copy its
+	// offers are read from.
+	size := int64(len(entry.Raw)+len(entry.tree.body)+len(visitor)+len(key)+len(entry.FriendlyID)) + memEntryOverhead
 	if ttl <= 0 || size > s.maxBytes/8 {
 		return nil // not worth keeping, or would push out an eighth of the store
 	}
