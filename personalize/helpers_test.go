@@ -17,6 +17,7 @@ import (
 
 	"github.com/go-personalize/sdk/internal/memnet"
 	"github.com/go-personalize/sdk/personalize"
+	"github.com/go-personalize/sdk/personalize/personalizetest"
 	"github.com/stretchr/testify/require"
 )
 
@@ -107,16 +108,17 @@ func answerJSON(status int, body string) http.HandlerFunc {
 	}
 }
 
-// newClient makes a client for a test server whose idle connections close with the test. Its
+// newClient makes a client for a test server whose idle connections close with the test, over
+// the test's transport (personalizetest.Transport). Its
 // timeout is a minute (opts may set another): tests of timeouts run in a synctest bubble, and
 // no other test on loopback may fail because a loaded machine was slow.
 func newClient(t testing.TB, baseURL string, opts ...personalize.Option) *personalize.Client {
 	t.Helper()
-	c, err := personalize.New(seedClientKey, append([]personalize.Option{
-		personalize.WithBaseURL(baseURL),
-		personalize.WithPointOfSale("myretailsite/ireland"),
-		personalize.WithTimeout(time.Minute),
-	}, opts...)...)
+	key, base := seedClientKey, []personalize.Option{personalize.WithBaseURL(baseURL), personalize.WithPointOfSale("myretailsite/ireland")}
+	if personalizetest.Transport(t) == personalize.TransportEdge {
+		key, base = personalizetest.Endpoint(t, baseURL)
+	}
+	c, err := personalize.New(key, append(append(base, personalize.WithTimeout(time.Minute)), opts...)...)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = c.Close(context.Background()) })
 	return c

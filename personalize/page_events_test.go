@@ -39,9 +39,9 @@ func newEventSite(t *testing.T) *eventSite {
 func (site *eventSite) page(t *testing.T, v seam.Visitor) context.Context {
 	t.Helper()
 	if v.EnsureBrowserID == nil {
-		v.EnsureBrowserID = func(context.Context) (string, error) {
+		v.EnsureBrowserID = func(context.Context) (string, string, error) {
 			site.ensured.Add(1)
-			return createdBrowserID, nil
+			return createdBrowserID, "", nil
 		}
 	}
 	ctx, p := newPage(t, context.Background(), site.client, v)
@@ -78,7 +78,7 @@ func TestPageHelpersSendEventsForTheVisitor(t *testing.T) {
 		})
 
 		require.NoError(t, seam.ClientOf(site.client).QueueView(context.Background(), seedBrowserID, "/destinations/lisbon", "https://news.example/",
-			map[string]string{"campaign": "summer_sale"}))
+			map[string]string{"campaign": "summer_sale"}, ""))
 		require.NoError(t, personalize.Track(ctx, "ADD_TO_CART", map[string]any{"sku": "BAG-20KG"}))
 		require.NoError(t, personalize.Identify(ctx, personalize.Guest{
 			Identifiers: []personalize.GuestIdentifier{{ID: "u-1", Provider: "example_site"}},
@@ -181,20 +181,20 @@ func TestPageEventsThatAreNotSent(t *testing.T) {
 func TestTrackNeverWaitsForTheBrowserID(t *testing.T) {
 	for _, tt := range []struct {
 		name   string
-		create func(ctx context.Context) (string, error)
+		create func(ctx context.Context) (string, string, error)
 		sent   bool
 	}{
-		{"created in 300ms", func(ctx context.Context) (string, error) {
+		{"created in 300ms", func(ctx context.Context) (string, string, error) {
 			time.Sleep(300 * time.Millisecond)
-			return createdBrowserID, nil
+			return createdBrowserID, "", nil
 		}, true},
-		{"the API hangs", func(ctx context.Context) (string, error) {
+		{"the API hangs", func(ctx context.Context) (string, string, error) {
 			<-ctx.Done() // the page's budget, not the caller's context (which has no deadline)
-			return "", ctx.Err()
+			return "", "", ctx.Err()
 		}, false},
-		{"the API fails", func(context.Context) (string, error) {
+		{"the API fails", func(context.Context) (string, string, error) {
 			time.Sleep(time.Millisecond) // after both Track calls: the bubble's clock moves only when all wait
-			return "", errors.New("personalize: api unavailable: test")
+			return "", "", errors.New("personalize: api unavailable: test")
 		}, false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

@@ -437,12 +437,13 @@ func TestBrowserIDIsEnsuredOnceAndOnlyWhenNeeded(t *testing.T) {
 	c := sandboxClient(t, srv, personalize.WithBudget(time.Minute), personalize.WithTimeout(time.Minute))
 	var ensured atomic.Int64
 	entered, release := make(chan struct{}), make(chan struct{})
-	ensure := func(ctx context.Context) (string, error) {
+	ensure := func(ctx context.Context) (string, string, error) {
 		if ensured.Add(1) == 1 {
 			close(entered)
 			<-release // hold the first call until the others are waiting for it
 		}
-		return c.CreateBrowser(ctx)
+		id, err := c.CreateBrowser(ctx)
+		return id, "", err
 	}
 
 	ctx, _ := newPage(t, context.Background(), c, seam.Visitor{EnsureBrowserID: ensure})
@@ -469,7 +470,7 @@ func TestBrowserIDIsEnsuredOnceAndOnlyWhenNeeded(t *testing.T) {
 
 	// A failure to get one is the flows' failure: no call, default content.
 	srv.Sandbox.SetFault(sandbox.Fault{Status: 500})
-	ctx, _ = newPage(t, context.Background(), c, seam.Visitor{EnsureBrowserID: c.CreateBrowser})
+	ctx, _ = newPage(t, context.Background(), c, seam.Visitor{EnsureBrowserID: seam.ClientOf(c).CreateBrowser})
 	_, err := personalize.Flow(ctx, "home_page_banner")
 	assert.Error(t, err)
 	assert.Equal(t, 3, srv.Sandbox.CallCount(""))

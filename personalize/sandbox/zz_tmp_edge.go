@@ -1,0 +1,6 @@
+package sandbox
+
+const (
+	DefaultContextID = "sandbox-context-id"
+	DefaultSiteName  = "sandbox-site"
+)
