@@ -1,6 +1,0 @@
-package sandbox
-
-const (
-	DefaultContextID = "sandbox-context-id"
-	DefaultSiteName  = "sandbox-site"
-)
