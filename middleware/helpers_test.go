@@ -296,7 +296,14 @@ func setCookies(t *testing.T, resp *http.Response, name string) []*http.Cookie {
 	return out
 }
 
-func bidName() string { return CookiePrefix + sandbox.DefaultClientKey }
+// bidName is the browser ID cookie's name over t's transport (personalizetest.Transport), as
+// CookiesAuto names it.
+func bidName(t testing.TB) string {
+	if personalizetest.Transport(t) == personalize.TransportEdge {
+		return CloudSDKBrowserCookie
+	}
+	return CookiePrefix + sandbox.DefaultClientKey
+}
 
 func calls(s *site) []sandbox.CallRecord { return s.sb.Calls() }
 

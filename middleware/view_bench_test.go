@@ -47,7 +47,7 @@ func BenchmarkPageViewEvents(b *testing.B) {
 		b.Run(tc.name, func(b *testing.B) {
 			mw, err := New(pc, Options{SessionKeys: testKeys, SendViewEvents: tc.on})
 			require.NoError(b, err)
-			req := newBenchRequest("/?utm_campaign=summer_sale", bidName()+"="+id)
+			req := newBenchRequest("/?utm_campaign=summer_sale", bidName(b)+"="+id)
 			before := pc.EventStats()
 			serveLoop(b, mw.Handler(page), req)
 			after := pc.EventStats()

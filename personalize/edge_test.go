@@ -124,7 +124,7 @@ func TestEdgeRefusesBeforeSending(t *testing.T) {
 	}
 	assert.Zero(t, rec.hits.Load())
 
-	direct := newClient(t, rec.srv.URL)
+	direct := directClient(t, rec.srv.URL)
 	req := flowOf("f")
 	req.Variants = []string{"v1"}
 	_, err := direct.CallFlow(context.Background(), req)
@@ -218,7 +218,7 @@ func TestEdgeEventsAsTheCloudSDKSendsThem(t *testing.T) {
 	assert.Equal(t, int64(1), rec.hits.Load())
 
 	// The regional API gets no X-Client-Software-ID.
-	direct := newClient(t, rec.srv.URL)
+	direct := directClient(t, rec.srv.URL)
 	require.NoError(t, direct.SendEvent(context.Background(), withBrowser(personalize.Event{Type: personalize.EventView, Page: "/"})))
 	assert.Empty(t, rec.lastRequest(t).Header.Get("X-Client-Software-ID"))
 }
@@ -342,6 +342,6 @@ func TestPageVariants(t *testing.T) {
 	assert.ErrorIs(t, personalize.SetVariants(ctx, "a\x00"), personalize.ErrInvalidRequest)
 	assert.ErrorIs(t, personalize.SetVariants(context.Background(), "v1"), personalize.ErrNoPage)
 
-	dctx, _ := newPage(t, context.Background(), newClient(t, rec.srv.URL), seam.Visitor{})
+	dctx, _ := newPage(t, context.Background(), directClient(t, rec.srv.URL), seam.Visitor{})
 	assert.ErrorIs(t, personalize.SetVariants(dctx, "v1"), personalize.ErrInvalidRequest, "variants go only through the Edge")
 }

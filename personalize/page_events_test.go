@@ -88,8 +88,9 @@ func TestPageHelpersSendEventsForTheVisitor(t *testing.T) {
 
 		bodies := site.flush(t)
 		require.Len(t, bodies, 4)
-		base := `"browser_id":"` + seedBrowserID + `","channel":"WEB","client_key":"` + seedClientKey + `",
-			"currency":"EUR","language":"FR","pos":"myretailsite/ireland"`
+		key, pos := tenantFields(t, seedClientKey, "myretailsite/ireland")
+		base := `"browser_id":"` + seedBrowserID + `","channel":"WEB","client_key":"` + key + `",
+			"currency":"EUR","language":"FR","pos":"` + pos + `"`
 		byType := map[string]string{}
 		for _, b := range bodies {
 			byType[b["type"].(string)] = mustJSON(t, b)
@@ -100,8 +101,8 @@ func TestPageHelpersSendEventsForTheVisitor(t *testing.T) {
 		assert.JSONEq(t, `{"type":"ADD_TO_CART",`+base+`,"page":"/booking","ext":{"sku":"BAG-20KG"}}`, byType["ADD_TO_CART"])
 		assert.JSONEq(t, `{"type":"IDENTITY",`+base+`,"page":"/booking",
 			"identifiers":[{"id":"u-1","provider":"example_site"}],"firstname":"Jane"}`, byType["IDENTITY"])
-		assert.JSONEq(t, `{"type":"SUBSCRIBE","browser_id":"`+seedBrowserID+`","channel":"WEB","client_key":"`+seedClientKey+`",
-			"currency":"CHF","language":"DE","pos":"myretailsite/ireland","page":"/booking"}`, byType["SUBSCRIBE"], "settings override one event")
+		assert.JSONEq(t, `{"type":"SUBSCRIBE","browser_id":"`+seedBrowserID+`","channel":"WEB","client_key":"`+key+`",
+			"currency":"CHF","language":"DE","pos":"`+pos+`","page":"/booking"}`, byType["SUBSCRIBE"], "settings override one event")
 		assert.Zero(t, site.ensured.Load(), "the visitor's browser ID was used")
 	})
 }
