@@ -18,7 +18,6 @@ import (
 	"github.com/go-personalize/sdk/personalize/sandbox"
 )
 
-
 func TestHome(t *testing.T) {
 	ts := startSite(t, nil)
 	v := ts.newVisitor(t)
