@@ -28,7 +28,9 @@ type Hooks struct {
 	FlowCall func(ctx context.Context, info CallInfo)
 	// BrowserCreated is called after every call of the browser creation endpoint
 	// (Client.CreateBrowser, which the middleware calls for a new visitor), failed or not; a
-	// browser ID the middleware mints locally (middleware.MintLocally) calls no hook.
+	// browser ID the middleware mints locally (middleware.MintLocally) calls no hook. Through
+	// the Edge proxy it is also called after each guest ref look-up (Client.GuestRef), with
+	// BrowserInfo.GuestRef set.
 	BrowserCreated func(ctx context.Context, info BrowserInfo)
 	// Event is called once per event given to the client, when its fate is known: sent,
 	// failed, dropped or invalid (EventOutcome).
