@@ -2,12 +2,19 @@ package main
 
 import (
 	"bytes"
+	"context"
+	"flag"
 	"fmt"
 	"io"
+	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"os/signal"
 	"runtime"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -324,4 +331,57 @@ func TestRecordedAnswersPersonalizeEverySlot(t *testing.T) {
 	}
 	require.Equal(t, pages["bare"], pages["site"], "the same page, byte for byte")
 	require.Equal(t, uint64(6), api.Stats().Calls)
+}
+
+// The flags of TestPerfServer.
+var (
+	perfServe        = flag.String("perf-serve", "", "TestPerfServer: serve the site with its flows answered in memory on this loopback address (e.g. 127.0.0.1:0) until SIGINT or SIGTERM; off by default")
+	perfServeURLFile = flag.String("perf-url-file", "", "TestPerfServer: write the site's URL to this file once it listens")
+)
+
+// TestPerfServer is a server, not a test, and is skipped unless -perf-serve is given:
+// scripts/perf.sh runs it (from this package's test binary) to measure, in a process of its
+// own, the site in its default configuration (defaultSite's, listening on -perf-serve) with
+// its flows answered in memory (recordedAnswers) and its events accepted in memory. It
+// serves as main does, until SIGINT or SIGTERM:
+//
+//	go test -c -o site.test ./example-site
+//	./site.test -test.run '^TestPerfServer$' -perf-serve 127.0.0.1:0 -perf-url-file url
+func TestPerfServer(t *testing.T) {
+	if *perfServe == "" {
+		t.Skip("a server for scripts/perf.sh: give -perf-serve ADDR to run it")
+	}
+	if err := checkAddr(*perfServe); err != nil {
+		t.Fatalf("-perf-serve: %v", err)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	api := cannedapi.New(cannedapi.Options{Flows: recordedAnswers(t)})
+	cfg, err := loadConfig(envOf(map[string]string{
+		"PERSONALIZE_CLIENT_KEY":    benchClientKey,
+		"PERSONALIZE_BASE_URL":      "http://api.invalid",
+		"PERSONALIZE_POINT_OF_SALE": benchPOS,
+		"SESSION_KEYS":              testSessionKeys,
+		"ADDR":                      *perfServe,
+	}))
+	require.NoError(t, err)
+	cfg.httpClient = api.Client()
+	logger, err := newLogger(os.Stdout, "")
+	require.NoError(t, err)
+	ln, err := net.Listen("tcp", cfg.Addr)
+	require.NoError(t, err)
+	h, cleanup, err := newServer(cfg, logger)
+	if err != nil {
+		ln.Close()
+		require.NoError(t, err)
+	}
+	if *perfServeURLFile != "" {
+		tmp := *perfServeURLFile + ".tmp"
+		require.NoError(t, os.WriteFile(tmp, []byte("http://"+ln.Addr().String()+"\n"), 0o600))
+		require.NoError(t, os.Rename(tmp, *perfServeURLFile))
+	}
+	logger.Info("the site with its flows answered in memory is ready", slog.String("addr", ln.Addr().String()))
+	require.NoError(t, serve(ctx, ln, h, maxConnectionsDefault(), h.(*site).releaseHeld, cleanup, logger))
+	st := api.Stats()
+	logger.Info("in-memory API", slog.Uint64("calls", st.Calls), slog.Uint64("views", st.Views))
 }

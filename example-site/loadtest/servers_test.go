@@ -68,7 +68,7 @@ func startCmd(t *testing.T, args ...string) (url string, out *syncBuffer) {
 // runCmdErr runs a command's function directly, for its error.
 func runCmdErr(ctx context.Context, args []string, out io.Writer) error {
 	cmds := map[string]func(context.Context, []string, io.Writer, io.Writer) error{
-		"sandbox": cmdSandbox, "bare": cmdBare,
+		"sandbox": cmdSandbox, "bare": cmdBare, "api": cmdAPI, "limit": cmdLimit,
 	}
 	return cmds[args[0]](ctx, args[1:], out, io.Discard)
 }
