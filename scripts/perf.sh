@@ -19,15 +19,22 @@
 # the visitor, canned, every event accepted and counted, every new connection counted. The
 # site, the bare page and limit-calls call it; it and the load generator share the other core.
 #
-# Phases (PHASES, default "1 2 3 4"):
+# Phases (PHASES, default "1 2 3 4 5"):
 #   1. 16 connections, the API over HTTP (loopback)     checks: site/bare <= 0.65,
 #                                                               site/limit-calls <= 1.6
-#   2. 256 connections, the API over HTTPS (HTTP/2 offered)  checks: site/bare <= 0.6,
+#   2. 256 connections, the API over HTTPS (HTTP/1.1 only unless API_HTTP2=1: one connection
+#      per call in flight, where a pool too small churns)  checks: site/bare <= 0.6,
 #                                                               new API connections per page of the site < 0.01
 #   3. VIEW events delivered per page, the site alone at 16 connections, with the API's
 #      events endpoint at each of EVENTS_LATENCIES      check: site events/page >= 0.99
 #   4. the API's flows at LATENCY: site vs bare, interleaved (loadtest compare): the three
 #      flows run in parallel       check: the site's p50 <= 75 ms
+#   5. memory per page in flight: the site alone at CONCURRENCY_HIGH connections with the
+#      API's flows at 200 ms (and a page budget of 2 s, so that no call gives up and every
+#      page holds its three calls; with the default 400 ms the first seconds' overload
+#      isolates flows and the pages call nothing); its heap and RSS (/_personalize/metrics)
+#      before and in the middle of the load, the difference over the pages in flight
+#                                                                    reported, not checked
 #
 # Everything binds 127.0.0.1 and is stopped on exit. Run from anywhere in the repository:
 #
@@ -43,6 +50,7 @@
 #   EVENTS_LATENCIES  the events endpoint's latencies of phase 3 (default "0ms 5ms 20ms 50ms")
 #   EVENTS_DURATION   measured load per latency of phase 3 (default 4s)
 #   LATENCY           the flows' latency of phase 4 (default 50ms)
+#   API_HTTP2         1: the HTTPS API of phase 2 offers HTTP/2 too (default 0: HTTP/1.1 only)
 #   PIN               1: pin the servers under test to CPU SERVER_CPU and the load tool and
 #                     the API to the other CPUs (taskset); 0: do not; auto (default): pin when
 #                     taskset exists and there are at least 2 CPUs
@@ -51,7 +59,7 @@
 #                     request, written to a log file)
 #   OUT               directory for the JSON results and the servers' logs (default: a temp
 #                     dir, removed on exit unless OUT is given)
-#   SOAK              when set (e.g. 60s), phase 5 runs the example site's fault soak
+#   SOAK              when set (e.g. 60s), phase 6 runs the example site's fault soak
 #                     (TestFaultSoak) with a fault phase that long
 #
 # Exit status: 0 when every check passed, 3 when a check failed (the targets of
@@ -66,7 +74,8 @@ CONCURRENCY_HIGH=${CONCURRENCY_HIGH:-256}
 EVENTS_LATENCIES=${EVENTS_LATENCIES:-0ms 5ms 20ms 50ms}
 EVENTS_DURATION=${EVENTS_DURATION:-4s}
 LATENCY=${LATENCY:-50ms}
-PHASES=${PHASES:-1 2 3 4}
+API_HTTP2=${API_HTTP2:-0}
+PHASES=${PHASES:-1 2 3 4 5}
 PIN=${PIN:-auto}
 SERVER_CPU=${SERVER_CPU:-0}
 SITE_LOG_LEVEL=${SITE_LOG_LEVEL:-}
@@ -235,10 +244,12 @@ for phase in $PHASES; do
 		stop site bare limit limit-calls site-memory api
 		;;
 	2)
-		start_api -tls -cert-file "$tmp/api-cert.pem"
+		http1=(-http1) protocols="HTTP/1.1 only"
+		((API_HTTP2)) && http1=() protocols="HTTP/2 offered"
+		start_api -tls -cert-file "$tmp/api-cert.pem" "${http1[@]}"
 		start_all SSL_CERT_FILE="$tmp/api-cert.pem"
 		echo
-		echo "## 2. $CONCURRENCY_HIGH connections, 3 flows, the API over HTTPS (HTTP/2 offered) on loopback"
+		echo "## 2. $CONCURRENCY_HIGH connections, 3 flows, the API over HTTPS ($protocols) on loopback"
 		cpu "cpu-$CONCURRENCY_HIGH-https" "$CONCURRENCY_HIGH" -check 'site/bare<=0.6' -check 'site:conns<0.01' || keep $?
 		stop site bare limit limit-calls site-memory api
 		;;
@@ -270,8 +281,29 @@ for phase in $PHASES; do
 			-json-out "$out/latency-$LATENCY.json" || keep $?
 		stop site bare api
 		;;
+	5)
+		start_api -latency 200ms
+		debug_token=$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')
+		start_site site PERSONALIZE_DEBUG_TOKEN="$debug_token" PERSONALIZE_BUDGET=2s PERSONALIZE_TIMEOUT=2s
+		echo
+		echo "## 5. Memory per page in flight: the site alone, $CONCURRENCY_HIGH connections, the API's flows at 200 ms (budget 2 s)"
+		"${tool_pin[@]}" "$lt" run -url "$url_site/" -concurrency "$CONCURRENCY_HIGH" -duration "$EVENTS_DURATION" \
+			-header "$cookie" -cookie-jar -count-body "$fallback_marker" \
+			-metrics-url "http://debug:$debug_token@${url_site#http://}/_personalize/metrics" \
+			-json-out "$out/memory.json" >"$out/memory.txt" || keep $?
+		cat "$out/memory.txt"
+		# heap_alloc_bytes includes garbage not yet collected: an upper bound of what pages hold.
+		metric() { sed -n "s/^metrics $1 .*\"$2\":\([0-9]*\).*/\1/p" "$out/memory.txt"; }
+		for m in heap_alloc_bytes heap_inuse_bytes rss_bytes; do
+			b=$(metric before "$m") d=$(metric during "$m")
+			if [[ -n $b && -n $d ]]; then
+				echo "$m: before $((b / 1024)) KiB, during $((d / 1024)) KiB: $(((d - b) / 1024 / CONCURRENCY_HIGH)) KiB per page in flight"
+			fi
+		done
+		stop site api
+		;;
 	*)
-		log "unknown phase $phase (want 1, 2, 3 or 4)"
+		log "unknown phase $phase (want 1, 2, 3, 4 or 5)"
 		keep 1
 		;;
 	esac
@@ -279,7 +311,7 @@ done
 
 if [[ -n ${SOAK:-} ]]; then
 	echo
-	echo "## 5. The fault soak: the site under load while the API cycles through every fault ($SOAK)"
+	echo "## 6. The fault soak: the site under load while the API cycles through every fault ($SOAK)"
 	if ! go test -count=1 -run '^TestFaultSoak$' -v ./example-site/ -soak="$SOAK"; then
 		keep 1
 	fi

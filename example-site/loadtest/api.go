@@ -73,6 +73,7 @@ func cmdAPI(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	eventsLatency := fs.Duration("events-latency", 0, "latency of every event")
 	useTLS := fs.Bool("tls", false, "serve HTTPS (and HTTP/2) with a new self-signed certificate for 127.0.0.1 and localhost")
 	certFile := fs.String("cert-file", "", "with -tls: write the certificate (PEM) here, e.g. for SSL_CERT_FILE (required with -tls)")
+	http1 := fs.Bool("http1", false, "with -tls: offer HTTP/1.1 only, not HTTP/2")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -87,8 +88,8 @@ func cmdAPI(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return usagef("-latency and -events-latency must be between 0 and 1m")
 	case *useTLS && *certFile == "":
 		return usagef("-tls needs -cert-file")
-	case !*useTLS && *certFile != "":
-		return usagef("-cert-file needs -tls")
+	case !*useTLS && (*certFile != "" || *http1):
+		return usagef("-cert-file and -http1 need -tls")
 	}
 	flows := homeFlows()
 	if *flowsFile != "" {
@@ -103,7 +104,7 @@ func cmdAPI(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	api := cannedapi.New(cannedapi.Options{Flows: answers, Latency: *latency, EventsLatency: *eventsLatency})
 	var counters apiCounters
-	opts := serverOptions{connState: counters.connState}
+	opts := serverOptions{connState: counters.connState, http1: *http1}
 	if *useTLS {
 		cert, pemBytes, err := selfSignedCert(time.Now())
 		if err != nil {
@@ -120,7 +121,11 @@ func cmdAPI(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 			FullHandshakes: counters.full.Load(), ResumedHandshakes: counters.resumed.Load()})
 	})
 	ids := slices.Sorted(maps.Keys(answers))
-	fmt.Fprintf(stdout, "api: canned answers of flows %v, latency %s, events latency %s, TLS %v\n", ids, *latency, *eventsLatency, *useTLS)
+	protocols := "HTTP/1.1"
+	if *useTLS && !*http1 {
+		protocols = "HTTP/1.1 and HTTP/2"
+	}
+	fmt.Fprintf(stdout, "api: canned answers of flows %v, latency %s, events latency %s, TLS %v, %s\n", ids, *latency, *eventsLatency, *useTLS, protocols)
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()

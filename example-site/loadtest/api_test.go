@@ -45,15 +45,18 @@ func apiStats(t *testing.T, url string) APIStats {
 // counts them and its connections, over HTTP and over HTTPS with HTTP/2.
 func TestAPICommand(t *testing.T) {
 	for _, tc := range []struct {
-		name string
-		tls  bool
-	}{{"http", false}, {"https", true}} {
+		name       string
+		tls, http1 bool
+	}{{"http", false, false}, {"https", true, false}, {"https-http1", true, true}} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
 			args := []string{"api", "-addr", "127.0.0.1:0", "-stats-url-file", filepath.Join(dir, "stats")}
 			var hc *http.Client
 			if tc.tls {
 				args = append(args, "-tls", "-cert-file", filepath.Join(dir, "cert.pem"))
+			}
+			if tc.http1 {
+				args = append(args, "-http1")
 			}
 			url, out := startCmd(t, args...)
 			assert.Contains(t, out.String(), "TLS "+map[bool]string{false: "false", true: "true"}[tc.tls])
@@ -95,7 +98,8 @@ func TestAPICommand(t *testing.T) {
 				resp, err := hc.Get(url + "/nothing")
 				require.NoError(t, err)
 				resp.Body.Close()
-				assert.Equal(t, "HTTP/2.0", resp.Proto, "HTTP/2 is offered")
+				want := map[bool]string{false: "HTTP/2.0", true: "HTTP/1.1"}[tc.http1]
+				assert.Equal(t, want, resp.Proto, "HTTP/2 is offered unless -http1")
 			}
 		})
 	}
@@ -107,6 +111,7 @@ func TestAPICommandUsage(t *testing.T) {
 		{"api", "-stats-addr", ":0"},
 		{"api", "-tls"},
 		{"api", "-cert-file", "x.pem"},
+		{"api", "-http1"},
 		{"api", "-latency", "-1s"},
 		{"api", "-events-latency", "2m"},
 	} {

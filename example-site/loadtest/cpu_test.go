@@ -198,6 +198,19 @@ func TestCPURun(t *testing.T) {
 	assert.False(t, rep.Checks[3].OK, "events are counted for -events-of only")
 	assert.False(t, rep.Pass)
 
+	// A CPU ratio is not checked when a server's pages fell back: they called nothing.
+	marked := rep
+	marked.Checks, marked.Pass, marked.Marker = nil, true, "fallback"
+	marked.Servers = append([]CPUServer(nil), rep.Servers...)
+	for i := range marked.Servers {
+		if marked.Servers[i].Name == "limit" {
+			marked.Servers[i].Marked = marked.Servers[i].Requests / 2
+		}
+	}
+	runChecks(&marked, []cpuCheck{{a: "limit", b: "site", metric: "cpu", op: "<=", limit: 0.1}})
+	assert.False(t, marked.Checks[0].OK)
+	assert.Contains(t, marked.Checks[0].Name, "not comparable: 50.0% and 0.0% of the pages marked")
+
 	// A server whose process is gone ends the run with an error naming it.
 	r.cpuOf = func(pid int) (time.Duration, error) {
 		if pid == 3 {

@@ -27,6 +27,7 @@ func serve(ctx context.Context, out io.Writer, name, addr, urlFile string, h htt
 // serverOptions are what some servers add to serve's.
 type serverOptions struct {
 	tls       *tls.Config                    // serve HTTPS (and HTTP/2) with it
+	http1     bool                           // with tls: HTTP/1.1 only
 	connState func(net.Conn, http.ConnState) // http.Server.ConnState
 }
 
@@ -49,6 +50,9 @@ func serveWith(ctx context.Context, out io.Writer, name, addr, urlFile string, h
 		ErrorLog:          log.New(io.Discard, "", 0),
 		TLSConfig:         opts.tls,
 		ConnState:         opts.connState,
+	}
+	if opts.http1 {
+		hs.TLSNextProto = map[string]func(*http.Server, *tls.Conn, http.Handler){} // no HTTP/2
 	}
 	errc := make(chan error, 1)
 	if opts.tls != nil {
