@@ -130,7 +130,7 @@ func TestWaitAndFreePort(t *testing.T) {
 	require.Equal(t, exitOK, code, errOut)
 	assert.Equal(t, sbURL+"/nothing-here answered 404\n", out)
 
-	code, _, errOut = runCmd(t, "wait", "-url", sbURL+"/nothing-here", "-status", "200", "-timeout", "200ms")
+	code, _, errOut = runCmd(t, "wait", "-url", sbURL+"/nothing-here", "-status", "200", "-timeout", "3s")
 	assert.Equal(t, exitError, code)
 	assert.Contains(t, errOut, "last: status 404")
 }
