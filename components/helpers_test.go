@@ -80,14 +80,12 @@ func newMemEnv(t *testing.T, flows []*sandbox.FlowDef, opts ...personalize.Optio
 	return e
 }
 
-// newClient makes another client of the env's sandbox, closed when the test ends.
+// newClient makes another client of the env's sandbox over the test's transport
+// (personalizetest.Endpoint), closed when the test ends.
 func (e *memEnv) newClient(t *testing.T, opts ...personalize.Option) *personalize.Client {
 	t.Helper()
-	all := append([]personalize.Option{
-		personalize.WithBaseURL(e.url), personalize.WithHTTPClient(e.http),
-		personalize.WithPointOfSale(personalizetest.PointOfSale),
-	}, opts...)
-	c, err := personalize.New(sandbox.DefaultClientKey, all...)
+	key, base := personalizetest.Endpoint(t, e.url)
+	c, err := personalize.New(key, append(append(base, personalize.WithHTTPClient(e.http)), opts...)...)
 	require.NoError(t, err)
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

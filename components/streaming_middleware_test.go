@@ -73,7 +73,7 @@ func testStreamingKeepsTheCookie(t *testing.T) {
 
 	var bid *http.Cookie
 	for _, c := range resp.Cookies() {
-		if c.Name == "bid_"+sandbox.DefaultClientKey {
+		if c.Name == "bid_"+sandbox.DefaultClientKey || c.Name == middleware.CloudSDKBrowserCookie {
 			bid = c
 		}
 	}

@@ -77,15 +77,22 @@ type Config struct {
 	// Addr is where the site listens (ADDR).
 	Addr string
 
-	ClientKey   string
-	BaseURL     string // tenant mode: PERSONALIZE_BASE_URL or the region's host; sandbox mode: the site's own URL, set once listening
-	Region      personalize.Region
-	PointOfSale string
-	Channel     string
-	Language    string
-	Currency    string
-	Timeout     time.Duration // 0: the library's default
-	Budget      time.Duration // 0: the library's default
+	ClientKey string
+	// EdgeContextID and SiteName, when set (PERSONALIZE_EDGE_CONTEXT_ID,
+	// PERSONALIZE_SITE_NAME), send every call through the Sitecore Edge proxy
+	// (personalize.WithEdge), as an XM Cloud site's: in tenant mode to EdgeURL (or
+	// PERSONALIZE_BASE_URL), in sandbox mode (PERSONALIZE_SANDBOX_TRANSPORT=edge) to the
+	// sandbox's Edge endpoints. ClientKey and PointOfSale are empty then.
+	EdgeContextID string
+	SiteName      string
+	BaseURL       string // tenant mode: PERSONALIZE_BASE_URL or the region's host; sandbox mode: the site's own URL, set once listening
+	Region        personalize.Region
+	PointOfSale   string
+	Channel       string
+	Language      string
+	Currency      string
+	Timeout       time.Duration // 0: the library's default
+	Budget        time.Duration // 0: the library's default
 	// BreakerOpenFor is how long the circuit breaker fails calls fast before a trial call
 	// (PERSONALIZE_BREAKER_OPEN_FOR; 0: the library's default).
 	BreakerOpenFor time.Duration
@@ -225,14 +232,55 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	}
 
 	baseURL, region := env("PERSONALIZE_BASE_URL"), env("PERSONALIZE_REGION")
-	if cfg.ClientKey == "" {
+	cfg.EdgeContextID, cfg.SiteName = env("PERSONALIZE_EDGE_CONTEXT_ID"), env("PERSONALIZE_SITE_NAME")
+	sandboxTransport := strings.ToLower(env("PERSONALIZE_SANDBOX_TRANSPORT"))
+	switch sandboxTransport {
+	case "", personalize.TransportDirect, personalize.TransportEdge:
+	default:
+		bad("PERSONALIZE_SANDBOX_TRANSPORT: %q is not direct or edge", env("PERSONALIZE_SANDBOX_TRANSPORT"))
+	}
+	switch {
+	case cfg.EdgeContextID != "" && cfg.ClientKey != "":
+		bad("set PERSONALIZE_CLIENT_KEY (a regional API host) or PERSONALIZE_EDGE_CONTEXT_ID (the Sitecore Edge proxy), not both")
+	case cfg.EdgeContextID != "":
+		// An XM Cloud tenant, through the Sitecore Edge proxy.
+		cfg.Mode = ModeTenant
+		switch {
+		case cfg.SiteName == "":
+			bad("PERSONALIZE_EDGE_CONTEXT_ID needs PERSONALIZE_SITE_NAME: the site's name in XM Cloud")
+		case region != "":
+			bad("PERSONALIZE_REGION names a regional API host; through the Sitecore Edge proxy leave it unset")
+		case cfg.PointOfSale != "":
+			bad("PERSONALIZE_POINT_OF_SALE does not apply through the Sitecore Edge proxy: the XM Cloud site sets it")
+		case sandboxTransport != "":
+			bad("PERSONALIZE_SANDBOX_TRANSPORT is for the sandbox; unset PERSONALIZE_EDGE_CONTEXT_ID to use it")
+		case cfg.SandboxFlows != "":
+			bad("PERSONALIZE_SANDBOX_FLOWS is for the sandbox; unset PERSONALIZE_EDGE_CONTEXT_ID to use it")
+		}
+		cfg.BaseURL = or(strings.TrimRight(baseURL, "/"), personalize.EdgeURL)
+		if env("SESSION_KEYS") == "" {
+			bad("tenant mode needs SESSION_KEYS: one or more secrets of at least %d bytes, comma-separated (e.g. the output of `openssl rand -hex 32`)", minSessionKeyBytes)
+		}
+	case cfg.SiteName != "":
+		bad("PERSONALIZE_SITE_NAME needs PERSONALIZE_EDGE_CONTEXT_ID (or, for the sandbox, PERSONALIZE_SANDBOX_TRANSPORT=edge alone)")
+	case cfg.ClientKey == "":
 		cfg.Mode = ModeSandbox
-		cfg.ClientKey = sandbox.DefaultClientKey
-		cfg.PointOfSale = or(cfg.PointOfSale, sandboxPointOfSale)
 		if baseURL != "" || region != "" {
 			bad("PERSONALIZE_BASE_URL and PERSONALIZE_REGION need PERSONALIZE_CLIENT_KEY (without it the site runs on its built-in sandbox)")
 		}
-	} else {
+		if sandboxTransport == personalize.TransportEdge {
+			// The sandbox's Edge endpoints, with its default context ID and site.
+			cfg.EdgeContextID, cfg.SiteName = sandbox.DefaultContextID, sandbox.DefaultSiteName
+			if cfg.PointOfSale != "" {
+				bad("PERSONALIZE_POINT_OF_SALE does not apply through the Sitecore Edge proxy (PERSONALIZE_SANDBOX_TRANSPORT=edge)")
+			}
+		} else {
+			cfg.ClientKey = sandbox.DefaultClientKey
+			cfg.PointOfSale = or(cfg.PointOfSale, sandboxPointOfSale)
+		}
+	case sandboxTransport != "":
+		bad("PERSONALIZE_SANDBOX_TRANSPORT is for the sandbox; unset PERSONALIZE_CLIENT_KEY to use it")
+	default:
 		cfg.Mode = ModeTenant
 		switch {
 		case baseURL != "" && region != "":
@@ -277,15 +325,28 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	return cfg, nil
 }
 
+// browserCookie is the visitor's browser ID cookie, as the middleware's CookiesAuto names it:
+// the Cloud SDK's through the Sitecore Edge proxy, the Engage SDK's otherwise.
+func (c Config) browserCookie() string {
+	if c.EdgeContextID != "" {
+		return middleware.CloudSDKBrowserCookie
+	}
+	return middleware.CookiePrefix + c.ClientKey
+}
+
 // clientOptions are the personalize client's options for the configuration, calling base.
 func (c Config) clientOptions(base string) []personalize.Option {
-	opts := []personalize.Option{
-		personalize.WithBaseURL(base),
-		personalize.WithPointOfSale(c.PointOfSale),
+	opts := []personalize.Option{personalize.WithBaseURL(base)}
+	if c.EdgeContextID != "" {
+		opts = append(opts, personalize.WithEdge(c.EdgeContextID, c.SiteName))
+	} else {
+		opts = append(opts, personalize.WithPointOfSale(c.PointOfSale))
+	}
+	opts = append(opts,
 		personalize.WithChannel(c.Channel),
 		personalize.WithLanguage(c.Language),
 		personalize.WithCurrency(c.Currency),
-	}
+	)
 	if c.Timeout > 0 {
 		opts = append(opts, personalize.WithTimeout(c.Timeout))
 	}

@@ -13,10 +13,28 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/go-personalize/sdk/middleware"
+	"github.com/go-personalize/sdk/personalize"
 	"github.com/go-personalize/sdk/personalize/sandbox"
 )
 
 // tenantEnv is a complete tenant-mode environment; cases change one thing.
+// edgeEnv is tenantEnv's XM Cloud tenant: a Sitecore Edge context ID and site name.
+func edgeEnv(changes map[string]string) map[string]string {
+	env := map[string]string{
+		"PERSONALIZE_EDGE_CONTEXT_ID": "5Gx1jAq3aPCtP9bbT4ZmDq",
+		"PERSONALIZE_SITE_NAME":       "go-airways",
+		"SESSION_KEYS":                testSessionKeys,
+	}
+	for k, v := range changes {
+		if v == "" {
+			delete(env, k)
+		} else {
+			env[k] = v
+		}
+	}
+	return env
+}
+
 func tenantEnv(changes map[string]string) map[string]string {
 	env := map[string]string{
 		"PERSONALIZE_CLIENT_KEY":    "my-client-key",
@@ -133,6 +151,37 @@ func TestLoadConfig(t *testing.T) {
 				assert.Equal(t, "https://proxy.example.com/personalize", c.BaseURL)
 			},
 		},
+		{
+			name: "XM Cloud tenant through the Edge proxy",
+			env:  edgeEnv(nil),
+			check: func(t *testing.T, c Config) {
+				assert.Equal(t, ModeTenant, c.Mode)
+				assert.Equal(t, "5Gx1jAq3aPCtP9bbT4ZmDq", c.EdgeContextID)
+				assert.Equal(t, "go-airways", c.SiteName)
+				assert.Equal(t, personalize.EdgeURL, c.BaseURL)
+				assert.Empty(t, c.ClientKey)
+				assert.Empty(t, c.PointOfSale)
+				assert.Equal(t, "sc_cid", c.browserCookie())
+			},
+		},
+		{
+			name: "XM Cloud tenant through a proxy of the Edge",
+			env:  edgeEnv(map[string]string{"PERSONALIZE_BASE_URL": "https://edge-proxy.example.com/"}),
+			check: func(t *testing.T, c Config) {
+				assert.Equal(t, "https://edge-proxy.example.com", c.BaseURL)
+			},
+		},
+		{
+			name: "the sandbox through its Edge endpoints",
+			env:  map[string]string{"PERSONALIZE_SANDBOX_TRANSPORT": "edge"},
+			check: func(t *testing.T, c Config) {
+				assert.Equal(t, ModeSandbox, c.Mode)
+				assert.Equal(t, sandbox.DefaultContextID, c.EdgeContextID)
+				assert.Equal(t, sandbox.DefaultSiteName, c.SiteName)
+				assert.Empty(t, c.ClientKey)
+				assert.Empty(t, c.PointOfSale)
+			},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -176,6 +225,16 @@ func TestLoadConfigErrors(t *testing.T) {
 		{"ADDR port out of range", map[string]string{"ADDR": ":70000"}, []string{"ADDR", "port"}},
 		{"region without client key", map[string]string{"PERSONALIZE_REGION": "eu"}, []string{"need PERSONALIZE_CLIENT_KEY"}},
 		{"sandbox flows in tenant mode", tenantEnv(map[string]string{"PERSONALIZE_SANDBOX_FLOWS": "flows.json"}), []string{"PERSONALIZE_SANDBOX_FLOWS"}},
+		{"client key and Edge context", edgeEnv(map[string]string{"PERSONALIZE_CLIENT_KEY": "k"}), []string{"PERSONALIZE_CLIENT_KEY", "PERSONALIZE_EDGE_CONTEXT_ID", "not both"}},
+		{"Edge context without a site", edgeEnv(map[string]string{"PERSONALIZE_SITE_NAME": ""}), []string{"PERSONALIZE_SITE_NAME"}},
+		{"a site without an Edge context", map[string]string{"PERSONALIZE_SITE_NAME": "go-airways"}, []string{"PERSONALIZE_SITE_NAME needs PERSONALIZE_EDGE_CONTEXT_ID"}},
+		{"a region through the Edge", edgeEnv(map[string]string{"PERSONALIZE_REGION": "eu"}), []string{"PERSONALIZE_REGION"}},
+		{"a point of sale through the Edge", edgeEnv(map[string]string{"PERSONALIZE_POINT_OF_SALE": "site/ie"}), []string{"PERSONALIZE_POINT_OF_SALE"}},
+		{"Edge without SESSION_KEYS", edgeEnv(map[string]string{"SESSION_KEYS": ""}), []string{"SESSION_KEYS"}},
+		{"a bad Edge context ID", edgeEnv(map[string]string{"PERSONALIZE_EDGE_CONTEXT_ID": "a b"}), []string{"context ID"}},
+		{"unknown sandbox transport", map[string]string{"PERSONALIZE_SANDBOX_TRANSPORT": "carrier-pigeon"}, []string{"PERSONALIZE_SANDBOX_TRANSPORT", `"carrier-pigeon"`}},
+		{"sandbox transport in tenant mode", tenantEnv(map[string]string{"PERSONALIZE_SANDBOX_TRANSPORT": "edge"}), []string{"PERSONALIZE_SANDBOX_TRANSPORT is for the sandbox"}},
+		{"sandbox Edge with a point of sale", map[string]string{"PERSONALIZE_SANDBOX_TRANSPORT": "edge", "PERSONALIZE_POINT_OF_SALE": "x"}, []string{"PERSONALIZE_POINT_OF_SALE"}},
 		{"several problems at once", tenantEnv(map[string]string{"SESSION_KEYS": "", "PERSONALIZE_POINT_OF_SALE": "", "ADDR": "nope"}), []string{"SESSION_KEYS", "PERSONALIZE_POINT_OF_SALE", "ADDR"}},
 		{"MAX_CONNECTIONS not a number", map[string]string{"MAX_CONNECTIONS": "lots"}, []string{"MAX_CONNECTIONS", `"lots"`, "whole number from 16 to 1048576"}},
 		{"MAX_CONNECTIONS zero", map[string]string{"MAX_CONNECTIONS": "0"}, []string{"MAX_CONNECTIONS", "from 16"}},

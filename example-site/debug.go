@@ -31,7 +31,7 @@ func (s *site) debug(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	v := views.DebugView{
 		Meta:       s.meta(r, "Personalization", "What Personalize decided for this visitor."),
-		CookieName: middleware.CookiePrefix + s.cfg.ClientKey,
+		CookieName: s.cfg.browserCookie(),
 		APIBase:    s.cfg.BaseURL,
 		Flows:      s.flowIDs(),
 		Sandbox:    s.sandbox != nil,

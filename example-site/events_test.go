@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/go-personalize/sdk/personalize"
 	"github.com/go-personalize/sdk/personalize/sandbox"
 )
 
@@ -64,7 +65,11 @@ func TestSignInGreetsTheGuest(t *testing.T) {
 	assert.Equal(t, "Lovelace", ev.Body["lastname"])
 	assert.Equal(t, "ada@example.com", ev.Body["email"])
 	assert.Equal(t, "/signin", ev.Body["page"])
-	assert.Equal(t, sandboxPointOfSale, ev.Body["pos"])
+	if sandboxTransport == personalize.TransportEdge {
+		assert.Equal(t, "", ev.Body["pos"], "the Edge site sets the point of sale")
+	} else {
+		assert.Equal(t, sandboxPointOfSale, ev.Body["pos"])
+	}
 	for _, c := range sb.Calls() {
 		assert.Equal(t, bid, c.Request.BrowserID, "%s was called for the same browser", c.FriendlyID)
 	}

@@ -5,10 +5,12 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -17,6 +19,8 @@ import (
 	"github.com/PuerkitoBio/goquery"
 	"github.com/stretchr/testify/require"
 
+	"github.com/go-personalize/sdk/middleware"
+	"github.com/go-personalize/sdk/personalize"
 	"github.com/go-personalize/sdk/personalize/sandbox"
 )
 
@@ -53,6 +57,34 @@ type testSite struct {
 	srv  *httptest.Server
 }
 
+// sandboxTransport is the transport of the sandbox-mode sites the tests start, from the
+// environment: PERSONALIZE_SANDBOX_TRANSPORT=edge runs the site's page and fault tests through
+// the sandbox's Sitecore Edge endpoints (CI does), as an XM Cloud site's calls go.
+var sandboxTransport = os.Getenv("PERSONALIZE_SANDBOX_TRANSPORT")
+
+// bidCookie is the visitor's browser ID cookie of a sandbox-mode site over sandboxTransport.
+var bidCookie = func() string {
+	if sandboxTransport == personalize.TransportEdge {
+		return middleware.CloudSDKBrowserCookie
+	}
+	return middleware.CookiePrefix + sandbox.DefaultClientKey
+}()
+
+// withSandboxTransport adds sandboxTransport to the environment of a sandbox-mode site that
+// does not choose its own.
+func withSandboxTransport(env map[string]string) map[string]string {
+	_, chosen := env["PERSONALIZE_SANDBOX_TRANSPORT"]
+	if sandboxTransport == "" || chosen || env["PERSONALIZE_CLIENT_KEY"] != "" || env["PERSONALIZE_EDGE_CONTEXT_ID"] != "" {
+		return env
+	}
+	out := maps.Clone(env)
+	if out == nil {
+		out = map[string]string{}
+	}
+	out["PERSONALIZE_SANDBOX_TRANSPORT"] = sandboxTransport
+	return out
+}
+
 // envOf makes a getenv from a map.
 func envOf(m map[string]string) func(string) string {
 	return func(k string) string { return m[k] }
@@ -72,7 +104,7 @@ func startSite(t testing.TB, env map[string]string) *testSite {
 // startSiteLogging is startSite with the site logging to logger (its logs field is nil).
 func startSiteLogging(t testing.TB, env map[string]string, logger *slog.Logger) *testSite {
 	t.Helper()
-	cfg, err := loadConfig(envOf(env))
+	cfg, err := loadConfig(envOf(withSandboxTransport(env)))
 	require.NoError(t, err)
 	return serveSite(t, cfg, logger)
 }

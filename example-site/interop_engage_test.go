@@ -22,7 +22,7 @@ const engageCookie = middleware.CookiePrefix + sandbox.DefaultClientKey
 // browser), then Engage's browser SDK running in it. Engage must find the library's cookie
 // and use its browser ID for its events and flows, creating no second browser.
 func testEngageAfterLibrary(t *testing.T, ctx context.Context) {
-	site := startSDKSite(t, middleware.Options{}, nil)
+	site := startSDKSite(t, sdkSiteOptions{})
 	do(t, ctx, chromedp.Navigate(site.URL+pageEngage))
 	out := awaitSDK(t, ctx)
 	assert.Equal(t, engageVersion, out.Version, "the Engage the page ran")
@@ -67,7 +67,7 @@ func testEngageAfterLibrary(t *testing.T, ctx context.Context) {
 // Engage's browser ID, create no browser, and renew the cookie without downgrading what
 // Engage set: SameSite=None; Secure, not HttpOnly, persistent.
 func testLibraryAfterEngage(t *testing.T, ctx context.Context) {
-	site := startSDKSite(t, middleware.Options{}, nil)
+	site := startSDKSite(t, sdkSiteOptions{})
 	do(t, ctx, chromedp.Navigate(site.URL+pageEngageOnly))
 	out := awaitSDK(t, ctx)
 	engageID := out.BrowserID

@@ -24,6 +24,7 @@ import (
 
 	"github.com/go-personalize/sdk/middleware"
 	"github.com/go-personalize/sdk/personalize"
+	"github.com/go-personalize/sdk/personalize/sandbox"
 )
 
 // wireParityDoc is the document whose table lists every difference the parity test allows.
@@ -52,19 +53,24 @@ var wireDifferences = map[string]string{
 		"Engage's server build renews it on every request the site calls handleCookie for",
 }
 
-// parityPage is one page of the parity scenario.
+// parityPage is one page of a parity scenario.
 type parityPage struct {
 	Key      string // "landing" or "next": the records' first path segment
 	URL      string // path and query
 	Referer  string // the request's Referer
 	Flow     string // a flow the page runs
 	Identity bool   // the page sends the IDENTITY event
+	// Through the Edge only (TestWireParityWithCloudSDK):
+	Variants    []string // the flow's variant IDs (pageVariantIds)
+	PageVariant string   // the page variant its VIEW names (ext.pageVariantId)
+	Track       bool     // the page sends a custom event (parityTrack)
 }
 
-// The visitor and inputs of the parity scenario, the same for both.
+// The visitor and inputs of the parity scenarios, the same for both sides.
 const (
 	parityClientKey = "parity-client-key"
 	parityBrowserID = "2a80eb01-91fc-43ac-8ae0-0ed8ec190c8b"
+	parityGuestRef  = "5b1f7c3e-2d4a-4c8e-9f60-1a2b3c4d5e6f" // the recorder's show.json answers it
 	parityExternal  = "https://www.google.com/search?q=lisbon+flights"
 )
 
@@ -112,37 +118,62 @@ func TestWireParityWithEngage(t *testing.T) {
 	t.Run("the library sends the target format", func(t *testing.T) {
 		checkLibraryTarget(t, libRecords)
 	})
+	compareWire(t, libRecords, engRecords, wireComparison{
+		Other: "Engage", Allowed: wireDifferences, Doc: wireParityDoc, Table: "wireDifferences",
+		Header: []string{"field", "docs", "Engage", "Cloud SDK", "this library"},
+	})
+}
 
+// wireComparison says what compareWire compares the library's records with.
+type wireComparison struct {
+	// Other names the SDK the library is compared with.
+	Other string
+	// Allowed are the known differences, by the path of the differing value in the records
+	// ("*" matches one path segment), each with its reason; Table names the variable.
+	Allowed map[string]string
+	Table   string
+	// Doc is the document whose table, with the columns Header, lists the same paths in
+	// its first column.
+	Doc    string
+	Header []string
+}
+
+// compareWire compares the library's records with the other SDK's as JSON values: every
+// difference must be a known one (c.Allowed), every known one must still differ, and the
+// table of c.Doc must list exactly the known ones.
+func compareWire(t *testing.T, lib, other map[string]any, c wireComparison) {
+	t.Helper()
 	var diffs []wireDiff
-	diffJSON("", libRecords, engRecords, &diffs)
+	diffJSON("", lib, other, &diffs)
 	matched := map[string]bool{}
 	for _, d := range diffs {
-		pattern := allowedDifference(d.Path)
+		pattern := allowedDifference(c.Allowed, d.Path)
 		if pattern == "" {
-			t.Errorf("%s differs, and is not a known difference:\n  library: %s\n  Engage:  %s\nfix it, or add it with its reason to wireDifferences and to the table of docs/wire-parity.md", d.Path, show(d.Library), show(d.Engage))
+			t.Errorf("%s differs, and is not a known difference:\n  library: %s\n  %s: %s\nfix it, or add it with its reason to %s and to the table of %s",
+				d.Path, show(d.Library), c.Other, show(d.Other), c.Table, c.Doc)
 			continue
 		}
 		matched[pattern] = true
-		t.Logf("known difference %s (%s)\n  library: %s\n  Engage:  %s", d.Path, pattern, show(d.Library), show(d.Engage))
+		t.Logf("known difference %s (%s)\n  library: %s\n  %s: %s", d.Path, pattern, show(d.Library), c.Other, show(d.Other))
 	}
-	for pattern := range wireDifferences {
+	for pattern := range c.Allowed {
 		if !matched[pattern] {
-			t.Errorf("%s no longer differs: remove it from wireDifferences and from the table of docs/wire-parity.md", pattern)
+			t.Errorf("%s no longer differs: remove it from %s and from the table of %s", pattern, c.Table, c.Doc)
 		}
 	}
 	if t.Failed() {
-		l, _ := json.MarshalIndent(libRecords, "", "  ")
-		e, _ := json.MarshalIndent(engRecords, "", "  ")
-		t.Logf("the library's requests:\n%s\nEngage's requests:\n%s", l, e)
+		l, _ := json.MarshalIndent(lib, "", "  ")
+		o, _ := json.MarshalIndent(other, "", "  ")
+		t.Logf("the library's requests:\n%s\n%s's requests:\n%s", l, c.Other, o)
 	}
 
-	t.Run("docs/wire-parity.md lists every known difference", func(t *testing.T) {
-		rows := parityTableFields(t)
-		for pattern := range wireDifferences {
-			assert.Contains(t, rows, pattern, "%s is in wireDifferences, not in the table of %s", pattern, wireParityDoc)
+	t.Run(strings.TrimPrefix(c.Doc, "../")+" lists every known difference", func(t *testing.T) {
+		rows := docTableFields(t, c.Doc, c.Header)
+		for pattern := range c.Allowed {
+			assert.Contains(t, rows, pattern, "%s is in %s, not in the table of %s", pattern, c.Table, c.Doc)
 		}
 		for _, f := range rows {
-			assert.Contains(t, wireDifferences, f, "%s is in the table of %s, not in wireDifferences", f, wireParityDoc)
+			assert.Contains(t, c.Allowed, f, "%s is in the table of %s, not in %s", f, c.Doc, c.Table)
 		}
 	})
 }
@@ -156,27 +187,46 @@ func parityPages(siteURL string) []parityPage {
 	}
 }
 
-// wireRecorder stands in for the API: it records every request and answers as the API does
-// (a flow's answer, 201 for an event).
+// wireRecorder stands in for the API, the regional one and the Sitecore Edge proxy: it
+// records every request and answers as the API does (a flow's answer, 201 for an event, the
+// guest ref parityGuestRef for show.json).
 type wireRecorder struct {
 	URL string
 
 	mu      sync.Mutex
+	page    string // the page being played (setPage), "" before the first
 	reqs    []wireRequest
-	cookies map[string][]string // the browser ID cookie lines the site set, by page key
+	cookies map[string][]string // the visitor's cookie lines the site set, by record key (page/kind)
 }
 
 type wireRequest struct {
+	Page         string // the page being played when the request came
 	Method, Path string
 	Query        url.Values
 	Header       http.Header
 	Body         any
 }
 
+// parityPagePath is where a side that plays its pages in another process (node) says which
+// page it plays next: GET parityPagePath?key=<page key>. It is not recorded.
+const parityPagePath = "/__parity/page"
+
+// setPage says which page the requests that come from now on belong to.
+func (rec *wireRecorder) setPage(key string) {
+	rec.mu.Lock()
+	rec.page = key
+	rec.mu.Unlock()
+}
+
 func startWireRecorder(t *testing.T) *wireRecorder {
 	t.Helper()
 	rec := &wireRecorder{cookies: map[string][]string{}}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == parityPagePath {
+			rec.setPage(r.URL.Query().Get("key"))
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
 		req := wireRequest{Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Header: r.Header.Clone()}
 		if b, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20)); len(b) > 0 {
 			if err := json.Unmarshal(b, &req.Body); err != nil {
@@ -184,18 +234,21 @@ func startWireRecorder(t *testing.T) *wireRecorder {
 			}
 		}
 		rec.mu.Lock()
+		req.Page = rec.page
 		rec.reqs = append(rec.reqs, req)
 		rec.mu.Unlock()
 		w.Header().Set("Content-Type", "application/json")
-		switch {
-		case r.Method == http.MethodPost && r.URL.Path == "/v2/callFlows":
+		switch p := r.URL.Path; {
+		case r.Method == http.MethodPost && (p == "/v2/callFlows" || p == sandbox.PathEdgePersonalize):
 			_, _ = io.WriteString(w, `{"title":"Fly for less"}`)
-		case r.Method == http.MethodPost && r.URL.Path == "/v1.2/events":
+		case r.Method == http.MethodPost && (p == "/v1.2/events" || p == sandbox.PathEdgeEvents):
 			w.WriteHeader(http.StatusCreated)
 			_, _ = io.WriteString(w, `{"status":"OK","version":"1.2","ref":"10000000-0000-4000-8000-000000000001"}`)
-		case r.Method == http.MethodGet && r.URL.Path == "/v1.2/browser/create.json":
+		case r.Method == http.MethodGet && (p == "/v1.2/browser/create.json" || p == sandbox.PathEdgeBrowserCreate):
 			// Neither side should ask: the visitor has a browser ID.
-			_, _ = fmt.Fprintf(w, `{"status":"OK","version":"1.2","ref":%q,"customer_ref":"00000000-0000-4000-8000-000000000000"}`, parityBrowserID)
+			_, _ = fmt.Fprintf(w, `{"status":"OK","version":"1.2","ref":%q,"customer_ref":%q}`, parityBrowserID, parityGuestRef)
+		case r.Method == http.MethodGet && p == sandbox.PathEdgeBrowser+parityBrowserID+"/show.json":
+			_, _ = fmt.Fprintf(w, `{"status":"OK","version":"1.2","clientKey":"","ref":%q,"customer":{"ref":%q}}`, parityBrowserID, parityGuestRef)
 		default:
 			http.NotFound(w, r)
 		}
@@ -249,15 +302,31 @@ func recordLibraryVisit(t *testing.T) (*wireRecorder, string) {
 	})
 	site := httptest.NewTLSServer(mw.Handler(mux))
 	t.Cleanup(site.Close)
+	visitor := []*http.Cookie{{Name: middleware.CookiePrefix + parityClientKey, Value: parityBrowserID, Path: "/"}}
+	playLibraryVisit(t, rec, site, visitor, parityPages(site.URL), "cookie", middleware.CookiePrefix+parityClientKey)
+	// Events leave through the client's queue: Close delivers them.
+	ctx, cancel := context.WithTimeout(context.Background(), eventDeadline)
+	defer cancel()
+	require.NoError(t, client.Close(ctx), "delivering the events")
+	closed = true
+	return rec, site.URL
+}
 
+// playLibraryVisit plays pages against site as a browser would: with a desktop Chrome
+// User-Agent, the page's Referer, and a cookie jar that holds the visitor's cookies and those
+// the site sets. It tells rec which page it plays, and keeps in rec.cookies the Set-Cookie
+// lines of the cookies names (keepCookieLines).
+func playLibraryVisit(t *testing.T, rec *wireRecorder, site *httptest.Server, visitor []*http.Cookie, pages []parityPage, kind string, names ...string) {
+	t.Helper()
 	jar, err := cookiejar.New(nil)
 	require.NoError(t, err)
 	siteURL, err := url.Parse(site.URL)
 	require.NoError(t, err)
-	jar.SetCookies(siteURL, []*http.Cookie{{Name: middleware.CookiePrefix + parityClientKey, Value: parityBrowserID, Path: "/"}})
+	jar.SetCookies(siteURL, visitor)
 	hc := site.Client()
 	hc.Jar = jar
-	for _, p := range parityPages(site.URL) {
+	for _, p := range pages {
+		rec.setPage(p.Key)
 		req, err := http.NewRequest(http.MethodGet, site.URL+p.URL, nil)
 		require.NoError(t, err)
 		req.Header.Set("User-Agent", browserUA)
@@ -267,14 +336,24 @@ func recordLibraryVisit(t *testing.T) (*wireRecorder, string) {
 		_, _ = io.Copy(io.Discard, resp.Body)
 		resp.Body.Close()
 		require.Equal(t, http.StatusOK, resp.StatusCode, p.URL)
-		rec.cookies[p.Key] = browserCookieLines(resp.Header.Values("Set-Cookie"), parityClientKey)
+		keepCookieLines(rec, p.Key, resp.Header.Values("Set-Cookie"), kind, names...)
 	}
-	// Events leave through the client's queue: Close delivers them.
-	ctx, cancel := context.WithTimeout(context.Background(), eventDeadline)
-	defer cancel()
-	require.NoError(t, client.Close(ctx), "delivering the events")
-	closed = true
-	return rec, site.URL
+}
+
+// keepCookieLines keeps in rec.cookies, of a page's Set-Cookie lines, those of the cookies
+// names: under page/kind when there is one name, under page/<name> when there are several.
+func keepCookieLines(rec *wireRecorder, page string, lines []string, kind string, names ...string) {
+	for _, l := range lines {
+		name, _, _ := cookieAttrs(l)
+		if !slices.Contains(names, name) {
+			continue
+		}
+		key := page + "/" + kind
+		if len(names) > 1 {
+			key = page + "/" + name
+		}
+		rec.cookies[key] = append(rec.cookies[key], l)
+	}
 }
 
 // recordEngageVisit plays the same visit with Engage's server SDK (engage-server.mjs, node)
@@ -317,25 +396,14 @@ func recordEngageVisit(t *testing.T, node string, pages []parityPage, siteURL st
 	require.Equal(t, engageVersion, out.Version, "the Engage that ran")
 	require.Len(t, out.Pages, len(pages))
 	for i, p := range pages {
-		rec.cookies[p.Key] = browserCookieLines(out.Pages[i].SetCookie, parityClientKey)
+		keepCookieLines(rec, p.Key, out.Pages[i].SetCookie, "cookie", middleware.CookiePrefix+parityClientKey)
 	}
 	return rec
 }
 
-// browserCookieLines keeps the Set-Cookie lines of the browser ID cookie.
-func browserCookieLines(lines []string, clientKey string) []string {
-	var out []string
-	for _, l := range lines {
-		if name, _, _ := cookieAttrs(l); name == middleware.CookiePrefix+clientKey {
-			out = append(out, l)
-		}
-	}
-	return out
-}
-
 // The headers compared: the ones either side sets on purpose (the transport's own, such as
 // Accept-Encoding or Connection, are not the SDKs' choice).
-var parityHeaders = []string{"Content-Type", "Accept", "User-Agent", "X-Library-Version", "X-Sc-Correlation-Id"}
+var parityHeaders = []string{"Content-Type", "Accept", "User-Agent", "X-Library-Version", "X-Sc-Correlation-Id", "X-Client-Software-Id"}
 
 var (
 	bareVersion   = regexp.MustCompile(`^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$`)
@@ -344,10 +412,11 @@ var (
 )
 
 // wireRecords turns a side's requests and cookies into the records compared: by page and
-// kind ("landing/callFlows", "landing/VIEW", "next/IDENTITY", "landing/cookie"...), values
-// that differ by nature replaced by what they are (the visitor's User-Agent or the sender's
-// own, a bare version, 32 hex digits, a timestamp). A request that fits no page is kept as
-// "unexpected/..." so that it shows as a difference.
+// kind ("landing/callFlows", "landing/VIEW", "next/IDENTITY", "landing/cookie"...; through
+// the Edge "landing/personalize", "landing/show.json"), values that differ by nature
+// replaced by what they are (the visitor's User-Agent or the sender's own, a bare version,
+// 32 hex digits, a timestamp, the visitor's browser ID and guest ref). A request that fits
+// no page is kept as "unexpected/..." so that it shows as a difference.
 func wireRecords(t *testing.T, reqs []wireRequest, cookies map[string][]string, pages []parityPage) map[string]any {
 	t.Helper()
 	out := map[string]any{}
@@ -365,15 +434,16 @@ func wireRecords(t *testing.T, reqs []wireRequest, cookies map[string][]string, 
 		}
 		body, _ := r.Body.(map[string]any)
 		switch {
-		case r.Method == http.MethodPost && r.Path == "/v2/callFlows":
-			key := "unexpected/callFlows"
+		case r.Method == http.MethodPost && (r.Path == "/v2/callFlows" || r.Path == sandbox.PathEdgePersonalize):
+			kind := path.Base(r.Path)
+			key := "unexpected/" + kind
 			for _, p := range pages {
 				if p.Flow != "" && body["friendlyId"] == p.Flow {
-					key = p.Key + "/callFlows"
+					key = p.Key + "/" + kind
 				}
 			}
 			put(key, rec)
-		case r.Method == http.MethodPost && r.Path == "/v1.2/events":
+		case r.Method == http.MethodPost && (r.Path == "/v1.2/events" || r.Path == sandbox.PathEdgeEvents):
 			key := fmt.Sprintf("unexpected/%v", body["type"])
 			for _, p := range pages {
 				u, _ := url.Parse(p.URL)
@@ -382,13 +452,16 @@ func wireRecords(t *testing.T, reqs []wireRequest, cookies map[string][]string, 
 				}
 			}
 			put(key, rec)
+		case r.Method == http.MethodGet && strings.HasPrefix(r.Path, sandbox.PathEdgeBrowser) && strings.HasSuffix(r.Path, "/show.json") && r.Page != "":
+			rec["request"] = strings.Replace(rec["request"].(string), parityBrowserID, "<the browser ID>", 1)
+			put(r.Page+"/show.json", rec)
 		default:
 			put("unexpected/"+r.Method+" "+r.Path, rec)
 		}
 	}
 	for key, lines := range cookies {
 		for _, l := range lines {
-			put(key+"/cookie", normalizeCookie(l))
+			put(key, normalizeCookie(l))
 		}
 	}
 	return out
@@ -435,8 +508,11 @@ func normalizeBody(b any) any {
 // lower-cased, SameSite's value too, flags true, a date replaced by what it is).
 func normalizeCookie(line string) map[string]any {
 	name, value, attrs := cookieAttrs(line)
-	if value == parityBrowserID {
+	switch value {
+	case parityBrowserID:
 		value = "<the browser ID>"
+	case parityGuestRef:
+		value = "<the guest ref>"
 	}
 	out := map[string]any{"name": name, "value": value}
 	for k, v := range attrs {
@@ -505,8 +581,8 @@ func checkLibraryTarget(t *testing.T, recs map[string]any) {
 // wireDiff is one value that differs between the two sides' records; absent is a side that
 // has no value there.
 type wireDiff struct {
-	Path            string
-	Library, Engage any
+	Path           string
+	Library, Other any
 }
 
 type absentValue struct{}
@@ -545,9 +621,9 @@ func diffJSON(at string, a, b any, out *[]wireDiff) {
 			bv, inb := bm[k]
 			switch {
 			case !ina:
-				*out = append(*out, wireDiff{Path: join(k), Library: absent, Engage: bv})
+				*out = append(*out, wireDiff{Path: join(k), Library: absent, Other: bv})
 			case !inb:
-				*out = append(*out, wireDiff{Path: join(k), Library: av, Engage: absent})
+				*out = append(*out, wireDiff{Path: join(k), Library: av, Other: absent})
 			default:
 				diffJSON(join(k), av, bv, out)
 			}
@@ -563,7 +639,7 @@ func diffJSON(at string, a, b any, out *[]wireDiff) {
 		return
 	}
 	if !reflect.DeepEqual(a, b) {
-		*out = append(*out, wireDiff{Path: at, Library: a, Engage: b})
+		*out = append(*out, wireDiff{Path: at, Library: a, Other: b})
 	}
 }
 
@@ -584,9 +660,9 @@ func canonical(v any) any {
 	return out
 }
 
-// allowedDifference returns the pattern of wireDifferences that path matches, "" when none.
-func allowedDifference(p string) string {
-	for pattern := range wireDifferences {
+// allowedDifference returns the pattern of allowed that path matches, "" when none.
+func allowedDifference(allowed map[string]string, p string) string {
+	for pattern := range allowed {
 		if ok, _ := path.Match(pattern, p); ok {
 			return pattern
 		}
@@ -605,23 +681,26 @@ func show(v any) string {
 	return string(b)
 }
 
-// parityTableFields returns the first column of the differences table of docs/wire-parity.md
-// (the rows after the header line "| field | docs | Engage | Cloud SDK | this library |"),
-// without its backticks.
-func parityTableFields(t *testing.T) []string {
+// docTableFields returns the first column of the table of doc whose header line has the
+// columns header (the rows after it, up to the first line that is not a row), without its
+// backticks.
+func docTableFields(t *testing.T, doc string, header []string) []string {
 	t.Helper()
-	b, err := os.ReadFile(wireParityDoc)
+	b, err := os.ReadFile(doc)
 	require.NoError(t, err)
 	var fields []string
 	in := false
 	for line := range strings.Lines(string(b)) {
 		line = strings.TrimSpace(line)
 		cells := strings.Split(strings.Trim(line, "|"), "|")
+		for i := range cells {
+			cells[i] = strings.TrimSpace(cells[i])
+		}
 		switch {
-		case !in && len(cells) == 5 && strings.TrimSpace(cells[0]) == "field" && strings.TrimSpace(cells[4]) == "this library":
+		case !in && slices.Equal(cells, header):
 			in = true
 		case in && strings.HasPrefix(line, "|"):
-			f := strings.Trim(strings.TrimSpace(cells[0]), "`")
+			f := strings.Trim(cells[0], "`")
 			if strings.Trim(f, "-: ") == "" {
 				continue // the separator line
 			}
@@ -630,6 +709,6 @@ func parityTableFields(t *testing.T) []string {
 			return fields
 		}
 	}
-	require.True(t, in, "%s has no table with the columns field, docs, Engage, Cloud SDK, this library", wireParityDoc)
+	require.True(t, in, "%s has no table with the columns %s", doc, strings.Join(header, ", "))
 	return fields
 }

@@ -1,8 +1,9 @@
 package main
 
-// Plumbing of the tests against the official Sitecore SDKs, from npm (docs/wire-parity.md):
-// Engage and the Cloud SDK in headless Chromium beside the library (interop_engage_test.go,
-// interop_cloudsdk_test.go), and Engage's server build in node (interop_parity_test.go).
+// Plumbing of the tests against the official Sitecore SDKs, from npm (docs/wire-parity.md,
+// docs/edge.md): Engage and the Cloud SDK in headless Chromium beside the library
+// (interop_engage_test.go, interop_cloudsdk_test.go), Engage's server build in node
+// (interop_parity_test.go) and the Cloud SDK's Node server API (interop_edge_test.go).
 //
 // The SDKs are installed in testdata/sdk (package.json pins exact versions, package-lock.json
 // is committed, node_modules is not): the tests run `npm ci` there once when node_modules is
@@ -17,7 +18,6 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
-	"io"
 	"io/fs"
 	"net/http"
 	"net/http/httptest"
@@ -33,6 +33,7 @@ import (
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/go-personalize/sdk/middleware"
@@ -181,8 +182,8 @@ var cloudSDKBundle struct {
 }
 
 // bundleCloudSDK builds the Cloud SDK's browser bundle (bundle.mjs: esbuild over
-// cloudsdk-browser.mjs, which imports @sitecore-cloudsdk/core/browser and events/browser), once
-// per test binary, in memory.
+// cloudsdk-browser.mjs, which imports @sitecore-cloudsdk/core/browser, events/browser and
+// personalize/browser), once per test binary, in memory.
 func bundleCloudSDK(t testing.TB, node string) []byte {
 	t.Helper()
 	cloudSDKBundle.once.Do(func() {
@@ -232,6 +233,11 @@ type sdkOutcome struct {
 	Version   string          `json:"version"`
 	View      json.RawMessage `json:"view"`
 	Flow      json.RawMessage `json:"flow"`
+	// The Cloud SDK's only: the guest ref cookie (sc_cid_personalize) as the page's script
+	// reads it after the SDK ran, and the version of its personalize package ("" when the
+	// page did not add it).
+	GuestRef           string `json:"guestRef"`
+	PersonalizeVersion string `json:"personalizeVersion"`
 }
 
 // awaitSDK waits for the page's SDK script to finish and returns its outcome; the script
@@ -282,27 +288,31 @@ type apiRequest struct {
 	Method, Path, LibraryVersion string
 }
 
-// edgeRequest is one request the Cloud SDK made to the Edge proxy's paths.
-type edgeRequest struct {
-	Method, Path string
-	Query        map[string][]string
-	Header       http.Header
-	Body         map[string]any
-}
-
 // sdkSite is a site for the SDK tests: pages behind the library's middleware, the sandbox
-// mounted on the same HTTPS origin (the browser SDKs' targetURL), the SDKs' files, and a
-// recorder of the Sitecore Edge proxy's paths for the Cloud SDK. The library's client calls
-// the same sandbox on a loopback port of its own.
+// mounted on the same HTTPS origin (Engage's targetURL, the Cloud SDK's sitecoreEdgeUrl:
+// the sandbox serves the regional API's paths and the Sitecore Edge proxy's), and the SDKs'
+// files. The library's client calls the same sandbox on a loopback port of its own.
 type sdkSite struct {
 	URL     string
 	Sandbox *sandbox.Sandbox
 	Client  *personalize.Client
 
 	mu         sync.Mutex
-	api        []apiRequest
-	edge       []edgeRequest
+	api        []apiRequest        // the browser SDKs' requests, through the site's origin
+	lib        []apiRequest        // the library's client's requests
 	setCookies map[string][]string // the Set-Cookie lines of the site's responses, by path
+}
+
+// sdkSiteOptions say how startSDKSite builds the site.
+type sdkSiteOptions struct {
+	// Middleware are the middleware's options (SessionKeys filled in).
+	Middleware middleware.Options
+	// Bundle, when not nil, is served as the Cloud SDK's script (bundleCloudSDK).
+	Bundle []byte
+	// Edge makes the library's client reach the sandbox through its Sitecore Edge endpoints
+	// (personalize.WithEdge(interopContext, interopSite)), as an XM Cloud head does, instead
+	// of the regional API's (client key sandbox.DefaultClientKey, point of sale interopPOS).
+	Edge bool
 }
 
 // The site's pages.
@@ -313,38 +323,53 @@ const (
 	pageEngage = "/engage"
 	// pagePlain is personalized by the library and runs no script.
 	pagePlain = "/plain"
-	// pageCloudSDK is personalized by the library, then runs the Cloud SDK.
+	// pageCloudSDK is personalized by the library, then runs the Cloud SDK (core + events:
+	// a page view).
 	pageCloudSDK = "/cloudsdk"
+	// pageCloudSDKPersonalize is personalized by the library, then runs the Cloud SDK with
+	// its personalize package too (the guest ref cookie, a flow, a page view).
+	pageCloudSDKPersonalize = "/cloudsdk-personalize"
+	// pageCloudSDKOnly runs the Cloud SDK with personalize, and no library flow (the
+	// middleware does not cover it).
+	pageCloudSDKOnly = "/cloudsdk-only"
 )
 
 var sdkPage = template.Must(template.New("page").Parse(`<!doctype html>
 <html lang="en">
 <head><meta charset="utf-8"><title>SDK interop</title></head>
-<body data-client-key="{{.ClientKey}}" data-point-of-sale="{{.PointOfSale}}" data-friendly-id="{{.FriendlyID}}" data-context-id="{{.ContextID}}" data-site-name="{{.SiteName}}">
+<body data-client-key="{{.ClientKey}}" data-point-of-sale="{{.PointOfSale}}" data-friendly-id="{{.FriendlyID}}" data-context-id="{{.ContextID}}" data-site-name="{{.SiteName}}"{{if .SDKPersonalize}} data-sdk-personalize="on"{{end}}>
 <h1 data-testid="hero" data-state="{{.State}}" data-browser-id="{{.BrowserID}}">{{.Title}}</h1>
 {{if .Script}}<script type="module" src="{{.Script}}"></script>{{end}}
 </body>
 </html>
 `))
 
-// startSDKSite starts the site with the middleware's options mw (SessionKeys filled in), and
-// with bundle, when not nil, served as the Cloud SDK's script.
-func startSDKSite(t *testing.T, mw middleware.Options, bundle []byte) *sdkSite {
+// startSDKSite starts the site. Its sandbox serves the regional API for interopPOS and the
+// Sitecore Edge for the site interopSite of the context interopContext, which the pages give
+// the Cloud SDK.
+func startSDKSite(t *testing.T, o sdkSiteOptions) *sdkSite {
 	t.Helper()
 	api := personalizetest.NewSandbox(t,
 		sandbox.WithPointsOfSale(interopPOS),
+		sandbox.WithEdgeSites(sandbox.EdgeSite{ContextID: interopContext, SiteName: interopSite}),
 		sandbox.WithFlows(sandbox.Define(interopFlow).Returns(heroFirst).When(sandbox.Returning(), heroReturning)),
 	)
-	client := personalizetest.NewClient(t, api,
-		personalize.WithPointOfSale(interopPOS),
+	s := &sdkSite{Sandbox: api.Sandbox, setCookies: map[string][]string{}}
+	settings := []personalize.Option{
+		personalize.WithHTTPClient(&http.Client{Transport: libRecorder{s, http.DefaultTransport.(*http.Transport).Clone()}}),
 		personalize.WithLanguage("en"),
 		personalize.WithCurrency("EUR"),
-		personalize.WithBudget(2*time.Second), // as e2eBudget: Chromium and -race share the machine
-	)
+		personalize.WithBudget(2 * time.Second), // as e2eBudget: Chromium and -race share the machine
+	}
+	if o.Edge {
+		s.Client = newClient(t, "", append(settings, personalize.WithBaseURL(api.URL), personalize.WithEdge(interopContext, interopSite))...)
+	} else {
+		s.Client = newClient(t, sandbox.DefaultClientKey, append(settings, personalize.WithBaseURL(api.URL), personalize.WithPointOfSale(interopPOS))...)
+	}
+	mw := o.Middleware
 	mw.SessionKeys = [][]byte{[]byte(testSessionKeys)}
-	m, err := middleware.New(client, mw)
+	m, err := middleware.New(s.Client, mw)
 	require.NoError(t, err)
-	s := &sdkSite{Sandbox: api.Sandbox, Client: client, setCookies: map[string][]string{}}
 
 	mux := http.NewServeMux()
 	for _, p := range api.Sandbox.Routes() {
@@ -356,13 +381,15 @@ func startSDKSite(t *testing.T, mw middleware.Options, bundle []byte) *sdkSite {
 	})
 	mux.HandleFunc("GET /interop/cloudsdk.js", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
-		_, _ = w.Write(bundle)
+		_, _ = w.Write(o.Bundle)
 	})
-	mux.HandleFunc("/v1/events/v1.2/", s.edgeProxy)
-	mux.Handle("GET "+pageEngageOnly, s.page("/interop/engage-browser.mjs", false))
-	mux.Handle("GET "+pageEngage, m.Handler(s.page("/interop/engage-browser.mjs", true)))
-	mux.Handle("GET "+pagePlain, m.Handler(s.page("", true)))
-	mux.Handle("GET "+pageCloudSDK, m.Handler(s.page("/interop/cloudsdk.js", true)))
+	const engageJS, cloudSDKJS = "/interop/engage-browser.mjs", "/interop/cloudsdk.js"
+	mux.Handle("GET "+pageEngageOnly, s.page(sdkPageSpec{Script: engageJS}))
+	mux.Handle("GET "+pageEngage, m.Handler(s.page(sdkPageSpec{Script: engageJS, Personalized: true})))
+	mux.Handle("GET "+pagePlain, m.Handler(s.page(sdkPageSpec{Personalized: true})))
+	mux.Handle("GET "+pageCloudSDK, m.Handler(s.page(sdkPageSpec{Script: cloudSDKJS, Personalized: true})))
+	mux.Handle("GET "+pageCloudSDKPersonalize, m.Handler(s.page(sdkPageSpec{Script: cloudSDKJS, Personalized: true, SDKPersonalize: true})))
+	mux.Handle("GET "+pageCloudSDKOnly, s.page(sdkPageSpec{Script: cloudSDKJS, SDKPersonalize: true}))
 
 	// HTTPS, because Engage and the Cloud SDK set their cookies SameSite=None; Secure, which a
 	// browser keeps only from a secure origin (Chromium counts http://127.0.0.1 as one only for
@@ -375,16 +402,41 @@ func startSDKSite(t *testing.T, mw middleware.Options, bundle []byte) *sdkSite {
 	return s
 }
 
-// page serves the test page: with personalize, the library's flow first (its decision in the
+// newClient makes a client for an interop test, closed (its events delivered) when the test
+// ends.
+func newClient(t *testing.T, clientKey string, opts ...personalize.Option) *personalize.Client {
+	t.Helper()
+	client, err := personalize.New(clientKey, opts...)
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), eventDeadline)
+		defer cancel()
+		assert.NoError(t, client.Close(ctx), "closing the client")
+	})
+	return client
+}
+
+// sdkPageSpec says what a test page does.
+type sdkPageSpec struct {
+	// Script is the SDK script the page runs, "" for none.
+	Script string
+	// Personalized pages run the library's flow first (its decision in the hero).
+	Personalized bool
+	// SDKPersonalize tells the Cloud SDK's script to add its personalize package (the guest
+	// ref cookie) and run the flow too.
+	SDKPersonalize bool
+}
+
+// page serves the test page: when personalized, the library's flow first (its decision in the
 // hero), then the script, when there is one.
-func (s *sdkSite) page(script string, personalized bool) http.Handler {
+func (s *sdkSite) page(spec sdkPageSpec) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		data := map[string]any{
 			"ClientKey": sandbox.DefaultClientKey, "PointOfSale": interopPOS, "FriendlyID": interopFlow,
-			"ContextID": interopContext, "SiteName": interopSite, "Script": script,
+			"ContextID": interopContext, "SiteName": interopSite, "Script": spec.Script, "SDKPersonalize": spec.SDKPersonalize,
 			"State": "none", "Title": "No personalization",
 		}
-		if personalized {
+		if spec.Personalized {
 			data["State"], data["Title"] = "fallback", "Default hero"
 			res, err := personalize.Flow(r.Context(), interopFlow)
 			var hero struct {
@@ -403,11 +455,26 @@ func (s *sdkSite) page(script string, personalized bool) http.Handler {
 // logAPI records the requests that reach the sandbox through the site: the browser SDKs'.
 func (s *sdkSite) logAPI(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.mu.Lock()
-		s.api = append(s.api, apiRequest{Method: r.Method, Path: r.URL.Path, LibraryVersion: r.Header.Get("X-Library-Version")})
-		s.mu.Unlock()
+		s.record(&s.api, r)
 		next.ServeHTTP(w, r)
 	})
+}
+
+func (s *sdkSite) record(to *[]apiRequest, r *http.Request) {
+	s.mu.Lock()
+	*to = append(*to, apiRequest{Method: r.Method, Path: r.URL.Path, LibraryVersion: r.Header.Get("X-Library-Version")})
+	s.mu.Unlock()
+}
+
+// libRecorder is the library's client's transport: it records each request, then sends it.
+type libRecorder struct {
+	s    *sdkSite
+	next http.RoundTripper
+}
+
+func (l libRecorder) RoundTrip(r *http.Request) (*http.Response, error) {
+	l.s.record(&l.s.lib, r)
+	return l.next.RoundTrip(r)
 }
 
 // recordSetCookies keeps the Set-Cookie lines of every response of the site, by path.
@@ -422,37 +489,6 @@ func (s *sdkSite) recordSetCookies(next http.Handler) http.Handler {
 	})
 }
 
-// edgeProxy answers the Sitecore Edge proxy's event paths as the Cloud SDK expects them
-// (core's fetch-browser-id-from-edge-proxy.js, events' sendEvent.js) and records each request:
-// GET .../browser/create.json answers {ref, customer_ref} with a browser the sandbox creates,
-// POST .../events answers 201 {"ref", "status": "OK"} as the Stream API does. This is the
-// API's side of the wire; the SDK itself runs unchanged.
-func (s *sdkSite) edgeProxy(w http.ResponseWriter, r *http.Request) {
-	req := edgeRequest{Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Header: r.Header.Clone()}
-	if r.Body != nil {
-		b, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
-		_ = json.Unmarshal(b, &req.Body)
-	}
-	s.mu.Lock()
-	s.edge = append(s.edge, req)
-	s.mu.Unlock()
-	w.Header().Set("Content-Type", "application/json")
-	switch {
-	case r.Method == http.MethodGet && r.URL.Path == "/v1/events/v1.2/browser/create.json":
-		id, err := s.Client.CreateBrowser(r.Context())
-		if err != nil {
-			http.Error(w, `{"error_msg":"create failed"}`, http.StatusBadGateway)
-			return
-		}
-		_ = json.NewEncoder(w).Encode(map[string]any{"status": "OK", "version": "1.2", "ref": id, "customer_ref": "00000000-0000-4000-8000-000000000000"})
-	case r.Method == http.MethodPost && r.URL.Path == "/v1/events/v1.2/events":
-		w.WriteHeader(http.StatusCreated)
-		_ = json.NewEncoder(w).Encode(map[string]any{"status": "OK", "version": "1.2", "ref": "10000000-0000-4000-8000-000000000001"})
-	default:
-		http.NotFound(w, r)
-	}
-}
-
 // apiRequests returns the browser SDKs' requests to the sandbox so far.
 func (s *sdkSite) apiRequests() []apiRequest {
 	s.mu.Lock()
@@ -460,11 +496,15 @@ func (s *sdkSite) apiRequests() []apiRequest {
 	return slices.Clone(s.api)
 }
 
-// edgeRequests returns the Cloud SDK's requests to the Edge paths so far.
-func (s *sdkSite) edgeRequests() []edgeRequest {
+// libraryRequests returns the library's requests to the sandbox so far, as "METHOD path".
+func (s *sdkSite) libraryRequests() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return slices.Clone(s.edge)
+	out := make([]string, 0, len(s.lib))
+	for _, r := range s.lib {
+		out = append(out, r.Method+" "+r.Path)
+	}
+	return out
 }
 
 // setCookiesOf returns the Set-Cookie lines the site sent for path so far.

@@ -57,7 +57,7 @@ func TestCookiesBehindTLSProxy(t *testing.T) {
 			}
 
 			page := do(http.MethodGet, "/?utm_campaign=summer_sale")
-			assert.Equal(t, tt.want, secure(page, "bid_"+ts.site.cfg.ClientKey), "browser ID cookie")
+			assert.Equal(t, tt.want, secure(page, ts.site.cfg.browserCookie()), "browser ID cookie")
 			assert.Equal(t, tt.want, secure(page, middleware.DefaultSessionName), "session cookie")
 			assert.Equal(t, tt.want, secure(do(http.MethodPost, "/signin"), memberCookie), "member cookie at sign-in")
 			assert.Equal(t, tt.want, secure(do(http.MethodPost, "/signout"), memberCookie), "member cookie at sign-out")

@@ -83,5 +83,5 @@ func (s *site) logRequests(next http.Handler) http.Handler {
 
 // quietPath reports whether requests to p are logged at debug level only.
 func quietPath(p string) bool {
-	return p == "/healthz" || strings.HasPrefix(p, "/v2/") || strings.HasPrefix(p, "/v1.2/")
+	return p == "/healthz" || strings.HasPrefix(p, "/v2/") || strings.HasPrefix(p, "/v1.2/") || strings.HasPrefix(p, "/v1/")
 }

@@ -39,6 +39,7 @@ func (s *site) routes() http.Handler {
 		r.Handle("/v2/*", s.sandbox)
 		r.Handle("/v1.2/*", s.sandbox)
 		r.Handle("/v3/*", s.sandbox)
+		r.Handle("/v1/*", s.sandbox) // its Sitecore Edge endpoints (PERSONALIZE_SANDBOX_TRANSPORT=edge)
 	}
 
 	r.Group(func(r chi.Router) {

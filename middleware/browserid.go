@@ -9,14 +9,15 @@ import (
 	"github.com/go-personalize/sdk/internal/browserid"
 )
 
-// newBrowserID makes a browser ID with the configured strategy.
-func (m *Middleware) newBrowserID(ctx context.Context) (string, error) {
+// newBrowserID makes a browser ID with the configured strategy; Sitecore's Edge proxy also
+// names the new browser's guest.
+func (m *Middleware) newBrowserID(ctx context.Context) (id, guestRef string, err error) {
 	if m.cfg.strategy == MintLocally {
 		id, err := uuid.NewRandom()
 		if err != nil {
-			return "", fmt.Errorf("middleware: minting a browser ID: %w", err)
+			return "", "", fmt.Errorf("middleware: minting a browser ID: %w", err)
 		}
-		return id.String(), nil
+		return id.String(), "", nil
 	}
 	return m.client.CreateBrowser(ctx)
 }
@@ -24,8 +25,12 @@ func (m *Middleware) newBrowserID(ctx context.Context) (string, error) {
 // ensureBrowserID is the page's Visitor.EnsureBrowserID: the page calls it when a flow needs
 // a browser ID and the request brought none. However many flows and the header writer ask at
 // once, one ID is made.
-func (st *request) ensureBrowserID(ctx context.Context) (string, error) {
-	return st.obtainID(ctx)
+func (st *request) ensureBrowserID(ctx context.Context) (id, guestRef string, err error) {
+	id, err = st.obtainID(ctx)
+	st.mu.Lock()
+	guestRef = st.newGuest
+	st.mu.Unlock()
+	return id, guestRef, err
 }
 
 // browserIDForHeaders gets the ID for the cookie when a flow ran but no valid cookie came in:
@@ -39,12 +44,15 @@ func (st *request) browserIDForHeaders() (string, error) {
 func (st *request) obtainID(ctx context.Context) (string, error) {
 	st.idBegun.Store(true)
 	st.idOnce.Do(func() {
-		id, err := st.m.newBrowserID(ctx)
+		id, guest, err := st.m.newBrowserID(ctx)
 		if err == nil && !browserid.Valid(id) {
 			id, err = "", fmt.Errorf("middleware: new browser ID %q is not well-formed", id)
 		}
+		if err != nil || !browserid.ValidGuestRef(guest) {
+			guest = ""
+		}
 		st.mu.Lock()
-		st.newID, st.idErr = id, err
+		st.newID, st.newGuest, st.idErr = id, guest, err
 		late := st.headersOut
 		st.mu.Unlock()
 		if err == nil && late {

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/go-personalize/sdk/internal/browserid"
+	"github.com/go-personalize/sdk/internal/seam"
 )
 
 // cookieValues calls yield with the value of every cookie called name in the request's Cookie
@@ -176,5 +177,59 @@ func (m *Middleware) setBrowserCookie(h http.Header, r *http.Request, id string)
 		}
 		old := http.Cookie{Name: name, Path: "/", Domain: m.cfg.domain, MaxAge: -1, Secure: secure, SameSite: sameSite}
 		h.Add("Set-Cookie", old.String())
+	}
+}
+
+// readGuestRef returns the visitor's guest ref from the guest ref cookie, or from the first
+// legacy one that holds a valid one; "" when there is none.
+func (m *Middleware) readGuestRef(h http.Header) string {
+	for _, name := range append([]string{m.cfg.guestCookie}, m.cfg.guestLegacy...) {
+		ref := ""
+		cookieValues(h, name, func(v string) bool {
+			if browserid.ValidGuestRef(v) {
+				ref = v
+				return false
+			}
+			return true
+		})
+		if ref != "" {
+			return ref
+		}
+	}
+	return ""
+}
+
+// guestFor is the guest ref to keep for browser id: the one the page learned, else the
+// cookie's when the browser is the cookie's.
+func (st *request) guestFor(p seam.Page, id string) string {
+	if p != nil {
+		if ref := p.GuestRef(); ref != "" {
+			return ref
+		}
+	}
+	if id == st.cookieID {
+		return st.cookieGuest
+	}
+	return ""
+}
+
+// setGuestCookie sets (or renews) the guest ref cookie beside the browser ID cookie, with the
+// same attributes, as the Cloud SDK sets sc_cid_personalize, and deletes the legacy guest ref
+// cookies the request carried. Without a guest ref nothing changes: a legacy cookie that
+// holds the only one there is stays until the page learns it.
+func (m *Middleware) setGuestCookie(h http.Header, r *http.Request, ref string) {
+	if ref == "" {
+		return
+	}
+	secure := m.secure(r)
+	sameSite := m.browserSameSite(secure)
+	c := http.Cookie{Name: m.cfg.guestCookie, Value: ref, Path: "/", Domain: m.cfg.domain, MaxAge: m.cfg.maxAge,
+		Secure: secure, HttpOnly: m.cfg.httpOnly, SameSite: sameSite}
+	h.Add("Set-Cookie", c.String())
+	for _, name := range m.cfg.guestLegacy {
+		if hasCookie(r.Header, name) {
+			old := http.Cookie{Name: name, Path: "/", Domain: m.cfg.domain, MaxAge: -1, Secure: secure, SameSite: sameSite}
+			h.Add("Set-Cookie", old.String())
+		}
 	}
 }

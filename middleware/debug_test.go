@@ -80,7 +80,7 @@ func TestDebugHandlerShowsEachVisitorOnlyTheirOwn(t *testing.T) {
 		}
 		require.NoError(t, s.pc.Close(t.Context())) // the queued events are delivered and recorded
 
-		aliceID, bobID := cookieOf(t, alice, bidName()), cookieOf(t, bob, bidName())
+		aliceID, bobID := cookieOf(t, alice, bidName(t)), cookieOf(t, bob, bidName(t))
 		require.NotEmpty(t, aliceID)
 		require.NotEmpty(t, bobID)
 		require.NotEqual(t, aliceID, bobID)
@@ -110,7 +110,7 @@ func TestDebugHandlerShowsEachVisitorOnlyTheirOwn(t *testing.T) {
 
 		// Someone who sends Alice's cookie is Alice: the browser ID is a bearer credential.
 		mallory := newVisitor(t)
-		mallory.setCookie(bidName(), bobID)
+		mallory.setCookie(bidName(t), bobID)
 		assert.Equal(t, bobID, mallory.debugOf(t, s.h, "/_debug").BrowserID)
 	})
 }
@@ -124,7 +124,7 @@ func TestDebugHandlerRefusesWithoutAuthorisation(t *testing.T) {
 			resp, _ := alice.get(s.h, path)
 			assert.Equal(t, http.StatusForbidden, resp.StatusCode, path)
 			assert.Equal(t, "no-store", resp.Header.Get("Cache-Control"))
-			assert.NotContains(t, alice.lastBody, cookieOf(t, alice, bidName()))
+			assert.NotContains(t, alice.lastBody, cookieOf(t, alice, bidName(t)))
 		}
 		for name, h := range map[string]http.Handler{
 			"nil authorize":     s.mw.DebugHandler(nil),
@@ -161,12 +161,12 @@ func TestDebugHandlerHTML(t *testing.T) {
 		body := alice.lastBody
 		assert.Equal(t, "text/html; charset=utf-8", resp.Header.Get("Content-Type"))
 		assert.Contains(t, resp.Header.Get("Content-Security-Policy"), "default-src 'none'")
-		assert.Contains(t, body, cookieOf(t, alice, bidName()))
+		assert.Contains(t, body, cookieOf(t, alice, bidName(t)))
 		assert.Contains(t, body, "<code>a</code>")
 		assert.Contains(t, body, "&lt;script&gt;", "a friendly ID is text")
 		assert.NotContains(t, strings.ToLower(body), "<script")
 		assert.NotContains(t, body, "<code>b</code>")
-		assert.NotContains(t, body, cookieOf(t, bob, bidName()))
+		assert.NotContains(t, body, cookieOf(t, bob, bidName(t)))
 
 		alice.header.Set("Accept", "application/json")
 		resp, _ = alice.get(s.h, "/_debug")

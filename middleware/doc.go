@@ -12,8 +12,13 @@
 // # Browser ID
 //
 // The visitor's Sitecore browser ID lives in the cookie bid_<clientKey>, the name the Sitecore
-// Engage browser SDK uses, so both share one visitor (Options.CookieName changes it;
-// Options.LegacyCookieNames are read and migrated). Only well-formed IDs are accepted. When a
+// Engage browser SDK uses, so both share one visitor; for a client made with
+// personalize.WithEdge it lives in sc_cid, the Cloud SDK's, beside the visitor's guest ref in
+// sc_cid_personalize, and the Cloud SDK's legacy sc_<contextId> cookies are moved to them
+// (Options.Cookies chooses the preset; Options.CookieName changes the name;
+// Options.LegacyCookieNames are read and migrated). The guest ref cookie follows the browser ID
+// cookie: set with the same attributes whenever a flow runs, with the guest ref of a browser
+// the Edge created, or one the page looked up. Only well-formed IDs are accepted. When a
 // flow is called and there is no valid ID, one is created through Sitecore
 // (CreateWithSitecore, the default) or locally (MintLocally), at most once per request, and
 // the cookie is set on the same response: Path=/, Max-Age 730 days renewed whenever a flow

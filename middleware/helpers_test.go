@@ -89,16 +89,14 @@ func memSandbox(t *testing.T, flows ...*sandbox.FlowDef) (*sandbox.Sandbox, *mem
 	return sb, srv
 }
 
-// newClient makes a personalize client for an in-memory sandbox (client key
-// sandbox.DefaultClientKey, point of sale personalizetest.PointOfSale, then opts), closed when
+// newClient makes a personalize client for an in-memory sandbox over the test's transport
+// (personalizetest.Endpoint, then opts), closed when
 // the test ends, after delivering its events: in a bubble, the close's timeout is on the fake
 // clock.
 func newClient(t *testing.T, srv *memnet.Server, opts ...personalize.Option) *personalize.Client {
 	t.Helper()
-	pc, err := personalize.New(sandbox.DefaultClientKey, append([]personalize.Option{
-		personalize.WithBaseURL(srv.URL), personalize.WithHTTPClient(srv.Client),
-		personalize.WithPointOfSale(personalizetest.PointOfSale),
-	}, opts...)...)
+	key, base := personalizetest.Endpoint(t, srv.URL)
+	pc, err := personalize.New(key, append(append(base, personalize.WithHTTPClient(srv.Client)), opts...)...)
 	require.NoError(t, err)
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -298,7 +296,14 @@ func setCookies(t *testing.T, resp *http.Response, name string) []*http.Cookie {
 	return out
 }
 
-func bidName() string { return CookiePrefix + sandbox.DefaultClientKey }
+// bidName is the browser ID cookie's name over t's transport (personalizetest.Transport), as
+// CookiesAuto names it.
+func bidName(t testing.TB) string {
+	if personalizetest.Transport(t) == personalize.TransportEdge {
+		return CloudSDKBrowserCookie
+	}
+	return CookiePrefix + sandbox.DefaultClientKey
+}
 
 func calls(s *site) []sandbox.CallRecord { return s.sb.Calls() }
 

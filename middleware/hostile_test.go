@@ -19,7 +19,7 @@ import (
 // TestHostileInput sends bad cookies, sessions and UTM parameters: none is a 500, none
 // reaches the API, and the page renders.
 func TestHostileInput(t *testing.T) {
-	bid := bidName()
+	bid := bidName(t)
 	otherKeys := securecookie.New([]byte(strings.Repeat("o", 64)), nil)
 	foreignSession, err := otherKeys.Encode(DefaultSessionName, map[any]any{"utm": "utm_campaign=evil"})
 	require.NoError(t, err)

@@ -28,7 +28,7 @@ func TestALongUserAgentIsAScriptAndNotInspected(t *testing.T) {
 			rec := httptest.NewRecorder()
 			s.h.ServeHTTP(rec, req)
 			assert.Equal(t, http.StatusOK, rec.Code)
-			assert.Empty(t, setCookies(t, rec.Result(), bidName()), "%d bytes: treated as a script, no browser", n)
+			assert.Empty(t, setCookies(t, rec.Result(), bidName(t)), "%d bytes: treated as a script, no browser", n)
 		}
 		assert.Zero(t, s.sb.CallCount(""), "no flow was called for them")
 		_, cached := s.mw.crawlers.m[browserUA+" x"]
@@ -40,7 +40,7 @@ func TestALongUserAgentIsAScriptAndNotInspected(t *testing.T) {
 		req.Header.Set("User-Agent", ua)
 		rec := httptest.NewRecorder()
 		s.h.ServeHTTP(rec, req)
-		assert.Len(t, setCookies(t, rec.Result(), bidName()), 1, "a %d-byte agent is personalized", len(ua))
+		assert.Len(t, setCookies(t, rec.Result(), bidName(t)), 1, "a %d-byte agent is personalized", len(ua))
 	})
 }
 

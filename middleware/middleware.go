@@ -37,7 +37,8 @@ func New(client *personalize.Client, opts Options) (*Middleware, error) {
 	if pc == nil {
 		return nil, errorf("a nil or zero personalize client: make one with personalize.New")
 	}
-	cfg, err := newConfig(pc.ClientKey(), opts, pc.Logger())
+	contextID, onEdge := pc.Edge()
+	cfg, err := newConfig(pc.ClientKey(), edge{contextID: contextID, on: onEdge}, opts, pc.Logger())
 	if err != nil {
 		return nil, err
 	}
@@ -67,6 +68,9 @@ func (m *Middleware) Handler(next http.Handler) http.Handler {
 		st := &request{Context: r.Context(), m: m, r: r}
 		st.w = responseWriter{ResponseWriter: w, st: st}
 		st.cookieID = m.readBrowserID(r.Header)
+		if st.cookieID != "" && m.cfg.guestCookie != "" {
+			st.cookieGuest = m.readGuestRef(r.Header)
+		}
 		if r.URL != nil {
 			st.reqUTM = parseUTM(r.URL.RawQuery)
 		}
@@ -111,10 +115,13 @@ type request struct {
 	blockOnce sync.Once
 	reason    BlockReason
 
-	idOnce  sync.Once
-	idBegun atomic.Bool // obtainID was called
-	newID   string
-	idErr   error
+	idOnce   sync.Once
+	idBegun  atomic.Bool // obtainID was called
+	newID    string
+	newGuest string // the guest ref the Edge proxy gave newID, or ""
+	idErr    error
+
+	cookieGuest string // valid guest ref from the guest ref cookie (or a legacy one), or
 
 	mu         sync.Mutex
 	page       seam.Page // nil until built
@@ -147,6 +154,8 @@ func (st *request) newPage() seam.Page {
 	} else {
 		v.BrowserID = st.cookieID
 		v.EnsureBrowserID = st.ensureBrowserID
+		v.GuestRef = st.cookieGuest
+		v.WantGuestRef = st.m.cfg.guestCookie != ""
 	}
 	st.mu.Lock()
 	defer st.mu.Unlock()
@@ -158,6 +167,13 @@ func (st *request) newPage() seam.Page {
 		v.UTM = st.campaign.UTM
 	}
 	st.page = st.m.client.NewPage(st.Context, v)
+	return st.page
+}
+
+// currentPage is the request's page, nil when none was built.
+func (st *request) currentPage() seam.Page {
+	st.mu.Lock()
+	defer st.mu.Unlock()
 	return st.page
 }
 
@@ -210,6 +226,9 @@ func (st *request) beforeHeaders() {
 	h := st.w.ResponseWriter.Header()
 	if id != "" {
 		st.m.setBrowserCookie(h, st.r, id)
+		if st.m.cfg.guestCookie != "" {
+			st.m.setGuestCookie(h, st.r, st.guestFor(p, id))
+		}
 	}
 	if save {
 		st.saveSession(st.w.ResponseWriter)

@@ -36,7 +36,7 @@ func TestFirstVisitThenReturning(t *testing.T) {
 
 		resp, rep := v.get(s.h, "/flow")
 		require.Equal(t, http.StatusOK, resp.StatusCode)
-		bids := setCookies(t, resp, bidName())
+		bids := setCookies(t, resp, bidName(t))
 		require.Len(t, bids, 1, "exactly one browser ID cookie")
 		c := bids[0]
 		assert.True(t, browserid.Valid(c.Value))
@@ -56,7 +56,7 @@ func TestFirstVisitThenReturning(t *testing.T) {
 			resp, rep := v.get(s.h, "/flow")
 			require.Equal(t, http.StatusOK, resp.StatusCode)
 			assert.Equal(t, c.Value, rep.BrowserID, "visit %d", i)
-			renewed := setCookies(t, resp, bidName())
+			renewed := setCookies(t, resp, bidName(t))
 			require.Len(t, renewed, 1, "the cookie is renewed when a flow runs")
 			assert.Equal(t, c.Value, renewed[0].Value)
 		}
@@ -123,7 +123,7 @@ func TestBlockedVisitors(t *testing.T) {
 				require.Equal(t, http.StatusOK, resp.StatusCode)
 				assert.Equal(t, tt.reason, rep.Blocked)
 				if tt.created {
-					assert.Len(t, setCookies(t, resp, bidName()), 1)
+					assert.Len(t, setCookies(t, resp, bidName(t)), 1)
 					assert.Len(t, s.sb.Browsers(), 1)
 					assert.Len(t, calls(s), 2)
 					return
@@ -217,7 +217,7 @@ func TestLandingWithoutFlowKeepsCampaign(t *testing.T) {
 		v := newVisitor(t)
 		resp, _ := v.get(s.h, "/static?utm_campaign=summer_sale")
 		require.Len(t, setCookies(t, resp, DefaultSessionName), 1, "the session is saved before the body")
-		assert.Empty(t, setCookies(t, resp, bidName()), "no browser ID without a flow")
+		assert.Empty(t, setCookies(t, resp, bidName(t)), "no browser ID without a flow")
 		assert.Empty(t, s.sb.Browsers())
 
 		v.get(s.h, "/flow")
@@ -251,7 +251,7 @@ func TestTwoInstancesShareTheVisit(t *testing.T) {
 		first, rep := v.get(one.h, "/flow?utm_campaign=summer_sale")
 		id := rep.BrowserID
 		require.True(t, browserid.Valid(id))
-		require.Len(t, setCookies(t, first, bidName()), 1)
+		require.Len(t, setCookies(t, first, bidName(t)), 1)
 
 		servers := []*site{two, one, two, one, two}
 		for i, s := range servers {
@@ -297,7 +297,7 @@ func TestParallelFlowsCreateOneBrowser(t *testing.T) {
 		for _, c := range cs {
 			assert.Equal(t, id, c.Request.BrowserID)
 		}
-		assert.Len(t, setCookies(t, resp, bidName()), 1)
+		assert.Len(t, setCookies(t, resp, bidName(t)), 1)
 	})
 }
 
@@ -306,7 +306,7 @@ func TestMintLocally(t *testing.T) {
 		s := newSite(t, Options{BrowserIDs: MintLocally})
 		v := newVisitor(t)
 		resp, rep := v.get(s.h, "/flow")
-		bids := setCookies(t, resp, bidName())
+		bids := setCookies(t, resp, bidName(t))
 		require.Len(t, bids, 1)
 		assert.Empty(t, s.sb.Browsers(), "no browser/create.json call")
 		assert.Equal(t, byte('4'), bids[0].Value[14], "UUID version 4")
@@ -323,7 +323,7 @@ func TestBrowserCreationFails(t *testing.T) {
 		v := newVisitor(t)
 		resp, rep := v.get(s.h, "/flow")
 		require.Equal(t, http.StatusOK, resp.StatusCode)
-		assert.Empty(t, setCookies(t, resp, bidName()))
+		assert.Empty(t, setCookies(t, resp, bidName(t)))
 		assert.Empty(t, rep.BrowserID)
 		assert.Contains(t, rep.Errors, "home", "the slot renders its default")
 	})
@@ -335,7 +335,7 @@ func TestCookieAfterHeadersWereSent(t *testing.T) {
 		v := newVisitor(t)
 		resp, rep := v.get(s.h, "/flush-first")
 		require.Equal(t, http.StatusOK, resp.StatusCode)
-		assert.Empty(t, setCookies(t, resp, bidName()))
+		assert.Empty(t, setCookies(t, resp, bidName(t)))
 		assert.Contains(t, rep.Results, "home", "the page keeps working")
 		assert.NotEmpty(t, rep.BrowserID)
 		assert.Contains(t, s.logs.String(), "response headers already sent")
@@ -376,7 +376,7 @@ func TestPrefetchThenFlushWaitsForTheID(t *testing.T) {
 		resp, rep := v.get(h, "/")
 		require.Equal(t, http.StatusOK, resp.StatusCode)
 		assert.Contains(t, rep.Results, "home")
-		bids := setCookies(t, resp, bidName())
+		bids := setCookies(t, resp, bidName(t))
 		require.Len(t, bids, 1)
 		assert.Equal(t, rep.BrowserID, bids[0].Value)
 		assert.Len(t, s.sb.Browsers(), 1)
@@ -407,7 +407,7 @@ func TestLegacyCookieMigration(t *testing.T) {
 				assert.Empty(t, resp.Header.Values("Set-Cookie"), "migrated only when personalization runs")
 
 				resp = get("/flow")
-				bids := setCookies(t, resp, bidName())
+				bids := setCookies(t, resp, bidName(t))
 				require.Len(t, bids, 1)
 				assert.Equal(t, id, bids[0].Value)
 				old := setCookies(t, resp, legacy)
@@ -464,7 +464,7 @@ func TestSecureAttribute(t *testing.T) {
 				rec := httptest.NewRecorder()
 				mw.Handler(testRoutes()).ServeHTTP(rec, req)
 				resp := rec.Result()
-				for _, name := range []string{bidName(), DefaultSessionName} {
+				for _, name := range []string{bidName(t), DefaultSessionName} {
 					cs := setCookies(t, resp, name)
 					require.Len(t, cs, 1, name)
 					assert.Equal(t, tt.want, cs[0].Secure, name)
@@ -476,7 +476,7 @@ func TestSecureAttribute(t *testing.T) {
 				if tt.want {
 					wantSameSite = http.SameSiteNoneMode
 				}
-				assert.Equal(t, wantSameSite, setCookies(t, resp, bidName())[0].SameSite, "browser ID cookie")
+				assert.Equal(t, wantSameSite, setCookies(t, resp, bidName(t))[0].SameSite, "browser ID cookie")
 				assert.Equal(t, http.SameSiteLaxMode, setCookies(t, resp, DefaultSessionName)[0].SameSite, "session cookie")
 			})
 		})
@@ -568,7 +568,7 @@ func TestHandlerThatWritesNothing(t *testing.T) {
 		req.Header.Set("User-Agent", browserUA)
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, req)
-		assert.Len(t, setCookies(t, rec.Result(), bidName()), 1)
+		assert.Len(t, setCookies(t, rec.Result(), bidName(t)), 1)
 		assert.Equal(t, "private, no-store", rec.Header().Get("Cache-Control"))
 	})
 }
@@ -639,7 +639,7 @@ func TestResponseWriterPassThrough(t *testing.T) {
 		assert.Empty(t, early[0].Values("Set-Cookie"), "the middleware's headers wait for the final response")
 		assert.Equal(t, http.StatusOK, resp.StatusCode)
 		assert.Equal(t, "hello, world", body)
-		assert.Len(t, setCookies(t, resp, bidName()), 1, "early hints do not use up the final headers")
+		assert.Len(t, setCookies(t, resp, bidName(t)), 1, "early hints do not use up the final headers")
 		assert.Equal(t, "private, no-store", resp.Header.Get("Cache-Control"))
 	})
 }
@@ -670,7 +670,7 @@ func TestIDCreatedWithoutFlowGetsItsCookie(t *testing.T) {
 		req.Header.Set("User-Agent", browserUA)
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, req)
-		bids := setCookies(t, rec.Result(), bidName())
+		bids := setCookies(t, rec.Result(), bidName(t))
 		require.Len(t, bids, 1, "the headers waited for the ID being created for the event")
 		assert.True(t, browserid.Valid(bids[0].Value))
 		assert.Equal(t, []string{bids[0].Value}, s.sb.Browsers())
@@ -740,7 +740,7 @@ func TestRequestWithoutUserAgentIsPersonalized(t *testing.T) {
 		rec := httptest.NewRecorder()
 		mw.Handler(homePage).ServeHTTP(rec, req)
 		assert.Equal(t, "Summer sale", rec.Body.String(), "the banner is personalized")
-		bids := setCookies(t, rec.Result(), bidName())
+		bids := setCookies(t, rec.Result(), bidName(t))
 		require.Len(t, bids, 1, "the browser ID cookie is set")
 		assert.Equal(t, []string{bids[0].Value}, sb.Browsers())
 		cs := sb.Calls()
@@ -773,7 +773,7 @@ func TestZeroMiddlewarePassesThrough(t *testing.T) {
 			})
 			var h http.Handler
 			require.NotPanics(t, func() { h = tt.mw.Handler(next) })
-			for _, cookie := range []string{"", bidName() + "=" + validID} {
+			for _, cookie := range []string{"", bidName(t) + "=" + validID} {
 				req := httptest.NewRequest(http.MethodGet, "/?utm_campaign=x", nil)
 				req.Header.Set("User-Agent", browserUA)
 				if cookie != "" {

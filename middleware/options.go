@@ -33,6 +33,31 @@ const (
 	MinKeyLength = 32
 )
 
+// CookiePreset names the cookies a visitor is kept in, as one of Sitecore's browser SDKs
+// names them, so that a site that also runs that SDK in the browser has one visitor, not two.
+type CookiePreset uint8
+
+const (
+	// CookiesAuto is EngageCookies for a client of a regional API host and CloudSDKCookies
+	// for a client made with personalize.WithEdge. The default.
+	CookiesAuto CookiePreset = iota
+	// EngageCookies keeps the browser ID in bid_<clientKey>, as the Engage SDK does. There
+	// is no guest ref cookie. It needs a client key: not with personalize.WithEdge.
+	EngageCookies
+	// CloudSDKCookies keeps the browser ID in sc_cid and, through the Edge proxy, the
+	// guest ref in sc_cid_personalize, as the Cloud SDK does (packages/core/src/lib/consts.ts,
+	// packages/personalize/src/lib/initializer/server/initializer.ts). The Cloud SDK's legacy
+	// names, sc_<contextId> and sc_<contextId>_personalize, are read too and moved to the new
+	// ones (the legacy cookies deleted) the next time a flow runs, as the SDK migrates them.
+	CloudSDKCookies
+)
+
+// The Cloud SDK's cookie names (CloudSDKCookies).
+const (
+	CloudSDKBrowserCookie = "sc_cid"
+	CloudSDKGuestCookie   = "sc_cid_personalize"
+)
+
 // SecureMode says when the browser ID and session cookies carry the Secure attribute.
 type SecureMode uint8
 
@@ -63,7 +88,11 @@ const (
 // by Sitecore, consent assumed, bots and prefetches not personalized, and random session keys
 // (a warning is logged: sessions then neither survive a restart nor work across instances).
 type Options struct {
-	// CookieName is the browser ID cookie's name. Default: "bid_" + the client key.
+	// Cookies names the visitor's cookies as the Engage SDK or the Cloud SDK does. Default
+	// CookiesAuto: Engage's bid_<clientKey> for a regional API client, the Cloud SDK's sc_cid
+	// and sc_cid_personalize for a client made with personalize.WithEdge.
+	Cookies CookiePreset
+	// CookieName is the browser ID cookie's name, replacing the preset's.
 	CookieName string
 	// LegacyCookieNames are read when CookieName is absent; a valid ID found there is moved to
 	// CookieName (and the legacy cookie deleted) the next time a flow runs.
@@ -159,6 +188,8 @@ type Options struct {
 type config struct {
 	cookieName   string
 	legacy       []string
+	guestCookie  string   // the guest ref cookie, "" for none (CloudSDKCookies through the Edge proxy)
+	guestLegacy  []string // legacy names of the guest ref cookie
 	domain       string
 	maxAge       int
 	sameSite     http.SameSite
@@ -185,9 +216,15 @@ func errorf(format string, args ...any) error {
 	return fmt.Errorf("middleware: "+format, args...)
 }
 
-func newConfig(clientKey string, o Options, logger *slog.Logger) (config, error) {
+// edge describes the client's transport for the cookie presets: its Edge context ID, and
+// whether it goes through the Edge proxy.
+type edge struct {
+	contextID string
+	on        bool
+}
+
+func newConfig(clientKey string, e edge, o Options, logger *slog.Logger) (config, error) {
 	c := config{
-		cookieName:   cmp.Or(o.CookieName, CookiePrefix+clientKey),
 		domain:       o.CookieDomain,
 		sameSite:     o.SameSite,
 		secure:       o.Secure,
@@ -205,6 +242,9 @@ func newConfig(clientKey string, o Options, logger *slog.Logger) (config, error)
 		sendViews:    o.SendViewEvents,
 		serverTiming: o.ServerTiming,
 		logger:       cmp.Or(o.Logger, logger),
+	}
+	if err := c.presetCookies(clientKey, e, o); err != nil {
+		return c, err
 	}
 	if !validName(c.cookieName) {
 		return c, errorf("cookie name %q is not a valid cookie name", c.cookieName)
@@ -255,6 +295,9 @@ func newConfig(clientKey string, o Options, logger *slog.Logger) (config, error)
 	if c.sessionName == c.cookieName {
 		return c, errorf("session name and browser ID cookie name are both %q", c.sessionName)
 	}
+	if c.guestCookie != "" && (c.guestCookie == c.cookieName || c.guestCookie == c.sessionName) {
+		return c, errorf("the guest ref cookie %q has the name of the browser ID or session cookie", c.guestCookie)
+	}
 	switch {
 	case o.VisitTimeout == 0:
 		c.visitTimeout = int(DefaultVisitTimeout / time.Second)
@@ -288,6 +331,36 @@ func newConfig(clientKey string, o Options, logger *slog.Logger) (config, error)
 		c.store = cs
 	}
 	return c, nil
+}
+
+// presetCookies names the browser ID and guest ref cookies after o.Cookies (and o.CookieName).
+func (c *config) presetCookies(clientKey string, e edge, o Options) error {
+	preset := o.Cookies
+	if preset == CookiesAuto {
+		preset = EngageCookies
+		if e.on {
+			preset = CloudSDKCookies
+		}
+	}
+	switch preset {
+	case EngageCookies:
+		if clientKey == "" && o.CookieName == "" {
+			return errorf("EngageCookies name the cookie after the client key, and a client made WithEdge has none: use CloudSDKCookies or CookieName")
+		}
+		c.cookieName = cmp.Or(o.CookieName, CookiePrefix+clientKey)
+	case CloudSDKCookies:
+		c.cookieName = cmp.Or(o.CookieName, CloudSDKBrowserCookie)
+		if e.on {
+			c.guestCookie = CloudSDKGuestCookie
+			// The Cloud SDK's legacy names (core/src/lib/initializer/server/initializer.ts and
+			// personalize/src/lib/initializer/server/handleHttpCookie.ts).
+			c.legacy = append(c.legacy, "sc_"+e.contextID)
+			c.guestLegacy = []string{"sc_" + e.contextID + "_personalize"}
+		}
+	default:
+		return errorf("unknown cookie preset %d", preset)
+	}
+	return nil
 }
 
 // checkKeys enforces the key sizes: authentication keys of at least MinKeyLength bytes,

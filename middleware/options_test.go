@@ -179,3 +179,41 @@ func TestDefaults(t *testing.T) {
 	assert.Equal(t, DefaultSessionName, mw.cfg.sessionName)
 	assert.Equal(t, DefaultCacheControl, mw.cfg.cacheControl)
 }
+
+func TestCookiePresets(t *testing.T) {
+	edge := func(t *testing.T) *personalize.Client {
+		pc, err := personalize.New("", personalize.WithBaseURL("http://127.0.0.1:1"), personalize.WithEdge("ctx-1", "site"))
+		require.NoError(t, err)
+		t.Cleanup(func() { _ = pc.Close(context.Background()) })
+		return pc
+	}
+	for _, tt := range []struct {
+		name                string
+		client              func(t *testing.T) *personalize.Client
+		opts                Options
+		browser, guest      string
+		legacy, guestLegacy []string
+	}{
+		{"direct, auto", func(t *testing.T) *personalize.Client { return offlineClient(t) }, Options{}, "bid_key123", "", nil, nil},
+		{"direct, Cloud SDK", func(t *testing.T) *personalize.Client { return offlineClient(t) }, Options{Cookies: CloudSDKCookies}, "sc_cid", "", nil, nil},
+		{"Edge, auto", edge, Options{}, "sc_cid", "sc_cid_personalize", []string{"sc_ctx-1"}, []string{"sc_ctx-1_personalize"}},
+		{"Edge, Cloud SDK, a name of its own", edge, Options{Cookies: CloudSDKCookies, CookieName: "visitor"}, "visitor", "sc_cid_personalize", []string{"sc_ctx-1"}, []string{"sc_ctx-1_personalize"}},
+		{"Edge, Engage with a name", edge, Options{Cookies: EngageCookies, CookieName: "bid_x"}, "bid_x", "", nil, nil},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			mw, err := New(tt.client(t), tt.opts)
+			require.NoError(t, err)
+			assert.Equal(t, tt.browser, mw.cfg.cookieName)
+			assert.Equal(t, tt.guest, mw.cfg.guestCookie)
+			assert.Equal(t, tt.legacy, mw.cfg.legacy)
+			assert.Equal(t, tt.guestLegacy, mw.cfg.guestLegacy)
+		})
+	}
+	_, err := New(edge(t), Options{Cookies: EngageCookies})
+	require.Error(t, err, "Engage's cookie is named after a client key, which an Edge client has not")
+	assert.Contains(t, err.Error(), "CloudSDKCookies")
+	_, err = New(offlineClient(t), Options{Cookies: 9})
+	assert.ErrorContains(t, err, "cookie preset")
+	_, err = New(edge(t), Options{SessionName: CloudSDKGuestCookie})
+	assert.ErrorContains(t, err, "guest ref cookie")
+}

@@ -36,7 +36,11 @@ func (st *request) sendView(h http.Header, id string) {
 	if st.firstPageOfVisit() {
 		ref = landingReferrer(r)
 	}
-	err := st.m.client.QueueView(st.Context, id, r.URL.Path, ref, st.reqUTM)
+	variant := ""
+	if p := st.currentPage(); p != nil {
+		variant = p.PageVariant()
+	}
+	err := st.m.client.QueueView(st.Context, id, r.URL.Path, ref, st.reqUTM, variant)
 	if err != nil && !errors.Is(err, personalize.ErrQueueFull) && !errors.Is(err, personalize.ErrClosed) {
 		st.m.cfg.logger.LogAttrs(st.Context, slog.LevelDebug, "middleware: VIEW event not queued",
 			slog.String("path", r.URL.Path), slog.Any("error", err))

@@ -244,15 +244,15 @@ func (dc *decisionCache) policy(friendlyID string) CachePolicy {
 	return dc.flows[friendlyID]
 }
 
-// visitorDigest stands for one visitor of one client key in the store: a digest, so that no
+// visitorDigest stands for one visitor of one tenant (Client.tenant) in the store: a digest, so that no
 // identity (an email address) is ever written to a shared store.
-func visitorDigest(clientKey string, id Identity) string {
+func visitorDigest(tenant string, id Identity) string {
 	value := id.value
 	if id.kind != IdentifiersIdentity {
 		value = strings.ToLower(value) // a browser ID's hex digits, an email address's domain
 	}
 	var buf [256]byte
-	b := appendFields(buf[:0], clientKey, id.kind.String(), value, id.provider)
+	b := appendFields(buf[:0], tenant, id.kind.String(), value, id.provider)
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:16])
 }
@@ -266,6 +266,10 @@ func (c *Client) entryKey(body *callFlowsBody, req *FlowRequest) string {
 		body.BrowserID, body.Email, body.FriendlyID)
 	if body.Identifiers != nil {
 		b = appendFields(b, "identifiers", body.Identifiers.ID, body.Identifiers.Provider)
+	}
+	if c.edge() {
+		b = appendFields(b, "edge", c.cfg.edge.contextID, c.cfg.edge.siteName, body.GuestRef)
+		b = appendFields(append(b, "variants\x00"...), body.Variants...)
 	}
 	if len(req.UTM) > 0 {
 		b = append(b, "utm\x00"...)
@@ -353,7 +357,7 @@ func (dc *decisionCache) forget(ctx context.Context, ids ...Identity) {
 		if id.kind == NoIdentity || id.value == "" {
 			continue
 		}
-		if err := dc.store.Forget(ctx, visitorDigest(dc.c.clientKey, id)); err != nil {
+		if err := dc.store.Forget(ctx, visitorDigest(dc.c.tenant(), id)); err != nil {
 			dc.storeFailed("forget", err)
 		}
 	}
@@ -396,7 +400,7 @@ func (c *Client) cachedCall(ctx context.Context, req *FlowRequest, pol CachePoli
 		c.report(ctx, info)
 		return nil, info
 	}
-	visitor, key := visitorDigest(c.clientKey, req.Identity), c.entryKey(body, req)
+	visitor, key := visitorDigest(c.tenant(), req.Identity), c.entryKey(body, req)
 	entry, found := dc.get(ctx, visitor, key)
 	age := time.Since(entry.Stored)
 	if found && (age > pol.maxAge || age < -time.Minute) {

@@ -1,11 +1,8 @@
 package personalize_test
 
 import (
-	"bytes"
 	"context"
-	"io"
 	"log/slog"
-	"net/http"
 	"os"
 	"path/filepath"
 	"testing"
@@ -13,28 +10,19 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/go-personalize/sdk/internal/cannedapi"
 	"github.com/go-personalize/sdk/personalize"
 )
 
-// cannedTransport answers every request in memory with the seed's four-offer answer: what
-// is measured is the client's CPU, not a server's.
-type cannedTransport struct{ body []byte }
-
-func (c cannedTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	if r.Body != nil {
-		_, _ = io.Copy(io.Discard, r.Body)
-		_ = r.Body.Close()
-	}
-	return &http.Response{StatusCode: http.StatusOK, ContentLength: int64(len(c.body)), Header: http.Header{"Content-Type": {"application/json"}},
-		Body: io.NopCloser(bytes.NewReader(c.body)), Request: r}, nil
-}
-
+// cannedClient is a client whose every flow is answered in memory with the seed's four-offer
+// answer: what is measured is the client's CPU, not a server's.
 func cannedClient(b *testing.B, opts ...personalize.Option) *personalize.Client {
 	b.Helper()
 	raw, err := os.ReadFile(filepath.Join("testdata", "seed", "response_offers.json"))
 	require.NoError(b, err)
+	api := cannedapi.New(cannedapi.Options{Default: raw})
 	c, err := personalize.New(seedClientKey, append([]personalize.Option{personalize.WithBaseURL("http://api.test"),
-		personalize.WithHTTPClient(&http.Client{Transport: cannedTransport{raw}}), personalize.WithPointOfSale("p"),
+		personalize.WithHTTPClient(api.Client()), personalize.WithPointOfSale("p"),
 		personalize.WithLogger(slog.New(slog.DiscardHandler))}, opts...)...)
 	require.NoError(b, err)
 	b.Cleanup(func() { _ = c.Close(context.Background()) })

@@ -38,7 +38,7 @@ type decisionBody struct {
 }
 
 func (a *decisionAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.URL.Path != "/v2/callFlows" {
+	if !flowPath(r.URL.Path) {
 		w.WriteHeader(http.StatusCreated) // events
 		return
 	}
@@ -539,6 +539,11 @@ func TestTheKeyCoversEveryInput(t *testing.T) {
 		"params":         func(r *personalize.FlowRequest) { r.Params = map[string]any{"tier": "silver"} },
 		"no params":      func(r *personalize.FlowRequest) { r.Params = nil },
 		"a param's type": func(r *personalize.FlowRequest) { r.Params = map[string]any{"tier": 1} },
+	}
+	if onEdge(t) {
+		delete(changes, "point of sale") // refused through the Edge
+		changes["guest ref"] = func(r *personalize.FlowRequest) { r.GuestRef = "g-2" }
+		changes["variants"] = func(r *personalize.FlowRequest) { r.Variants = []string{"v1"} }
 	}
 	for name, change := range changes {
 		t.Run(name, func(t *testing.T) {

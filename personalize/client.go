@@ -11,7 +11,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -34,21 +33,19 @@ type Client struct {
 	cache     *decisionCache // nil without WithCaching
 	limits    *limits        // nil without WithLimits
 
+	transport    string // TransportDirect or TransportEdge
 	callFlowsURL string
 	createURL    string
 	eventsURL    string
+	showURL      [2]string // the Edge proxy's show.json URL, before and after the browser ID
 }
 
 // New makes a client for the tenant with the given public client key. Invalid options are
 // reported here, not on the first call. Close the client when the site shuts down: it
 // delivers the events still queued.
+//
+// With WithEdge the client key is empty: the Sitecore Edge context ID names the tenant.
 func New(clientKey string, opts ...Option) (*Client, error) {
-	if strings.TrimSpace(clientKey) == "" {
-		return nil, fmt.Errorf("%w: empty client key", ErrInvalidConfig)
-	}
-	if strings.ContainsAny(clientKey, " \t\r\n;,/?#&=") {
-		return nil, fmt.Errorf("%w: client key contains characters a client key never has", ErrInvalidConfig)
-	}
 	cfg := defaultConfig()
 	for _, opt := range opts {
 		if opt == nil {
@@ -57,6 +54,16 @@ func New(clientKey string, opts ...Option) (*Client, error) {
 		if err := opt.applyOption(&cfg); err != nil {
 			return nil, err
 		}
+	}
+	switch {
+	case cfg.edge != nil:
+		if err := cfg.checkEdge(clientKey); err != nil {
+			return nil, err
+		}
+	case strings.TrimSpace(clientKey) == "":
+		return nil, fmt.Errorf("%w: empty client key (or give WithEdge to go through the Sitecore Edge proxy)", ErrInvalidConfig)
+	case strings.ContainsAny(clientKey, " \t\r\n;,/?#&="):
+		return nil, fmt.Errorf("%w: client key contains characters a client key never has", ErrInvalidConfig)
 	}
 	c := &Client{clientKey: clientKey, cfg: cfg, hc: cfg.httpClient, logger: cfg.logger}
 	if c.hc == nil {
@@ -76,9 +83,7 @@ func New(clientKey string, opts ...Option) (*Client, error) {
 	if !cfg.breaker.Disabled {
 		c.isolation = newIsolation(cfg.breaker, c.logger)
 	}
-	c.callFlowsURL = cfg.baseURL + "/v2/callFlows"
-	c.createURL = cfg.baseURL + "/v1.2/browser/create.json?client_key=" + url.QueryEscape(clientKey) + "&message=%7B%7D"
-	c.eventsURL = cfg.baseURL + "/v1.2/events"
+	c.endpoints()
 	c.events.init(c, cfg.events)
 	c.cache = newDecisionCache(c, cfg.caching)
 	c.limits = newLimits(cfg.limits, c.logger)
@@ -234,7 +239,7 @@ func (c *Client) apiCall(ctx context.Context, req *FlowRequest, payload []byte) 
 		StatusCode:    status,
 		Attempts:      attempts,
 		Isolation:     iso,
-		Transport:     TransportDirect,
+		Transport:     c.transport,
 		CorrelationID: correlationID,
 		Err:           err,
 	}
@@ -247,15 +252,23 @@ func (c *Client) apiCall(ctx context.Context, req *FlowRequest, payload []byte) 
 	return res, info
 }
 
-// CreateBrowser asks Sitecore for a new browser ID (GET /v1.2/browser/create.json) and returns
-// it. Browser IDs are Sitecore's to create: the API may not know a locally minted one.
+// CreateBrowser asks Sitecore for a new browser ID (GET /v1.2/browser/create.json, or the
+// Edge proxy's /v1/events/v1.2/browser/create.json with WithEdge) and returns it. Browser IDs
+// are Sitecore's to create: the API may not know a locally minted one.
 func (c *Client) CreateBrowser(ctx context.Context) (string, error) {
 	if c.zero() {
 		return "", errZeroClient
 	}
+	b, err := c.createBrowser(ctx)
+	return b.Ref, err
+}
+
+// createBrowser creates a browser; through the Edge proxy the answer also names the browser's
+// new guest (CustomerRef, "" when the answer has none that is valid).
+func (c *Client) createBrowser(ctx context.Context) (browserAnswer, error) {
 	start := time.Now()
 	var (
-		ref              string
+		b                browserAnswer
 		status, attempts int
 	)
 	iso, err := c.guard(browserKey, func() error {
@@ -265,9 +278,7 @@ func (c *Client) CreateBrowser(ctx context.Context) (string, error) {
 		if err != nil {
 			return err
 		}
-		var body struct {
-			Ref string `json:"ref"`
-		}
+		var body browserAnswer
 		if err := json.Unmarshal(raw, &body); err != nil {
 			return fmt.Errorf("%w: browser/create.json: %v", ErrMalformedResponse, err)
 		}
@@ -277,23 +288,26 @@ func (c *Client) CreateBrowser(ctx context.Context) (string, error) {
 		if !browserid.Valid(body.Ref) {
 			return fmt.Errorf("%w: browser/create.json returned no valid browser ID", ErrMalformedResponse)
 		}
-		ref = body.Ref
+		b.Ref = body.Ref
+		if validGuestRef(body.CustomerRef) {
+			b.CustomerRef = body.CustomerRef
+		}
 		return nil
 	})
 	if s := c.hooks.load(); s.browsers > 0 {
 		info := BrowserInfo{Outcome: OutcomeOf(err), Start: start, Duration: time.Since(start), StatusCode: status,
 			Attempts: attempts, Isolation: iso, Err: err}
 		if attempts > 0 {
-			info.Transport = TransportDirect
+			info.Transport = c.transport
 		}
 		c.browserHooks(ctx, info)
 	}
 	if err != nil {
 		// Per call, at debug: a failing API shows once, at warn, when its breaker opens.
 		c.logger.LogAttrs(ctx, slog.LevelDebug, "personalize: creating a browser ID failed", slog.Any("error", err))
-		return "", err
+		return browserAnswer{}, err
 	}
-	return ref, nil
+	return b, nil
 }
 
 // callHeaders are a request's headers that vary per call.
@@ -304,6 +318,10 @@ type callHeaders struct {
 	// correlationID, when set, goes out as x-sc-correlation-id (the Cloud SDK's header for
 	// tracing one call across both sides); a retry sends the same one.
 	correlationID string
+	// event marks an event's request: through the Edge proxy it names the client software in
+	// X-Client-Software-ID, as the Cloud SDK's events do
+	// (packages/events/src/lib/events/send-event/sendEvent.ts).
+	event bool
 }
 
 // send makes the HTTP request, retrying once when the connection failed before the request
@@ -352,6 +370,9 @@ func (c *Client) once(ctx, callCtx context.Context, method, url string, payload 
 	}
 	if hdr.correlationID != "" {
 		h["X-Sc-Correlation-Id"] = []string{hdr.correlationID}
+	}
+	if hdr.event && c.cfg.edge != nil {
+		h["X-Client-Software-Id"] = softwareIDHeader
 	}
 	resp, err := c.hc.Do(req)
 	if err != nil {
@@ -402,6 +423,9 @@ var (
 	jsonHeader      = []string{"application/json"}
 	libraryHeader   = []string{Version}
 	libraryUAHeader = []string{userAgent}
+	// softwareIDHeader is X-Client-Software-ID: the library's name and version, as the Cloud
+	// SDK sends "@sitecore-cloudsdk/events 0.6.1".
+	softwareIDHeader = []string{"go-personalize " + Version}
 )
 
 // readLimited reads a body of at most max bytes. Its buffer grows as bytes arrive: a

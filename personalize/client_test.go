@@ -18,6 +18,7 @@ import (
 
 	"github.com/go-personalize/sdk/internal/seam"
 	"github.com/go-personalize/sdk/personalize"
+	"github.com/go-personalize/sdk/personalize/personalizetest"
 	"github.com/go-personalize/sdk/personalize/sandbox"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -204,6 +205,7 @@ func TestInvalidRequestsFailBeforeAnyNetworkCall(t *testing.T) {
 }
 
 func TestPerRequestFieldsOverrideClientDefaults(t *testing.T) {
+	personalizetest.DirectOnly(t, "a point of sale goes only to the regional API (TestEdgeFlowCallsAsTheCloudSDKSendsThem)")
 	rec := newRecorder(t, answerJSON(200, `{}`))
 	c := newClient(t, rec.srv.URL, personalize.WithChannel("MOBILE_WEB"), personalize.WithLanguage("fr"),
 		personalize.WithCurrency("CHF"), personalize.WithPointOfSale("site/ch"))
@@ -287,7 +289,7 @@ func TestRequestHeaders(t *testing.T) {
 	require.NoError(t, err)
 	r := rec.lastRequest(t)
 	assert.Equal(t, http.MethodPost, r.Method)
-	assert.Equal(t, "/v2/callFlows", r.URL.Path)
+	assert.Equal(t, apiPath(t, "/v2/callFlows"), r.URL.Path)
 	assert.Equal(t, "application/json", r.Header.Get("Content-Type"))
 	assert.Equal(t, "application/json", r.Header.Get("Accept"))
 	assert.Equal(t, "go-personalize/"+personalize.Version+" (+https://github.com/go-personalize/sdk)", r.Header.Get("User-Agent"))
@@ -738,7 +740,11 @@ func TestCreateBrowser(t *testing.T) {
 		assert.Equal(t, seedBrowserID, id)
 		r := rec.lastRequest(t)
 		assert.Equal(t, http.MethodGet, r.Method)
-		assert.Equal(t, "/v1.2/browser/create.json", r.URL.Path)
+		assert.Equal(t, apiPath(t, "/v1.2/browser/create.json"), r.URL.Path)
+		if onEdge(t) {
+			assert.Equal(t, "sitecoreContextId="+sandbox.DefaultContextID+"&client_key=", r.URL.RawQuery, "as the Cloud SDK asks")
+			return
+		}
 		assert.Equal(t, seedClientKey, r.URL.Query().Get("client_key"))
 		assert.Equal(t, "{}", r.URL.Query().Get("message"))
 	})

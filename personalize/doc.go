@@ -104,6 +104,23 @@
 // WithLimits caps the flow calls in flight and per second: beyond them calls are shed
 // (ErrShed), to the cache or the default content.
 //
+// # XM Cloud and the Sitecore Edge proxy
+//
+// By default a client calls a regional API host with a client key (WithRegion, WithBaseURL).
+// WithEdge sends every call through the Sitecore Edge proxy instead, with the site's context
+// ID and name, as the Cloud SDK and XM Cloud's JSS and Content SDK heads do; New then takes an
+// empty client key and no point of sale:
+//
+//	client, err := personalize.New("", personalize.WithEdge(contextID, siteName))
+//
+// Everything else works the same. Through the Edge, flows may also send the visitor's guest
+// ref (FlowRequest.GuestRef; pages send the one the middleware keeps in sc_cid_personalize,
+// looking it up once with Client.GuestRef when it has none) and the variant IDs an experience
+// chooses from (WithVariants per flow, SetVariants per page); SetPageVariant names the
+// variant shown in the page's VIEW event. Package github.com/go-personalize/sdk/xmcloud builds
+// XM Cloud's friendly IDs and variant IDs. The repository's docs/edge.md lists each request
+// with the Sitecore source it follows.
+//
 // # Observability
 //
 // Hooks (WithHooks) are called after every flow call (CallInfo: outcome, duration, status,

@@ -30,7 +30,12 @@ func (c *Client) checkEventFields(ev *Event) error {
 	if err := checkSettings(ev.Channel, ev.Language, ev.Currency, ev.PointOfSale); err != nil {
 		return err
 	}
-	if strings.TrimSpace(cmp.Or(ev.PointOfSale, c.cfg.pointOfSale)) == "" {
+	switch {
+	case c.edge() && ev.PointOfSale != "":
+		return invalidf("a point of sale does not apply through the Sitecore Edge proxy: the Edge site sets it")
+	case c.edge():
+		// pos goes out empty, as the Cloud SDK sends it (packages/events/src/lib/events/base-event.ts).
+	case strings.TrimSpace(cmp.Or(ev.PointOfSale, c.cfg.pointOfSale)) == "":
 		return invalidf("no point of sale: set WithPointOfSale or the event's PointOfSale")
 	}
 	// The Stream API requires a page on every event, not only on VIEW.

@@ -226,7 +226,7 @@ func (q *eventQueue) deliver(it *queuedEvent) {
 	}
 	if s := q.client.hooks.load(); s.events > 0 {
 		info := EventInfo{Type: it.typ, BrowserID: it.browserID, Outcome: EventSent, Start: start, Duration: time.Since(start),
-			StatusCode: status, Attempts: attempts, Transport: TransportDirect, Err: err}
+			StatusCode: status, Attempts: attempts, Transport: q.client.transport, Err: err}
 		if err != nil {
 			info.Outcome = EventFailed
 		}
@@ -251,7 +251,7 @@ func (q *eventQueue) deliver(it *queuedEvent) {
 func (q *eventQueue) attempt(payload []byte) (int, error) {
 	callCtx, cancel := context.WithTimeout(q.abort, q.client.cfg.timeout)
 	defer cancel()
-	raw, status, err := q.client.once(q.abort, callCtx, http.MethodPost, q.client.eventsURL, payload, callHeaders{})
+	raw, status, err := q.client.once(q.abort, callCtx, http.MethodPost, q.client.eventsURL, payload, callHeaders{event: true})
 	if err == nil {
 		err = checkEventAnswer(status, raw)
 	}

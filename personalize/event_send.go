@@ -30,14 +30,14 @@ func (c *Client) SendEvent(ctx context.Context, ev Event) error {
 	if ev.Type == EventIdentity {
 		c.cache.forget(ctx, identified(ByBrowserID(ev.BrowserID), ev.Guest)...)
 	}
-	raw, status, attempts, err := c.send(ctx, http.MethodPost, c.eventsURL, payload, callHeaders{})
+	raw, status, attempts, err := c.send(ctx, http.MethodPost, c.eventsURL, payload, callHeaders{event: true})
 	if err == nil {
 		err = checkEventAnswer(status, raw)
 	}
 	err = redactGuest(err, guestSecrets(ev.Guest))
 	if s := c.hooks.load(); s.events > 0 {
 		info := EventInfo{Type: ev.Type, BrowserID: ev.BrowserID, Outcome: EventSent, Start: start, Duration: time.Since(start),
-			StatusCode: status, Attempts: attempts, Transport: TransportDirect, Err: err}
+			StatusCode: status, Attempts: attempts, Transport: c.transport, Err: err}
 		if err != nil {
 			info.Outcome = EventFailed
 		}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/go-personalize/sdk/internal/memnet"
 	"github.com/go-personalize/sdk/personalize"
+	"github.com/go-personalize/sdk/personalize/personalizetest"
 	"github.com/stretchr/testify/require"
 )
 
@@ -107,16 +108,17 @@ func answerJSON(status int, body string) http.HandlerFunc {
 	}
 }
 
-// newClient makes a client for a test server whose idle connections close with the test. Its
+// newClient makes a client for a test server whose idle connections close with the test, over
+// the test's transport (personalizetest.Transport). Its
 // timeout is a minute (opts may set another): tests of timeouts run in a synctest bubble, and
 // no other test on loopback may fail because a loaded machine was slow.
 func newClient(t testing.TB, baseURL string, opts ...personalize.Option) *personalize.Client {
 	t.Helper()
-	c, err := personalize.New(seedClientKey, append([]personalize.Option{
-		personalize.WithBaseURL(baseURL),
-		personalize.WithPointOfSale("myretailsite/ireland"),
-		personalize.WithTimeout(time.Minute),
-	}, opts...)...)
+	key, base := seedClientKey, []personalize.Option{personalize.WithBaseURL(baseURL), personalize.WithPointOfSale("myretailsite/ireland")}
+	if personalizetest.Transport(t) == personalize.TransportEdge {
+		key, base = personalizetest.Endpoint(t, baseURL)
+	}
+	c, err := personalize.New(key, append(append(base, personalize.WithTimeout(time.Minute)), opts...)...)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = c.Close(context.Background()) })
 	return c
@@ -189,3 +191,44 @@ func mustJSON(t testing.TB, v any) string {
 func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// flowPath reports whether path is a flow call's, on either transport.
+func flowPath(path string) bool { return path == "/v2/callFlows" || path == "/v1/personalize" }
+
+// onEdge reports whether t's clients go through the Edge proxy (personalizetest.Transport).
+func onEdge(t testing.TB) bool { return personalizetest.Transport(t) == personalize.TransportEdge }
+
+// apiPath is the path of a request of the regional API (direct) as t's transport sends it.
+func apiPath(t testing.TB, direct string) string {
+	t.Helper()
+	if !onEdge(t) {
+		return direct
+	}
+	switch direct {
+	case "/v2/callFlows":
+		return "/v1/personalize"
+	case "/v1.2/browser/create.json", "/v1.2/events":
+		return "/v1/events" + direct
+	}
+	t.Fatalf("no Edge path for %s", direct)
+	return ""
+}
+
+// tenantFields are the fields of an event's body that name the tenant as t's transport sends
+// them: the client key and point of sale (direct), or both empty (the Edge finds them).
+func tenantFields(t testing.TB, clientKey, pos string) (string, string) {
+	if onEdge(t) {
+		return "", ""
+	}
+	return clientKey, pos
+}
+
+// directClient makes a client of the regional API at baseURL, whatever t's transport.
+func directClient(t testing.TB, baseURL string) *personalize.Client {
+	t.Helper()
+	c, err := personalize.New(seedClientKey, personalize.WithBaseURL(baseURL), personalize.WithPointOfSale("myretailsite/ireland"),
+		personalize.WithTimeout(time.Minute))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = c.Close(context.Background()) })
+	return c
+}

@@ -28,7 +28,9 @@ type Hooks struct {
 	FlowCall func(ctx context.Context, info CallInfo)
 	// BrowserCreated is called after every call of the browser creation endpoint
 	// (Client.CreateBrowser, which the middleware calls for a new visitor), failed or not; a
-	// browser ID the middleware mints locally (middleware.MintLocally) calls no hook.
+	// browser ID the middleware mints locally (middleware.MintLocally) calls no hook. Through
+	// the Edge proxy it is also called after each guest ref look-up (Client.GuestRef), with
+	// BrowserInfo.GuestRef set.
 	BrowserCreated func(ctx context.Context, info BrowserInfo)
 	// Event is called once per event given to the client, when its fate is known: sent,
 	// failed, dropped or invalid (EventOutcome).
@@ -43,8 +45,11 @@ type Hooks struct {
 }
 
 // BrowserInfo describes one call of the browser creation endpoint (GET
-// /v1.2/browser/create.json), for hooks. It holds no browser ID.
+// /v1.2/browser/create.json) or, through the Edge proxy, of its guest ref look-up
+// (Client.GuestRef: GuestRef is true), for hooks. It holds no browser ID or guest ref.
 type BrowserInfo struct {
+	// GuestRef is true for a guest ref look-up (show.json), false for a browser creation.
+	GuestRef bool
 	// Outcome is OutcomeOf(Err): OutcomeDecision when a browser ID was created.
 	Outcome Outcome
 	// Start is when the call began; Duration how long it took, retries included.
@@ -56,9 +61,10 @@ type BrowserInfo struct {
 	Attempts int
 	// Isolation is the state of browser creation's circuit breaker when the call was made.
 	Isolation IsolationState
-	// Transport is how the API was reached (TransportDirect).
+	// Transport is how the API was reached (TransportDirect or TransportEdge), "" when
+	// nothing was sent.
 	Transport string
-	// Err is why no browser ID was created, nil when one was.
+	// Err is why no browser ID (or guest ref) was got, nil when one was.
 	Err error
 }
 
@@ -111,7 +117,8 @@ type EventInfo struct {
 	StatusCode int
 	// Attempts is how many HTTP requests were sent (0, 1 or 2).
 	Attempts int
-	// Transport is how the API was reached (TransportDirect), "" when nothing was sent.
+	// Transport is how the API was reached (TransportDirect or TransportEdge), "" when
+	// nothing was sent.
 	Transport string
 	// Err is why the event was not sent, nil when it was.
 	Err error
@@ -144,8 +151,8 @@ func (s IsolationState) String() string {
 	return "unknown"
 }
 
-// TransportDirect is CallInfo.Transport (and the others') for a call made to the API's host
-// directly, the only transport there is today.
+// TransportDirect is CallInfo.Transport (and the others') for a call made to a regional API
+// host directly (the default; TransportEdge is the other).
 const TransportDirect = "direct"
 
 // WithHooks adds hooks the client calls after each flow call, browser creation and event

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/go-personalize/sdk/personalize"
+	"github.com/go-personalize/sdk/personalize/personalizetest"
 	"github.com/go-personalize/sdk/personalize/sandbox"
 )
 
@@ -113,7 +114,7 @@ func TestCallInfoSaysBudgetIsolationAndTransport(t *testing.T) {
 		assert.Equal(t, personalize.DefaultBudget-100*time.Millisecond, got[1].BudgetLeft, "the second what the first left")
 		for _, info := range got {
 			assert.Equal(t, personalize.IsolationClosed, info.Isolation)
-			assert.Equal(t, personalize.TransportDirect, info.Transport)
+			assert.Equal(t, personalizetest.Transport(t), info.Transport)
 			assert.Equal(t, 1, info.Attempts)
 		}
 		assert.Nil(t, c.Isolated())
@@ -173,7 +174,7 @@ func TestIsolatedListsFlowsHeldBackAndBrowserCreation(t *testing.T) {
 		assert.Equal(t, personalize.OutcomeAPIError, first.Outcome)
 		assert.Equal(t, http.StatusTooManyRequests, first.StatusCode)
 		assert.Equal(t, 1, first.Attempts)
-		assert.Equal(t, personalize.TransportDirect, first.Transport)
+		assert.Equal(t, personalizetest.Transport(t), first.Transport)
 		assert.Equal(t, personalize.IsolationClosed, first.Isolation)
 		assert.Error(t, first.Err)
 		assert.Equal(t, personalize.OutcomeBreakerOpen, second.Outcome)
@@ -196,7 +197,7 @@ func TestBrowserCreatedHookOnSuccess(t *testing.T) {
 		got := log.snapshot().browsers
 		require.Len(t, got, 1)
 		assert.Equal(t, personalize.BrowserInfo{Outcome: personalize.OutcomeDecision, Start: start, StatusCode: 200, Attempts: 1,
-			Transport: personalize.TransportDirect}, got[0])
+			Transport: personalizetest.Transport(t)}, got[0])
 	})
 }
 
@@ -240,7 +241,7 @@ func TestEventHooks(t *testing.T) {
 		assert.Equal(t, []any{"page", nil, "direct", "page"}, p.eventCtx, "no Detach: context.Background()")
 
 		assert.Equal(t, personalize.EventInfo{Type: "ADD_TO_CART", BrowserID: seedBrowserID, Outcome: personalize.EventSent,
-			Start: queuedAt, StatusCode: http.StatusCreated, Attempts: 1, Transport: personalize.TransportDirect}, sent)
+			Start: queuedAt, StatusCode: http.StatusCreated, Attempts: 1, Transport: personalizetest.Transport(t)}, sent)
 		assert.Equal(t, personalize.EventInvalid, invalid.Outcome)
 		assert.Equal(t, "add to cart", invalid.Type)
 		assert.Equal(t, seedBrowserID, invalid.BrowserID)

@@ -30,6 +30,8 @@ const (
 	maxRetryAfter = 5 * time.Minute
 	// browserKey is the breaker of browser/create.json.
 	browserKey = "browser/create.json"
+	// guestKey is the breaker of the Edge proxy's show.json (Client.GuestRef).
+	guestKey = "browser/show.json"
 	// overflowKey names the breaker shared beyond maxIsolatedFlows, in logs.
 	overflowKey = "(other flows)"
 )

@@ -36,10 +36,11 @@ func memSandbox(t *testing.T, opts ...personalize.Option) (*sandbox.Sandbox, *pe
 			sandbox.Define("newsletter_offer").Returns(map[string]any{"name": "10% off"}),
 		))
 	srv := memnet.Serve(t, sb)
-	c, err := personalize.New(sandbox.DefaultClientKey, append([]personalize.Option{
-		personalize.WithBaseURL(srv.URL), personalize.WithHTTPClient(srv.Client),
-		personalize.WithPointOfSale("airline.example"),
-	}, opts...)...)
+	key, base := personalizetest.Endpoint(t, srv.URL)
+	if !onEdge(t) {
+		base = append(base, personalize.WithPointOfSale("airline.example"))
+	}
+	c, err := personalize.New(key, append(append(base, personalize.WithHTTPClient(srv.Client)), opts...)...)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = c.Close(context.Background()) })
 	return sb, c

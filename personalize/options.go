@@ -121,6 +121,9 @@ type config struct {
 	events          EventOptions
 	caching         *Caching
 	limits          Limits
+	edge            *edgeConfig // WithEdge, nil for the regional API
+	baseURLSet      bool        // WithBaseURL was given
+	region          bool        // WithRegion was given
 }
 
 func defaultConfig() config {
@@ -142,7 +145,7 @@ func invalidConfigf(format string, args ...any) error {
 }
 
 // WithBaseURL points the client at any API host (a proxy, the sandbox). The default is the EU
-// region's host.
+// region's host, or EdgeURL with WithEdge.
 func WithBaseURL(baseURL string) Option {
 	return optionFunc(func(c *config) error {
 		u, err := url.Parse(baseURL)
@@ -152,7 +155,7 @@ func WithBaseURL(baseURL string) Option {
 		if u.RawQuery != "" || u.Fragment != "" {
 			return invalidConfigf("base URL %q must not have a query or fragment", baseURL)
 		}
-		c.baseURL = strings.TrimRight(u.String(), "/")
+		c.baseURL, c.baseURLSet = strings.TrimRight(u.String(), "/"), true
 		return nil
 	})
 }
@@ -164,7 +167,7 @@ func WithRegion(r Region) Option {
 		if base == "" {
 			return invalidConfigf("unknown region %q (want eu, us, ap or jpe)", r)
 		}
-		c.baseURL = base
+		c.baseURL, c.region = base, true
 		return nil
 	})
 }

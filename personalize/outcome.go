@@ -93,7 +93,8 @@ type CallInfo struct {
 	// (IsolationOpen for a call that failed fast); IsolationClosed for a call not made for
 	// another reason.
 	Isolation IsolationState
-	// Transport is how the API was reached (TransportDirect); "" when no request was sent.
+	// Transport is how the API was reached (TransportDirect or TransportEdge); "" when no
+	// request was sent.
 	Transport string
 	// CorrelationID is the call's x-sc-correlation-id header (32 hex digits, as the Cloud SDK
 	// makes them), also in the call's log line: give it to Sitecore support to find the call

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-personalize/sdk/internal/browserid"
@@ -27,6 +28,9 @@ type Visitor struct {
 	Referrer  string
 	UserAgent string
 	Language  string
+	// GuestRef is the guest ref of BrowserID, if known, that flows send through the Sitecore
+	// Edge proxy (WithEdge; FlowRequest.GuestRef).
+	GuestRef string
 }
 
 // page holds the flow calls of one request: each friendly ID is called at most once, calls run
@@ -49,6 +53,12 @@ type page struct {
 
 	id    string  // the visitor's browser ID, once known
 	idGet *idCall // getting one (EnsureBrowserID), once asked for
+
+	guest    string  // the guest ref of the visitor's browser, once known (through the Edge proxy)
+	guestGet *idCall // getting it (Client.GuestRef), once asked for
+
+	variants    atomic.Pointer[[]string] // SetVariants: the variants of flows without WithVariants
+	pageVariant string                   // SetPageVariant: the VIEW event's ext.pageVariantId
 }
 
 // idCall is the one EnsureBrowserID call of a page: done is closed when id or err is set.
@@ -66,7 +76,11 @@ type call struct {
 }
 
 func newPage(ctx context.Context, client *Client, v seam.Visitor) *page {
-	return &page{client: client, ctx: ctx, visitor: v, budget: client.cfg.budget, id: v.BrowserID}
+	p := &page{client: client, ctx: ctx, visitor: v, budget: client.cfg.budget, id: v.BrowserID}
+	if v.BrowserID != "" && validGuestRef(v.GuestRef) {
+		p.guest = v.GuestRef
+	}
+	return p
 }
 
 // StartPage returns a context carrying a page for the visitor: Flow, Prefetch, Track and
@@ -82,7 +96,7 @@ func StartPage(ctx context.Context, client *Client, v Visitor) (pageCtx context.
 		return ctx, func() {} // no page: its flows and events report ErrNoPage
 	}
 	p := newPage(ctx, client, seam.Visitor{BrowserID: v.BrowserID, UTM: v.UTM, Path: v.Path,
-		Referrer: v.Referrer, UserAgent: v.UserAgent, Language: v.Language})
+		Referrer: v.Referrer, UserAgent: v.UserAgent, Language: v.Language, GuestRef: v.GuestRef})
 	return context.WithValue(ctx, pageKey{}, p), p.Close
 }
 
@@ -208,6 +222,9 @@ func (p *page) run(ctx context.Context, c *call, req *FlowRequest) {
 			return
 		}
 		req.Identity = ByBrowserID(id)
+		if req.GuestRef == "" && p.client.edge() {
+			req.GuestRef = p.guestRef(ctx, id)
+		}
 	}
 	c.res, c.info = p.client.call(ctx, req, true)
 	close(c.done)
@@ -277,7 +294,7 @@ func (p *page) getBrowserID() *idCall {
 		p.wg.Add(1)
 		go func() {
 			defer p.wg.Done()
-			id, err := p.visitor.EnsureBrowserID(ctx)
+			id, guest, err := p.visitor.EnsureBrowserID(ctx)
 			switch {
 			case err != nil:
 				g.err = err
@@ -287,6 +304,9 @@ func (p *page) getBrowserID() *idCall {
 				g.id = id
 				p.mu.Lock()
 				p.id = id
+				if validGuestRef(guest) {
+					p.guest = guest
+				}
 				p.mu.Unlock()
 			}
 			close(g.done)
@@ -323,6 +343,9 @@ func (p *page) request(friendlyID string, opts []FlowOption) *FlowRequest {
 		Referrer:   v.Referrer,
 		UserAgent:  v.UserAgent,
 	}
+	if vs := p.variants.Load(); vs != nil {
+		req.Variants = *vs
+	}
 	for _, opt := range opts {
 		if opt != nil {
 			opt.applyFlow(req)
@@ -347,6 +370,10 @@ func callKey(r *FlowRequest) string {
 	for _, s := range []string{r.Identity.kind.String(), r.Identity.value, r.Identity.provider, r.Language, r.Currency, r.PointOfSale, r.Channel} {
 		b.WriteByte(0)
 		b.WriteString(s)
+	}
+	for _, v := range r.Variants {
+		b.WriteString("\x00variant=")
+		b.WriteString(v)
 	}
 	if len(r.Params) > 0 {
 		for _, k := range mapkeys.Sorted(r.Params) {

@@ -39,9 +39,9 @@ func newEventSite(t *testing.T) *eventSite {
 func (site *eventSite) page(t *testing.T, v seam.Visitor) context.Context {
 	t.Helper()
 	if v.EnsureBrowserID == nil {
-		v.EnsureBrowserID = func(context.Context) (string, error) {
+		v.EnsureBrowserID = func(context.Context) (string, string, error) {
 			site.ensured.Add(1)
-			return createdBrowserID, nil
+			return createdBrowserID, "", nil
 		}
 	}
 	ctx, p := newPage(t, context.Background(), site.client, v)
@@ -78,7 +78,7 @@ func TestPageHelpersSendEventsForTheVisitor(t *testing.T) {
 		})
 
 		require.NoError(t, seam.ClientOf(site.client).QueueView(context.Background(), seedBrowserID, "/destinations/lisbon", "https://news.example/",
-			map[string]string{"campaign": "summer_sale"}))
+			map[string]string{"campaign": "summer_sale"}, ""))
 		require.NoError(t, personalize.Track(ctx, "ADD_TO_CART", map[string]any{"sku": "BAG-20KG"}))
 		require.NoError(t, personalize.Identify(ctx, personalize.Guest{
 			Identifiers: []personalize.GuestIdentifier{{ID: "u-1", Provider: "example_site"}},
@@ -88,8 +88,9 @@ func TestPageHelpersSendEventsForTheVisitor(t *testing.T) {
 
 		bodies := site.flush(t)
 		require.Len(t, bodies, 4)
-		base := `"browser_id":"` + seedBrowserID + `","channel":"WEB","client_key":"` + seedClientKey + `",
-			"currency":"EUR","language":"FR","pos":"myretailsite/ireland"`
+		key, pos := tenantFields(t, seedClientKey, "myretailsite/ireland")
+		base := `"browser_id":"` + seedBrowserID + `","channel":"WEB","client_key":"` + key + `",
+			"currency":"EUR","language":"FR","pos":"` + pos + `"`
 		byType := map[string]string{}
 		for _, b := range bodies {
 			byType[b["type"].(string)] = mustJSON(t, b)
@@ -100,8 +101,8 @@ func TestPageHelpersSendEventsForTheVisitor(t *testing.T) {
 		assert.JSONEq(t, `{"type":"ADD_TO_CART",`+base+`,"page":"/booking","ext":{"sku":"BAG-20KG"}}`, byType["ADD_TO_CART"])
 		assert.JSONEq(t, `{"type":"IDENTITY",`+base+`,"page":"/booking",
 			"identifiers":[{"id":"u-1","provider":"example_site"}],"firstname":"Jane"}`, byType["IDENTITY"])
-		assert.JSONEq(t, `{"type":"SUBSCRIBE","browser_id":"`+seedBrowserID+`","channel":"WEB","client_key":"`+seedClientKey+`",
-			"currency":"CHF","language":"DE","pos":"myretailsite/ireland","page":"/booking"}`, byType["SUBSCRIBE"], "settings override one event")
+		assert.JSONEq(t, `{"type":"SUBSCRIBE","browser_id":"`+seedBrowserID+`","channel":"WEB","client_key":"`+key+`",
+			"currency":"CHF","language":"DE","pos":"`+pos+`","page":"/booking"}`, byType["SUBSCRIBE"], "settings override one event")
 		assert.Zero(t, site.ensured.Load(), "the visitor's browser ID was used")
 	})
 }
@@ -181,20 +182,20 @@ func TestPageEventsThatAreNotSent(t *testing.T) {
 func TestTrackNeverWaitsForTheBrowserID(t *testing.T) {
 	for _, tt := range []struct {
 		name   string
-		create func(ctx context.Context) (string, error)
+		create func(ctx context.Context) (string, string, error)
 		sent   bool
 	}{
-		{"created in 300ms", func(ctx context.Context) (string, error) {
+		{"created in 300ms", func(ctx context.Context) (string, string, error) {
 			time.Sleep(300 * time.Millisecond)
-			return createdBrowserID, nil
+			return createdBrowserID, "", nil
 		}, true},
-		{"the API hangs", func(ctx context.Context) (string, error) {
+		{"the API hangs", func(ctx context.Context) (string, string, error) {
 			<-ctx.Done() // the page's budget, not the caller's context (which has no deadline)
-			return "", ctx.Err()
+			return "", "", ctx.Err()
 		}, false},
-		{"the API fails", func(context.Context) (string, error) {
+		{"the API fails", func(context.Context) (string, string, error) {
 			time.Sleep(time.Millisecond) // after both Track calls: the bubble's clock moves only when all wait
-			return "", errors.New("personalize: api unavailable: test")
+			return "", "", errors.New("personalize: api unavailable: test")
 		}, false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

@@ -30,6 +30,9 @@ func startSandbox(t testing.TB) *sandbox.Server {
 
 func sandboxClient(t testing.TB, srv *sandbox.Server, opts ...personalize.Option) *personalize.Client {
 	t.Helper()
+	if onEdge(t) { // the Edge site sets the point of sale
+		return personalizetest.NewClient(t, srv, opts...)
+	}
 	return personalizetest.NewClient(t, srv, append([]personalize.Option{personalize.WithPointOfSale("airline.example")}, opts...)...)
 }
 
@@ -330,14 +333,20 @@ func TestPerCallOptions(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
 			sb, c := memSandbox(t)
 			ctx, _ := newPage(t, context.Background(), c, seam.Visitor{})
+			opts := []personalize.FlowOption{personalize.WithIdentity(personalize.ByEmail("jane@example.com")),
+				personalize.WithLanguage("fr"), personalize.WithCurrency("CHF")}
+			pos, otherPOS := "airline.example", "airline.example/ch"
+			if onEdge(t) {
+				pos, otherPOS = "", "" // the Edge site sets it
+			} else {
+				opts = append(opts, personalize.WithPointOfSale(otherPOS))
+			}
 
-			_, err := personalize.Flow(ctx, "home_page_banner", personalize.WithIdentity(personalize.ByEmail("jane@example.com")),
-				personalize.WithLanguage("fr"), personalize.WithCurrency("CHF"), personalize.WithPointOfSale("airline.example/ch"))
+			_, err := personalize.Flow(ctx, "home_page_banner", opts...)
 			require.NoError(t, err)
 			_, err = personalize.Flow(ctx, "home_page_banner")
 			require.NoError(t, err)
-			_, err = personalize.Flow(ctx, "home_page_banner", personalize.WithIdentity(personalize.ByEmail("jane@example.com")),
-				personalize.WithLanguage("fr"), personalize.WithCurrency("CHF"), personalize.WithPointOfSale("airline.example/ch"))
+			_, err = personalize.Flow(ctx, "home_page_banner", opts...)
 			require.NoError(t, err)
 
 			calls := sb.Calls()
@@ -345,9 +354,9 @@ func TestPerCallOptions(t *testing.T) {
 			r := calls[0].Request
 			assert.Equal(t, "jane@example.com", r.Email)
 			assert.Empty(t, r.BrowserID)
-			assert.Equal(t, []string{"FR", "CHF", "airline.example/ch"}, []string{r.Language, r.CurrencyCode, r.PointOfSale})
+			assert.Equal(t, []string{"FR", "CHF", otherPOS}, []string{r.Language, r.CurrencyCode, r.PointOfSale})
 			assert.Equal(t, seedBrowserID, calls[1].Request.BrowserID)
-			assert.Equal(t, []string{"EN", "EUR", "airline.example"}, []string{calls[1].Request.Language, calls[1].Request.CurrencyCode, calls[1].Request.PointOfSale})
+			assert.Equal(t, []string{"EN", "EUR", pos}, []string{calls[1].Request.Language, calls[1].Request.CurrencyCode, calls[1].Request.PointOfSale})
 		})
 	})
 }
@@ -437,12 +446,13 @@ func TestBrowserIDIsEnsuredOnceAndOnlyWhenNeeded(t *testing.T) {
 	c := sandboxClient(t, srv, personalize.WithBudget(time.Minute), personalize.WithTimeout(time.Minute))
 	var ensured atomic.Int64
 	entered, release := make(chan struct{}), make(chan struct{})
-	ensure := func(ctx context.Context) (string, error) {
+	ensure := func(ctx context.Context) (string, string, error) {
 		if ensured.Add(1) == 1 {
 			close(entered)
 			<-release // hold the first call until the others are waiting for it
 		}
-		return c.CreateBrowser(ctx)
+		id, err := c.CreateBrowser(ctx)
+		return id, "", err
 	}
 
 	ctx, _ := newPage(t, context.Background(), c, seam.Visitor{EnsureBrowserID: ensure})
@@ -469,7 +479,7 @@ func TestBrowserIDIsEnsuredOnceAndOnlyWhenNeeded(t *testing.T) {
 
 	// A failure to get one is the flows' failure: no call, default content.
 	srv.Sandbox.SetFault(sandbox.Fault{Status: 500})
-	ctx, _ = newPage(t, context.Background(), c, seam.Visitor{EnsureBrowserID: c.CreateBrowser})
+	ctx, _ = newPage(t, context.Background(), c, seam.Visitor{EnsureBrowserID: seam.ClientOf(c).CreateBrowser})
 	_, err := personalize.Flow(ctx, "home_page_banner")
 	assert.Error(t, err)
 	assert.Equal(t, 3, srv.Sandbox.CallCount(""))

@@ -3,7 +3,10 @@ package personalize
 import (
 	"cmp"
 	"maps"
+	"slices"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // FlowRequest is one call of a flow. Empty fields take the client's defaults.
@@ -29,6 +32,14 @@ type FlowRequest struct {
 	// UserAgent is the visitor's User-Agent, forwarded unchanged as the Cloud SDK forwards it
 	// (its first 512 bytes); without one the library's own is sent.
 	UserAgent string
+	// GuestRef is the guest the browser belongs to (Client.GuestRef), sent as guestRef
+	// through the Edge proxy (WithEdge) as the Cloud SDK sends its sc_cid_personalize
+	// cookie; pages fill it in. Refused without WithEdge.
+	GuestRef string
+	// Variants are the page or component variant IDs the experience may choose from, sent
+	// as variants through the Edge proxy (the Cloud SDK's pageVariantIds; see package xmcloud
+	// for the IDs XM Cloud sites use). Refused without WithEdge.
+	Variants []string
 }
 
 // FlowOption changes one flow call of a page (Flow): WithIdentity, WithParams, or a Setting.
@@ -60,18 +71,50 @@ func WithParams(params map[string]any) FlowOption {
 	})
 }
 
-// callFlowsBody is the wire format of POST /v2/callFlows, field for field as documented.
+// WithVariants sets the variant IDs the flow's experience chooses from (FlowRequest.Variants),
+// replacing those of an earlier WithVariants. Through the Edge proxy only.
+func WithVariants(ids ...string) FlowOption {
+	ids = slices.Clone(ids)
+	return flowOptionFunc(func(r *FlowRequest) { r.Variants = ids })
+}
+
+// callFlowsBody is the wire format of POST /v2/callFlows, field for field as documented, and
+// of the Edge proxy's POST /v1/personalize, which adds guestRef and variants and sends
+// clientKey and pointOfSale empty (Sitecore/Cloud-SDK
+// packages/personalize/src/lib/personalization/personalizer.ts, mapPersonalizeInputToEPData).
 type callFlowsBody struct {
 	ClientKey    string         `json:"clientKey"`
 	Channel      string         `json:"channel"`
 	Language     string         `json:"language,omitempty"`
 	CurrencyCode string         `json:"currencyCode,omitempty"`
-	PointOfSale  string         `json:"pointOfSale,omitempty"`
+	PointOfSale  string         `json:"pointOfSale"` // required (direct), or "" (Edge)
 	BrowserID    string         `json:"browserId,omitempty"`
 	Email        string         `json:"email,omitempty"`
 	Identifiers  *identifiers   `json:"identifiers,omitempty"`
 	FriendlyID   string         `json:"friendlyId"`
+	GuestRef     string         `json:"guestRef,omitempty"`
+	Variants     []string       `json:"variants,omitempty"`
 	Params       map[string]any `json:"params,omitempty"`
+}
+
+// Bounds of a flow's variants: the JSS middleware sends a page's few variant IDs.
+const (
+	maxVariants  = 64
+	maxVariantID = 256
+)
+
+// checkVariants refuses variant IDs the API could not mean: empty, over maxVariantID bytes, or
+// holding control characters; and more than maxVariants of them.
+func checkVariants(ids []string) error {
+	if len(ids) > maxVariants {
+		return invalidf("%d variants, over the cap of %d", len(ids), maxVariants)
+	}
+	for _, id := range ids {
+		if id == "" || len(id) > maxVariantID || !utf8.ValidString(id) || strings.ContainsFunc(id, unicode.IsControl) {
+			return invalidf("variant ID %q is empty, over %d bytes or holds control characters", excerpt([]byte(id)), maxVariantID)
+		}
+	}
+	return nil
 }
 
 type identifiers struct {
@@ -90,6 +133,12 @@ func (c *Client) body(req *FlowRequest) (*callFlowsBody, error) { // all but Par
 	if err := checkSettings(req.Channel, req.Language, req.Currency, req.PointOfSale); err != nil {
 		return nil, err
 	}
+	if c.edge() {
+		return c.edgeBody(req)
+	}
+	if req.GuestRef != "" || len(req.Variants) > 0 {
+		return nil, invalidf("a guest ref and variants go only through the Sitecore Edge proxy (WithEdge)")
+	}
 	pos := cmp.Or(req.PointOfSale, c.cfg.pointOfSale)
 	if pos == "" {
 		// The API needs a point of sale that exists in the tenant, and Engage refuses to call
@@ -104,16 +153,45 @@ func (c *Client) body(req *FlowRequest) (*callFlowsBody, error) { // all but Par
 		PointOfSale:  pos,
 		FriendlyID:   req.FriendlyID,
 	}
-	switch req.Identity.kind {
+	b.identify(req.Identity)
+	return b, nil
+}
+
+// edgeBody builds the Edge proxy's body: the tenant and point of sale come from the context
+// ID and the site, so clientKey and pointOfSale go out empty, as the Cloud SDK sends them.
+func (c *Client) edgeBody(req *FlowRequest) (*callFlowsBody, error) {
+	if req.PointOfSale != "" {
+		return nil, invalidf("a point of sale does not apply through the Sitecore Edge proxy: the Edge site sets it")
+	}
+	if req.GuestRef != "" && !validGuestRef(req.GuestRef) {
+		return nil, invalidf("guest ref %q is not one Sitecore gives", excerpt([]byte(req.GuestRef)))
+	}
+	if err := checkVariants(req.Variants); err != nil {
+		return nil, err
+	}
+	b := &callFlowsBody{
+		Channel:      cmp.Or(req.Channel, c.cfg.channel),
+		Language:     strings.ToUpper(cmp.Or(req.Language, c.cfg.language)),
+		CurrencyCode: cmp.Or(req.Currency, c.cfg.currency),
+		FriendlyID:   req.FriendlyID,
+		GuestRef:     req.GuestRef,
+		Variants:     req.Variants,
+	}
+	b.identify(req.Identity)
+	return b, nil
+}
+
+// identify sets the body's one identity field.
+func (b *callFlowsBody) identify(id Identity) {
+	switch id.kind {
 	case BrowserIDIdentity:
 		// A UUID's hex digits are case-insensitive; Sitecore hands them out in lower case.
-		b.BrowserID = strings.ToLower(req.Identity.value)
+		b.BrowserID = strings.ToLower(id.value)
 	case EmailIdentity:
-		b.Email = req.Identity.value
+		b.Email = id.value
 	case IdentifiersIdentity:
-		b.Identifiers = &identifiers{ID: req.Identity.value, Provider: req.Identity.provider}
+		b.Identifiers = &identifiers{ID: id.value, Provider: id.provider}
 	}
-	return b, nil
 }
 
 // params merges UTM, referrer and the caller's params into a new map, leaving every input as

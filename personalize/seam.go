@@ -39,12 +39,26 @@ func (c *internals) NewPage(ctx context.Context, v seam.Visitor) seam.Page {
 	return newPage(ctx, c.client(), v)
 }
 
-func (c *internals) CreateBrowser(ctx context.Context) (string, error) {
-	return c.client().CreateBrowser(ctx)
+func (c *internals) CreateBrowser(ctx context.Context) (id, guestRef string, err error) {
+	b, err := c.client().createBrowser(ctx)
+	return b.Ref, b.CustomerRef, err
 }
 
-func (c *internals) QueueView(ctx context.Context, browserID, path, referrer string, utm map[string]string) error {
-	return c.events.enqueue(ctx, Event{Type: EventView, BrowserID: browserID, Page: path, Referrer: referrer, UTM: utm})
+func (c *internals) Edge() (contextID string, ok bool) {
+	if e := c.cfg.edge; e != nil {
+		return e.contextID, true
+	}
+	return "", false
+}
+
+func (c *internals) QueueView(ctx context.Context, browserID, path, referrer string, utm map[string]string, pageVariantID string) error {
+	ev := Event{Type: EventView, BrowserID: browserID, Page: path, Referrer: referrer, UTM: utm}
+	if pageVariantID != "" {
+		// As the Cloud SDK's page views carry it (packages/events/src/lib/events/page-view/
+		// page-view-event.ts, mapAttributes).
+		ev.Ext = map[string]any{"pageVariantId": pageVariantID}
+	}
+	return c.events.enqueue(ctx, ev)
 }
 
 func (c *internals) Isolated() []string { return c.client().Isolated() }

@@ -29,6 +29,8 @@
 //	span                               kind      when
 //	personalize.flow <friendly ID>     client    a flow call, also one not made (no visitor, breaker open)
 //	personalize.browser.create         client    a call of browser creation (a new visitor)
+//	personalize.browser.guest_ref      client    a guest ref look-up through the Sitecore Edge proxy
+//	                                             (outcome "found"); it counts no browser
 //	personalize.event <TYPE>           client    an event sent, or that failed; internal when nothing was
 //	                                             sent (dropped, invalid; the type reads "(invalid)" then)
 //

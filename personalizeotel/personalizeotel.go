@@ -257,7 +257,15 @@ func browserOutcome(o personalize.Outcome) string {
 
 func (in *Instrumentation) browserCreated(ctx context.Context, info personalize.BrowserInfo) {
 	outcome := browserOutcome(info.Outcome)
-	_, span := in.tracer.Start(ctx, "personalize.browser.create", kindClient, trace.WithTimestamp(info.Start))
+	name := "personalize.browser.create"
+	if info.GuestRef {
+		// A guest ref look-up through the Edge proxy: a span of its own, and no browser counted.
+		name = "personalize.browser.guest_ref"
+		if info.Outcome == personalize.OutcomeDecision {
+			outcome = "found"
+		}
+	}
+	_, span := in.tracer.Start(ctx, name, kindClient, trace.WithTimestamp(info.Start))
 	if span.IsRecording() {
 		attrs := []attribute.KeyValue{
 			AttrOutcome.String(outcome),
@@ -277,6 +285,9 @@ func (in *Instrumentation) browserCreated(ctx context.Context, info personalize.
 		span.SetAttributes(attrs...)
 	}
 	span.End(trace.WithTimestamp(info.Start.Add(info.Duration)))
+	if info.GuestRef {
+		return
+	}
 	sr := in.sets.get(setKey{"\x00browser", outcome}, func() (attribute.Set, string) {
 		return attribute.NewSet(AttrOutcome.String(outcome)), ""
 	})

@@ -547,3 +547,25 @@ func TestCachedFlow(t *testing.T) {
 		assert.Equal(t, int64(1), calls["personalize.flow.friendly_id=newsletter_offer,personalize.outcome=decision"])
 	})
 }
+
+// Through the Edge proxy a guest ref look-up is a span of its own and counts no browser.
+func TestGuestRefLookUp(t *testing.T) {
+	e := newOtelEnv(t)
+	srv := memnet.Serve(t, e.sb)
+	c, err := personalize.New("", personalize.WithBaseURL(srv.URL), personalize.WithHTTPClient(srv.Client),
+		personalize.WithEdge(sandbox.DefaultContextID, sandbox.DefaultSiteName), personalize.WithHooks(e.inst.Hooks()))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = c.Close(context.Background()) })
+	ref, err := c.GuestRef(context.Background(), browserID)
+	require.NoError(t, err)
+	assert.Equal(t, e.sb.GuestRef(browserID), ref)
+
+	spans := byName(e.library(), "personalize.browser.guest_ref")
+	require.Len(t, spans, 1)
+	assert.Equal(t, trace.SpanKindClient, spans[0].SpanKind)
+	assert.Equal(t, map[string]any{"personalize.outcome": "found", "personalize.attempts": int64(1),
+		"personalize.isolation.state": "closed", "http.response.status_code": int64(200), "personalize.transport": "edge"},
+		attrsOf(spans[0].Attributes))
+	assert.Empty(t, byName(e.library(), "personalize.browser.create"))
+	assert.Empty(t, sums(t, e.collect(t), "personalize.browsers.created"), "a look-up creates no browser")
+}

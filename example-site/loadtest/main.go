@@ -36,8 +36,11 @@ const usage = `usage: loadtest <command> [flags]
 commands:
   run       drive one URL at a fixed rate or concurrency and print its metrics
   compare   drive two URLs interleaved and print both and their ratios
+  cpu       drive servers interleaved and print the CPU each spends per page (from /proc)
   sandbox   serve a standalone Personalize sandbox on loopback
+  api       serve canned Personalize answers on loopback (HTTP or HTTPS), with stats
   bare      serve the bare reference page on loopback
+  limit     serve a page's bytes, optionally after its three flow calls: the floor
   wait      wait until a URL answers
   freeport  print a free loopback TCP port
 
@@ -60,8 +63,11 @@ func runMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	commands := map[string]func(context.Context, []string, io.Writer, io.Writer) error{
 		"run":      cmdRun,
 		"compare":  cmdCompare,
+		"cpu":      cmdCPU,
 		"sandbox":  cmdSandbox,
+		"api":      cmdAPI,
 		"bare":     cmdBare,
+		"limit":    cmdLimit,
 		"wait":     cmdWait,
 		"freeport": cmdFreePort,
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -20,6 +21,18 @@ const shutdownTimeout = 5 * time.Second
 // beforeShutdown runs first (e.g. to end requests a sandbox holds). It prints the URL, and
 // writes it to urlFile when urlFile is not empty.
 func serve(ctx context.Context, out io.Writer, name, addr, urlFile string, h http.Handler, beforeShutdown func()) error {
+	return serveWith(ctx, out, name, addr, urlFile, h, beforeShutdown, serverOptions{})
+}
+
+// serverOptions are what some servers add to serve's.
+type serverOptions struct {
+	tls       *tls.Config                    // serve HTTPS (and HTTP/2) with it
+	http1     bool                           // with tls: HTTP/1.1 only
+	connState func(net.Conn, http.ConnState) // http.Server.ConnState
+}
+
+// serveWith is serve with opts.
+func serveWith(ctx context.Context, out io.Writer, name, addr, urlFile string, h http.Handler, beforeShutdown func(), opts serverOptions) error {
 	if err := checkListenAddr(addr); err != nil {
 		return err
 	}
@@ -35,9 +48,19 @@ func serve(ctx context.Context, out io.Writer, name, addr, urlFile string, h htt
 		WriteTimeout:      60 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          log.New(io.Discard, "", 0),
+		TLSConfig:         opts.tls,
+		ConnState:         opts.connState,
+	}
+	if opts.http1 {
+		hs.TLSNextProto = map[string]func(*http.Server, *tls.Conn, http.Handler){} // no HTTP/2
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(l) }()
+	if opts.tls != nil {
+		url = "https://" + l.Addr().String()
+		go func() { errc <- hs.ServeTLS(l, "", "") }()
+	} else {
+		go func() { errc <- hs.Serve(l) }()
+	}
 	fmt.Fprintf(out, "%s listening on %s\n", name, url)
 	if urlFile != "" {
 		if err := writeFileAtomic(urlFile, url+"\n"); err != nil {

@@ -68,7 +68,7 @@ func startCmd(t *testing.T, args ...string) (url string, out *syncBuffer) {
 // runCmdErr runs a command's function directly, for its error.
 func runCmdErr(ctx context.Context, args []string, out io.Writer) error {
 	cmds := map[string]func(context.Context, []string, io.Writer, io.Writer) error{
-		"sandbox": cmdSandbox, "bare": cmdBare,
+		"sandbox": cmdSandbox, "bare": cmdBare, "api": cmdAPI, "limit": cmdLimit,
 	}
 	return cmds[args[0]](ctx, args[1:], out, io.Discard)
 }
@@ -130,7 +130,7 @@ func TestWaitAndFreePort(t *testing.T) {
 	require.Equal(t, exitOK, code, errOut)
 	assert.Equal(t, sbURL+"/nothing-here answered 404\n", out)
 
-	code, _, errOut = runCmd(t, "wait", "-url", sbURL+"/nothing-here", "-status", "200", "-timeout", "200ms")
+	code, _, errOut = runCmd(t, "wait", "-url", sbURL+"/nothing-here", "-status", "200", "-timeout", "3s")
 	assert.Equal(t, exitError, code)
 	assert.Contains(t, errOut, "last: status 404")
 }

@@ -24,3 +24,19 @@ func Valid(s string) bool {
 	}
 	return true
 }
+
+// ValidGuestRef reports whether s may be a Sitecore guest ref, as the Edge proxy names a
+// browser's guest (customer_ref, customer.ref): Sitecore's are UUIDs, but the check is only
+// that it is 1 to 64 letters, digits, '-' and '_', safe in a cookie and a JSON string.
+func ValidGuestRef(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}

@@ -68,3 +68,16 @@ func FuzzValid(f *testing.F) {
 		}
 	})
 }
+
+func TestValidGuestRef(t *testing.T) {
+	for _, s := range []string{valid, "guest_1", strings.Repeat("a", 64)} {
+		if !ValidGuestRef(s) {
+			t.Errorf("ValidGuestRef(%q) = false, want true", s)
+		}
+	}
+	for _, s := range []string{"", strings.Repeat("a", 65), "a b", "a;b", `a"b`, "é", "a\x00"} {
+		if ValidGuestRef(s) {
+			t.Errorf("ValidGuestRef(%q) = true, want false", s)
+		}
+	}
+}

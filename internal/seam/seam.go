@@ -17,8 +17,14 @@ type Visitor struct {
 	BrowserID string
 	// EnsureBrowserID, called at most once per page and only when something needs a browser
 	// ID and BrowserID is empty, gets one (the middleware creates a browser and sets the
-	// cookie).
-	EnsureBrowserID func(ctx context.Context) (string, error)
+	// cookie), with the guest ref the Edge proxy gave the new browser ("" when none).
+	EnsureBrowserID func(ctx context.Context) (id, guestRef string, err error)
+	// GuestRef is the guest ref of BrowserID, if known (the middleware's guest ref cookie).
+	GuestRef string
+	// WantGuestRef asks the page to get the guest ref of a browser ID whose guest ref is not
+	// known, through the Edge proxy, before its first flow call (the middleware keeps it in a
+	// cookie; Page.GuestRef says what the page learned).
+	WantGuestRef bool
 	// UTM holds the visit's UTM parameters, keys without the "utm_" prefix.
 	UTM map[string]string
 	// Path is the request's path: the page of the visitor's events.
@@ -43,6 +49,12 @@ type Page interface {
 	// FlowTime returns how many flows were asked for and the time they took together, from
 	// the first call's start to the last one's end (now while one runs).
 	FlowTime() (flows int, d time.Duration)
+	// GuestRef is the guest ref the page's flows sent or learned for the visitor's browser,
+	// "" when none.
+	GuestRef() string
+	// PageVariant is the page variant ID the handler set (personalize.SetPageVariant), for the
+	// page's VIEW event; "" when none.
+	PageVariant() string
 	// Close cancels the page's calls still running and waits for them.
 	Close()
 }
@@ -53,12 +65,16 @@ type Client interface {
 	BaseURL() string
 	Budget() time.Duration
 	Logger() *slog.Logger
-	CreateBrowser(ctx context.Context) (string, error)
+	// CreateBrowser creates a browser; through the Edge proxy the answer names its guest too.
+	CreateBrowser(ctx context.Context) (id, guestRef string, err error)
+	// Edge returns the client's Sitecore Edge context ID, and whether it uses the Edge proxy.
+	Edge() (contextID string, ok bool)
 	// NewPage starts a page for one request; ctx is the request's context.
 	NewPage(ctx context.Context, v Visitor) Page
 	// QueueView queues a VIEW event for a browser whose ID is known, never waiting; ctx is
 	// the request's context, for the client's hooks.
-	QueueView(ctx context.Context, browserID, path, referrer string, utm map[string]string) error
+	// pageVariantID, when set, goes out as ext.pageVariantId.
+	QueueView(ctx context.Context, browserID, path, referrer string, utm map[string]string, pageVariantID string) error
 	// Isolated lists the flows whose calls fail fast right now (Client.Isolated).
 	Isolated() []string
 	// Observe adds hooks (a personalize.Hooks) that run after the client's own, from now on:

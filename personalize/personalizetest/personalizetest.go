@@ -28,6 +28,15 @@
 //
 // or run the whole package a second time with PERSONALIZE_SANDBOX_ANSWERS=lenient (AnswersEnv),
 // which every NewSandbox outside EachAnswers honours.
+//
+// # Both transports
+//
+// A client reaches Personalize directly (a regional API host, a client key) or through the
+// Sitecore Edge proxy (personalize.WithEdge, a context ID and a site); the sandbox serves
+// both. NewClient and Endpoint make clients over the transport TransportEnv names
+// (PERSONALIZE_TEST_TRANSPORT=edge), so a package's page, fault and component tests run over
+// either without being copied; EachTransport runs one test over both, and DirectOnly skips a
+// test of the regional wire format over the Edge.
 package personalizetest
 
 import (
@@ -119,14 +128,15 @@ func EachAnswers(t *testing.T, f func(t *testing.T, answers sandbox.Answers)) {
 	}
 }
 
-// NewClient makes a client of the sandbox srv: its client key is sandbox.DefaultClientKey and
-// its point of sale PointOfSale, then opts apply (a later option wins, so they may replace
-// either). The client is closed when the test ends, after delivering its queued events; a
-// failure to make it fails the test.
+// NewClient makes a client of the sandbox srv over the test's transport (Transport): directly,
+// with the client key sandbox.DefaultClientKey and the point of sale PointOfSale, or through
+// the sandbox's Edge endpoints with sandbox.DefaultContextID and sandbox.DefaultSiteName. Then
+// opts apply (a later option wins). The client is closed when the test ends, after delivering
+// its queued events; a failure to make it fails the test.
 func NewClient(t testing.TB, srv *sandbox.Server, opts ...personalize.Option) *personalize.Client {
 	t.Helper()
-	all := append([]personalize.Option{personalize.WithBaseURL(srv.URL), personalize.WithPointOfSale(PointOfSale)}, opts...)
-	c, err := personalize.New(sandbox.DefaultClientKey, all...)
+	key, base := Endpoint(t, srv.URL)
+	c, err := personalize.New(key, append(base, opts...)...)
 	if err != nil {
 		t.Fatalf("personalizetest: %v", err)
 	}
@@ -138,4 +148,86 @@ func NewClient(t testing.TB, srv *sandbox.Server, opts ...personalize.Option) *p
 		}
 	})
 	return c
+}
+
+// TransportEnv is the environment variable that chooses the transport of the clients of
+// NewClient and Endpoint, outside EachTransport: "direct" (or unset) for the regional API's
+// endpoints, "edge" for the Sitecore Edge proxy's (personalize.WithEdge). Running a package's
+// tests once with each runs its suites over both transports without copying them.
+const TransportEnv = "PERSONALIZE_TEST_TRANSPORT"
+
+var (
+	transportMu sync.Mutex
+	transportOf = map[string]string{} // EachTransport subtest name -> its transport
+)
+
+// Transport returns the transport a client made for t uses: personalize.TransportDirect or
+// personalize.TransportEdge, as the EachTransport subtest t runs in says, else as TransportEnv
+// says. An unknown value of TransportEnv fails the test.
+func Transport(t testing.TB) string {
+	t.Helper()
+	name := t.Name()
+	transportMu.Lock()
+	best, found, tr := "", false, ""
+	for n, v := range transportOf {
+		if (name == n || strings.HasPrefix(name, n+"/")) && len(n) >= len(best) {
+			best, tr, found = n, v, true
+		}
+	}
+	transportMu.Unlock()
+	if found {
+		return tr
+	}
+	switch v := os.Getenv(TransportEnv); strings.ToLower(strings.TrimSpace(v)) {
+	case "", personalize.TransportDirect:
+		return personalize.TransportDirect
+	case personalize.TransportEdge:
+		return personalize.TransportEdge
+	default:
+		t.Fatalf("personalizetest: %s=%q: want direct or edge", TransportEnv, v)
+		return personalize.TransportDirect
+	}
+}
+
+// EachTransport runs f in a subtest per transport, named "direct" and "edge"; within f,
+// Transport, Endpoint and NewClient follow the subtest's.
+func EachTransport(t *testing.T, f func(t *testing.T, transport string)) {
+	t.Helper()
+	for _, tr := range []string{personalize.TransportDirect, personalize.TransportEdge} {
+		t.Run(tr, func(t *testing.T) {
+			name := t.Name()
+			transportMu.Lock()
+			transportOf[name] = tr
+			transportMu.Unlock()
+			t.Cleanup(func() {
+				transportMu.Lock()
+				delete(transportOf, name)
+				transportMu.Unlock()
+			})
+			f(t, tr)
+		})
+	}
+}
+
+// Endpoint returns what personalize.New needs to reach a sandbox at baseURL over t's
+// transport (Transport): the client key and the options (the base URL, and the point of sale
+// PointOfSale or WithEdge with sandbox.DefaultContextID and sandbox.DefaultSiteName). For
+// clients a test makes itself, with options of its own after these.
+func Endpoint(t testing.TB, baseURL string) (clientKey string, opts []personalize.Option) {
+	t.Helper()
+	if Transport(t) == personalize.TransportEdge {
+		return "", []personalize.Option{personalize.WithBaseURL(baseURL),
+			personalize.WithEdge(sandbox.DefaultContextID, sandbox.DefaultSiteName)}
+	}
+	return sandbox.DefaultClientKey, []personalize.Option{personalize.WithBaseURL(baseURL), personalize.WithPointOfSale(PointOfSale)}
+}
+
+// DirectOnly skips t when it runs over the Edge transport: for tests of what only the
+// regional API's wire format has (a client key, a point of sale, its paths). why says so in
+// the skip message.
+func DirectOnly(t testing.TB, why string) {
+	t.Helper()
+	if Transport(t) != personalize.TransportDirect {
+		t.Skipf("direct transport only: %s", why)
+	}
 }

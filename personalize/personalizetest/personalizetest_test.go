@@ -39,8 +39,15 @@ func TestClientOfTheSandbox(t *testing.T) {
 	// then the sandbox.
 	calls := srv.Sandbox.Calls()
 	require.Len(t, calls, 1)
-	assert.Equal(t, personalizetest.PointOfSale, calls[0].Request.PointOfSale)
-	assert.Equal(t, sandbox.DefaultClientKey, calls[0].Request.ClientKey)
+	if personalizetest.Transport(t) == personalize.TransportEdge {
+		assert.Equal(t, sandbox.PathEdgePersonalize, calls[0].Path)
+		assert.Equal(t, sandbox.DefaultContextID, calls[0].Request.ContextID)
+		assert.Equal(t, sandbox.DefaultSiteName, calls[0].Request.SiteName)
+	} else {
+		assert.Equal(t, sandbox.PathCallFlows, calls[0].Path)
+		assert.Equal(t, personalizetest.PointOfSale, calls[0].Request.PointOfSale)
+		assert.Equal(t, sandbox.DefaultClientKey, calls[0].Request.ClientKey)
+	}
 	events := srv.Sandbox.Events()
 	require.Len(t, events, 1, "the event was delivered before the sandbox closed")
 	assert.Equal(t, "ADD_TO_CART", events[0].Type)
@@ -50,10 +57,52 @@ func TestClientOfTheSandbox(t *testing.T) {
 
 func TestNewClientOptionsComeLast(t *testing.T) {
 	srv := personalizetest.NewSandbox(t, sandbox.WithFlows(sandbox.Define("f")))
-	c := personalizetest.NewClient(t, srv, personalize.WithPointOfSale("mine"))
+	c := personalizetest.NewClient(t, srv, personalize.WithChannel("MOBILE_WEB"))
 	_, err := c.CallFlow(context.Background(), personalize.FlowRequest{FriendlyID: "f", Identity: personalize.ByEmail("a@b.co")})
 	require.NoError(t, err)
-	assert.Equal(t, "mine", srv.Sandbox.Calls()[0].Request.PointOfSale)
+	assert.Equal(t, "MOBILE_WEB", srv.Sandbox.Calls()[0].Request.Channel)
+}
+
+func TestEachTransport(t *testing.T) {
+	t.Setenv(personalizetest.TransportEnv, "")
+	var seen []string
+	personalizetest.EachTransport(t, func(t *testing.T, transport string) {
+		seen = append(seen, transport)
+		assert.Equal(t, transport, personalizetest.Transport(t))
+		t.Run("nested", func(t *testing.T) {
+			assert.Equal(t, transport, personalizetest.Transport(t), "a subtest follows its EachTransport")
+		})
+		srv := personalizetest.NewSandbox(t, sandbox.WithFlows(sandbox.Define("f").Returns(map[string]any{"ok": true})))
+		c := personalizetest.NewClient(t, srv)
+		res, err := c.CallFlow(context.Background(), personalize.FlowRequest{FriendlyID: "f", Identity: personalize.ByEmail("a@b.co")})
+		require.NoError(t, err, "the client reaches the sandbox over %s", transport)
+		assert.False(t, res.Empty())
+		var info personalize.CallInfo
+		key, opts := personalizetest.Endpoint(t, srv.URL)
+		c2, err := personalize.New(key, append(opts, personalize.WithHooks(personalize.Hooks{
+			FlowCall: func(_ context.Context, ci personalize.CallInfo) { info = ci }}))...)
+		require.NoError(t, err)
+		_, err = c2.CallFlow(context.Background(), personalize.FlowRequest{FriendlyID: "f", Identity: personalize.ByEmail("a@b.co")})
+		require.NoError(t, err)
+		assert.Equal(t, transport, info.Transport)
+		_ = c2.Close(context.Background())
+	})
+	assert.Equal(t, []string{personalize.TransportDirect, personalize.TransportEdge}, seen)
+	assert.Equal(t, personalize.TransportDirect, personalizetest.Transport(t), "outside, the environment's (unset: direct)")
+
+	t.Setenv(personalizetest.TransportEnv, "edge")
+	assert.Equal(t, personalize.TransportEdge, personalizetest.Transport(t))
+	ran := false
+	t.Run("direct only", func(t *testing.T) {
+		personalizetest.DirectOnly(t, "a test of the regional wire format")
+		ran = true
+	})
+	assert.False(t, ran, "DirectOnly skips over the Edge")
+
+	t.Setenv(personalizetest.TransportEnv, "carrier-pigeon")
+	rec := &fatalRecorder{TB: t}
+	personalizetest.Transport(rec)
+	assert.Contains(t, rec.msg, `PERSONALIZE_TEST_TRANSPORT="carrier-pigeon"`)
 }
 
 // fatalRecorder is a testing.TB whose Fatalf records the message instead of ending the test.

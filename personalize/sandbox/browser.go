@@ -4,9 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"strings"
-
-	"github.com/google/uuid"
 )
 
 // browserCreated is the answer of browser/create.json.
@@ -19,18 +16,15 @@ type browserCreated struct {
 }
 
 // serveBrowserCreate answers GET /v1.2/browser/create.json?client_key=K&message={}: a new
-// browser ID (ref) and guest reference (customer_ref), both UUID v4. An unknown or missing
-// client key answers 401, as the real API does.
+// browser ID (ref) and guest reference (customer_ref), both UUID v4; the Edge's show.json
+// answers the same guest reference for the browser. An unknown or missing client key answers
+// 401, as the real API does.
 func (s *Sandbox) serveBrowserCreate(w http.ResponseWriter, r *http.Request) {
 	s.cfgMu.RLock()
 	fault := s.global
 	s.cfgMu.RUnlock()
 
-	var (
-		status = http.StatusOK
-		body   []byte
-		id     string
-	)
+	status, body := http.StatusOK, []byte(nil)
 	key := r.URL.Query().Get("client_key")
 	switch {
 	case r.Method != http.MethodGet:
@@ -43,20 +37,14 @@ func (s *Sandbox) serveBrowserCreate(w http.ResponseWriter, r *http.Request) {
 			fmt.Sprintf("sandbox: unknown client_key %q", truncate(key, 80)))
 		status, body = e.status, e.json()
 	case fault.needsAnswer():
-		id = uuid.NewString()
+		id, guest := s.newBrowser()
 		body, _ = json.Marshal(browserCreated{
 			Status:      "OK",
 			Version:     "1.2",
 			ClientKey:   key,
 			Ref:         id,
-			CustomerRef: uuid.NewString(),
+			CustomerRef: guest,
 		})
-	}
-	if id != "" {
-		s.mu.Lock()
-		s.browsers.set(strings.ToLower(id), &browserState{})
-		s.browserList.push(id)
-		s.mu.Unlock()
 	}
 	status, body = fault.outcome(status, body)
 	s.answer(w, r, fault, status, body)

@@ -19,28 +19,54 @@ import (
 // one answers 413.
 const MaxBodySize = 1 << 20
 
-// serveCallFlows answers POST /v2/callFlows. Every request is recorded, rejected ones too,
-// before the answer is written so a caller that got its answer finds the record.
+// serveCallFlows answers POST /v2/callFlows.
 func (s *Sandbox) serveCallFlows(w http.ResponseWriter, r *http.Request) {
-	call := CallRecord{Time: time.Now(), Header: r.Header.Clone()}
+	s.serveFlow(w, r, false)
+}
+
+// serveFlow answers a flow call: POST /v2/callFlows, or, when edge, the Edge's POST
+// /v1/personalize, whose query names the context and site and whose body has clientKey and
+// pointOfSale "" and may have guestRef and variants. Every request is recorded, rejected ones
+// too, before the answer is written so a caller that got its answer finds the record.
+func (s *Sandbox) serveFlow(w http.ResponseWriter, r *http.Request, edge bool) {
+	call := CallRecord{Time: time.Now(), Path: r.URL.Path, Header: r.Header.Clone()}
 
 	raw, apiErr := readJSONBody(w, r, true)
 	call.Body, call.BodySize = capped(raw), len(raw)
-	var req Request
-	if apiErr == nil {
-		req, apiErr = parseCallFlows(raw)
+	var target edgeTarget
+	if edge {
+		q, qErr := edgeQuery(r.URL.RawQuery, paramContextID, paramSiteID)
+		target = edgeTarget{contextID: q.Get(paramContextID), siteName: q.Get(paramSiteID)}
+		if apiErr == nil {
+			apiErr = qErr
+		}
 	}
-	// The answers to an unknown client key, point of sale, channel, language or flow are
-	// undocumented: refused with AnswerStrict, answered 200 {} with AnswerLenient.
+	var (
+		req     Request
+		members map[string]json.RawMessage
+	)
+	if apiErr == nil {
+		req, members, apiErr = parseCallFlows(raw, edge)
+	}
+	req.ContextID, req.SiteName = target.contextID, target.siteName
+	// The answers to an unknown client key (or context or site), point of sale, channel,
+	// language or flow are undocumented: refused with AnswerStrict, answered 200 {} with
+	// AnswerLenient.
 	v := verdict{lenient: s.answers == AnswerLenient}
-	if apiErr == nil && !s.knownClientKey(req.ClientKey) {
+	switch {
+	case apiErr != nil:
+	case edge:
+		apiErr = v.undocumented(s.checkEdgeSite(target, true))
+	case !s.knownClientKey(req.ClientKey):
 		apiErr = v.undocumented(newAPIError(http.StatusUnauthorized, CodeInvalidClientKey, "Unauthorized",
 			"sandbox: unknown clientKey "+fmt.Sprintf("%q", truncate(req.ClientKey, 80))))
 	}
 	if apiErr == nil {
 		apiErr = validateCallFlows(&req)
 	}
-	if apiErr == nil {
+	if apiErr == nil && edge {
+		apiErr = v.undocumented(s.checkEdgeCallSettings(&req, members))
+	} else if apiErr == nil {
 		apiErr = v.undocumented(s.checkCallSettings(&req))
 	}
 
@@ -132,13 +158,15 @@ func decodeObject(raw []byte) (map[string]json.RawMessage, *apiError) {
 	return m, nil
 }
 
-// parseCallFlows decodes a callFlows body: a JSON object whose known fields have the right
-// types. Unknown fields (e.g. guestRef, variants) are ignored, as the API does.
-func parseCallFlows(raw []byte) (Request, *apiError) {
+// parseCallFlows decodes a flow call's body, a JSON object whose known fields have the right
+// types, and returns its members too. Unknown fields are ignored, as the API does: guestRef
+// and variants are known only through the Edge (edge), where the Cloud SDK sends them
+// (personalizer.ts, EPCallFlowsBody).
+func parseCallFlows(raw []byte, edge bool) (Request, map[string]json.RawMessage, *apiError) {
 	var req Request
 	m, apiErr := decodeObject(raw)
 	if apiErr != nil {
-		return req, apiErr
+		return req, nil, apiErr
 	}
 	for _, f := range []struct {
 		name string
@@ -154,27 +182,56 @@ func parseCallFlows(raw []byte) (Request, *apiError) {
 		{"email", &req.Email},
 	} {
 		if err := stringField(m, f.name, f.dst); err != nil {
-			return req, err
+			return req, m, err
 		}
 	}
 	if v, ok := m["identifiers"]; ok && !isNull(v) {
 		var ids map[string]json.RawMessage
 		if json.Unmarshal(v, &ids) != nil || ids == nil {
-			return req, invalidField("identifiers", "an object {id, provider}")
+			return req, m, invalidField("identifiers", "an object {id, provider}")
 		}
 		req.Identifiers = &Identifiers{}
 		if stringField(ids, "id", &req.Identifiers.ID) != nil || stringField(ids, "provider", &req.Identifiers.Provider) != nil {
-			return req, invalidField("identifiers", "an object whose id and provider are strings")
+			return req, m, invalidField("identifiers", "an object whose id and provider are strings")
 		}
 	}
 	if v, ok := m["params"]; ok && !isNull(v) {
 		dec := json.NewDecoder(bytes.NewReader(v))
 		dec.UseNumber()
 		if dec.Decode(&req.Params) != nil || req.Params == nil {
-			return req, invalidField("params", "an object")
+			return req, m, invalidField("params", "an object")
 		}
 	}
-	return req, nil
+	if !edge {
+		return req, m, nil
+	}
+	if err := stringField(m, "guestRef", &req.GuestRef); err != nil {
+		return req, m, err
+	}
+	if v, ok := m["variants"]; ok && !isNull(v) {
+		variants, ok := parseVariants(v)
+		if !ok {
+			return req, m, invalidField("variants", `an array of non-empty strings (variant IDs, ["<pageId>_en_default"])`)
+		}
+		req.Variants = variants
+	}
+	return req, m, nil
+}
+
+// parseVariants decodes a variants field: an array of non-empty strings.
+func parseVariants(v json.RawMessage) ([]string, bool) {
+	var list []*string // a null element decodes to nil, not ""
+	if json.Unmarshal(v, &list) != nil || list == nil {
+		return nil, false
+	}
+	out := make([]string, len(list))
+	for i, p := range list {
+		if p == nil || *p == "" {
+			return nil, false
+		}
+		out[i] = *p
+	}
+	return out, true
 }
 
 // checkCallSettings checks a decoded body's point of sale (required, and one of
@@ -186,6 +243,25 @@ func (s *Sandbox) checkCallSettings(req *Request) *apiError {
 		return missingField("pointOfSale")
 	case !s.knownPointOfSale(req.PointOfSale):
 		return unknownPointOfSale("pointOfSale", req.PointOfSale)
+	case req.Channel != "" && checkChannel("channel", req.Channel) != nil:
+		return checkChannel("channel", req.Channel)
+	case req.Language != "" && checkLanguage("language", req.Language) != nil:
+		return checkLanguage("language", req.Language)
+	}
+	return nil
+}
+
+// checkEdgeCallSettings checks what checkCallSettings checks of a flow call through the
+// Edge: clientKey and pointOfSale must be "" (edgeEmpty), the channel and language as for
+// callFlows.
+func (s *Sandbox) checkEdgeCallSettings(req *Request, members map[string]json.RawMessage) *apiError {
+	for _, f := range []struct{ name, value string }{{"clientKey", req.ClientKey}, {"pointOfSale", req.PointOfSale}} {
+		v, ok := members[f.name]
+		if e := s.edgeEmpty(f.name, f.value, ok && !isNull(v)); e != nil {
+			return e
+		}
+	}
+	switch {
 	case req.Channel != "" && checkChannel("channel", req.Channel) != nil:
 		return checkChannel("channel", req.Channel)
 	case req.Language != "" && checkLanguage("language", req.Language) != nil:

@@ -9,6 +9,14 @@
 //	GET  /v1.2/event/create.json    send an event (?client_key=K&message=<URL-encoded event>)
 //	GET  /v3/trackers/{token}       follow an offer's tracking link (records a click, 302)
 //
+// and the same through the Sitecore Edge proxy, as the Cloud SDK and XM Cloud sites call it
+// (see Sitecore Edge endpoints):
+//
+//	POST /v1/personalize                           run a flow
+//	GET  /v1/events/v1.2/browser/create.json       create a browser ID and its guest
+//	GET  /v1/events/v1.2/browser/{id}/show.json    read a browser's guest reference
+//	POST /v1/events/v1.2/events                    send an event
+//
 // Everything a request does is recorded (Calls, Browsers, Events, DroppedEvents, Clicks) for
 // tests and debug pages, and faults can be injected for every request or per flow.
 //
@@ -45,6 +53,7 @@
 //		mux.Handle(p, sb)
 //	}
 //	// with chi: r.Handle("/v2/*", sb); r.Handle("/v1.2/*", sb); r.Handle("/v3/*", sb)
+//	// and, for the Edge endpoints, r.Handle("/v1/*", sb)
 //
 // Tracking links are minted with the base URL of the request that called the flow (https when
 // it came over TLS or X-Forwarded-Proto says so); when the sandbox is mounted under a prefix
@@ -158,12 +167,90 @@
 // with a pos not among WithPointsOfSale, 201 and dropped. With AnswerLenient a documented
 // refusal wins over an undocumented problem of the same request.
 //
+// # Sitecore Edge endpoints
+//
+// XM Cloud sites and the Cloud SDK reach Personalize through the Sitecore Edge proxy
+// (https://edge-platform.sitecorecloud.io) with a context ID and a site name instead of a
+// client key and a point of sale. The sandbox answers its paths beside the direct ones, with
+// the same flows, rules, records and faults:
+//
+//	POST /v1/personalize?sitecoreContextId=C&siteId=S
+//	GET  /v1/events/v1.2/browser/create.json?sitecoreContextId=C&client_key=
+//	GET  /v1/events/v1.2/browser/{browserId}/show.json?sitecoreContextId=C&client_key=&api_token=
+//	POST /v1/events/v1.2/events?sitecoreContextId=C&siteId=S
+//
+// A client uses the sandbox's URL as its Edge URL. The sandbox accepts DefaultContextID with
+// its site DefaultSiteName, or the sites of WithEdgeSites:
+//
+//	sb := sandbox.New(sandbox.WithEdgeSites(sandbox.EdgeSite{ContextID: "ctx", SiteName: "go-airways"}))
+//
+// What is real, read from Sitecore/Cloud-SDK 0.6.1 (packages/...) and Sitecore/content-sdk:
+//   - the paths and query parameters: core/src/lib/browser-id/construct-get-browser-id-url.ts,
+//     core/src/lib/guest-id/fetch-guest-id-from-edge-proxy.ts,
+//     events/src/lib/events/send-event/sendEvent.ts,
+//     personalize/src/lib/personalization/send-call-flows-request.ts.
+//   - create.json answers {"ref", "customer_ref", "status", "version", "client_key"} (core's
+//     interfaces.ts EPResponse; fetch-browser-id-from-edge-proxy.ts reads ref and
+//     customer_ref): here status "OK", version "1.2", client_key "", as the direct
+//     browser/create.json answers, the browser listed in Browsers and known (KnowsBrowser).
+//   - show.json answers {"status", "version", "clientKey", "ref", "customer": {"ref"}}, and a
+//     failure a non-2xx status with error_msg and moreInfo (fetch-guest-id-from-edge-proxy.ts).
+//   - events carry client_key "" and pos "" (events/src/lib/events/base-event.ts), and a VIEW
+//     the page variant as ext.pageVariantId (page-view/page-view-event.ts), recorded as
+//     EventRecord.PageVariantID.
+//   - a flow call's body has clientKey "" and pointOfSale "", guestRef, variants (the page or
+//     component variant IDs), and browserId only without email or identifiers
+//     (personalize/src/lib/personalization/personalizer.ts, mapPersonalizeInputToEPData).
+//   - the flow of an embedded (page) or component experience answers {"variantId": "<id>"},
+//     which JSS uses only when it is one of the variants it offered (content-sdk
+//     packages/nextjs/src/middleware/personalize-middleware.ts): FlowDef.ReturnsVariant.
+//
+// Everything else is invented, as Sitecore documents none of it. Situation: strict answer;
+// lenient answer (WithUndocumentedAnswers(AnswerLenient)).
+//   - a missing or blank sitecoreContextId, or siteId on personalize and events: 400
+//     MISSING_FIELD; a query string that is not URL-encoded: 400 INVALID_FIELD. Not switched.
+//   - an unknown sitecoreContextId: 401 INVALID_CONTEXT_ID (the context ID stands for the
+//     client key); a flow call 200 {}, an event 201 and dropped; create.json and show.json
+//     refuse in both modes.
+//   - a siteId that is not a site of the context (names match exactly): 400 UNKNOWN_SITE;
+//     200 {}, or 201 and dropped.
+//   - a non-empty clientKey or pointOfSale of a flow call, client_key or pos of an event: 400
+//     INVALID_FIELD (the Edge names the tenant and point of sale); 200 {}, or 201 and dropped.
+//     One missing (or null): 400 MISSING_FIELD, as the SDK always sends them; accepted.
+//   - the client_key parameter of create.json and show.json and show.json's api_token: 400
+//     MISSING_FIELD when missing, 400 INVALID_FIELD when not empty; not read.
+//   - show.json of a browser the sandbox does not know: 404 UNKNOWN_BROWSER, as an event of
+//     one. A browser either create.json made keeps the customer_ref it answered; one the
+//     sandbox was told of (AddBrowser) gets a guest reference on its first show.json, the same
+//     ever after (Sandbox.GuestRef).
+//   - create.json and show.json answer errors with EdgeErrorBody: {"status": "ERROR",
+//     "version": "1.2", "clientKey": "", "code", "error_msg", "moreInfo"}, code one of this
+//     package's. Personalize and events answer errors with Sitecore's error object, as the
+//     direct endpoints (the Cloud SDK's FailedCalledFlowsResponse has its fields). Injected
+//     faults answer as on the direct endpoints.
+//   - an accepted event answers 201 {"status":"OK","ref":"<uuid>"}, as POST /v1.2/events.
+//   - guestRef must be a string and variants an array of non-empty strings (400
+//     INVALID_FIELD); guestRef is recorded, not checked against the browser's guest. The
+//     direct /v2/callFlows ignores both: the public documentation does not name them.
+//   - an event's point of sale is not checked against WithPointsOfSale: the site names it.
+//
+// Otherwise the Edge endpoints check what the direct ones check, in the same order. Records
+// say where a request came: CallRecord.Path is PathEdgePersonalize, Request.ContextID,
+// SiteName, GuestRef and Variants hold the query and body, and EventRecord.ContextID,
+// SiteName and ClientKey the event's. The Edge paths start with /v1/, not /v1.2/: Routes
+// names them exactly (and the prefix /v1/events/v1.2/browser/ of show.json), so they do not
+// collide with the direct paths or with a site's own paths under /v1/ in one http.ServeMux.
+//
 // # Flows and rules
 //
 // Define("id").Returns(v) sets a flow's default response; When(rule, v) adds responses chosen by
 // rules, tried in order (first match wins). Rules see the decoded body and what the sandbox
 // knows of the caller (Request): UTMIs, LanguageIs, PointOfSaleIs, ParamIs, Returning,
 // CallCountAtLeast, HasEvent, Viewed, combined with All, Any and Not.
+//
+// ReturnsVariant(pick) makes a flow answer an Edge call that offers variants with
+// {"variantId": pick(request)} when pick returns one of them (VariantAt(i) picks by position),
+// and as without it otherwise.
 //
 // Call counts are per identity (browser ID, email or identifier) and flow. HasEvent and
 // Viewed read the events the browser sent (Request.Events): a flow can answer differently once
@@ -225,12 +312,13 @@
 //	      {"when": {"language": "fr", "pointOfSale": "site/fr", "params": {"k": "v"},
 //	                "callCountAtLeast": 3}, "response": {"title": "Bonjour"}}
 //	    ],
-//	    "fault": {"latency": "100ms", "status": 503} }
+//	    "fault": {"latency": "100ms", "status": 503} },
+//	  { "friendlyId": "component_x_en", "response": {}, "variant": -1 }
 //	] }
 //
 // Every condition in one "when" must hold; "returning": false matches a first call; "event"
 // is HasEvent and "viewed" is Viewed. "utmShape" is "nested" (the default) or "flat"
-// (WithUTMShape). A fault
+// (WithUTMShape). "variant": i is ReturnsVariant(VariantAt(i)). A fault
 // has "latency" (a Go duration string), "status" (400-599), "malformed", "oversized" (bytes),
 // "errorObject", "hang", "reset" and "empty". Unknown fields, a flow without "friendlyId" or
 // "response", a friendly ID defined twice and a "when" without a condition are errors that
@@ -239,8 +327,9 @@
 // # Faults
 //
 // Fault{Latency, Status, Malformed, Oversized, ErrorObject, Hang, Reset, Empty}: SetFault applies
-// to every callFlows, browser create and events request (not tracking links); SetFlowFault and
-// FlowDef.WithFault to one flow; SetEventsFault to events only (e.g. a Stream API answering in
+// to every flow call, browser create, guest lookup and events request, direct and through the
+// Edge (not tracking links); SetFlowFault and FlowDef.WithFault to one flow's calls on either
+// endpoint; SetEventsFault to events only (e.g. a Stream API answering in
 // 200ms while flows answer at once). Latency composes with the others and adds up between the
 // global and the flow's or events' fault; the global failure wins over the other.
 //

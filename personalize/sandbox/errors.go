@@ -18,6 +18,8 @@ const (
 	CodeInvalidBrowserID     = "INVALID_BROWSER_ID"     // 400: browserId is not UUID-shaped
 	CodeInvalidDate          = "INVALID_DATE"           // 400: dob or expiry_date not in the form YYYY-MM-DDThh:mm
 	CodeUnknownPointOfSale   = "UNKNOWN_POINT_OF_SALE"  // 400: not one of WithPointsOfSale (an event is dropped instead)
+	CodeUnknownSite          = "UNKNOWN_SITE"           // 400: Edge siteId not a site of the context (WithEdgeSites)
+	CodeInvalidContextID     = "INVALID_CONTEXT_ID"     // 401: Edge sitecoreContextId unknown (WithEdgeSites)
 	CodeInvalidClientKey     = "INVALID_CLIENT_KEY"     // 401: client key missing or unknown
 	CodeUnknownBrowser       = "UNKNOWN_BROWSER"        // 404: event for a browser the sandbox never created
 	CodeFlowNotFound         = "FLOW_NOT_FOUND"         // 404: no flow has this friendly ID

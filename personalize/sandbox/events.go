@@ -54,10 +54,13 @@ func (s *Sandbox) serveEventCreate(w http.ResponseWriter, r *http.Request) {
 	s.serveEvent(w, r, raw, apiErr, src)
 }
 
-// eventSource says where an event's client key is: in the event (POST) or in the query (GET).
+// eventSource says where an event's client key is: in the event (POST) or in the query (GET);
+// or, for the Edge's events, that client_key and pos are "" and the query names the context
+// and site instead.
 type eventSource struct {
 	query     bool
-	clientKey string // the query's, when query
+	clientKey string      // the query's, when query
+	edge      *edgeTarget // the Edge's query, for POST /v1/events/v1.2/events
 }
 
 // serveEvent checks and answers an event. The body must be one JSON object with a known
@@ -68,8 +71,9 @@ type eventSource struct {
 // one the sandbox created (404, as the real API answers for an unknown browser). An accepted
 // event is answered 201 and recorded: kept (Events), or dropped (DroppedEvents) when its pos
 // is not a declared point of sale or, with AnswerLenient, when it has a problem whose answer
-// is undocumented. The fault of SetFault and the one of SetEventsFault apply, composed as a
-// flow's.
+// is undocumented. Through the Edge (src.edge) a known context and site stand for the client
+// key, and client_key and pos must be "" (checkEdgeEvent). The fault of SetFault and the one
+// of SetEventsFault apply, composed as a flow's.
 func (s *Sandbox) serveEvent(w http.ResponseWriter, r *http.Request, raw []byte, apiErr *apiError, src eventSource) {
 	s.cfgMu.RLock()
 	fault := merge(s.global, s.eventsFault)
@@ -90,6 +94,7 @@ func (s *Sandbox) serveEvent(w http.ResponseWriter, r *http.Request, raw []byte,
 		status, body = apiErr.status, apiErr.json()
 	case fault.needsAnswer():
 		ev.Time, ev.Raw, ev.Ref = now, append(json.RawMessage(nil), raw...), uuid.NewString()
+		ev.Header = r.Header.Clone()
 		if dropped != nil {
 			eb := dropped.body
 			ev.Dropped = &eb
@@ -156,7 +161,13 @@ func (s *Sandbox) checkEvent(raw []byte, src eventSource) (ev EventRecord, clien
 			return ev, "", nil, e
 		}
 	}
-	if !s.knownClientKey(clientKey) {
+	ev.ClientKey = clientKey
+	if src.edge != nil {
+		ev.ContextID, ev.SiteName = src.edge.contextID, src.edge.siteName
+		if e := check(s.checkEdgeEvent(ev.Body, *src.edge, clientKey, vals[6]), false); e != nil {
+			return ev, clientKey, nil, e
+		}
+	} else if !s.knownClientKey(clientKey) {
 		e := newAPIError(http.StatusUnauthorized, CodeInvalidClientKey, "Unauthorized",
 			fmt.Sprintf("sandbox: unknown client_key %q", truncate(clientKey, 80)))
 		if e := check(e, false); e != nil {
@@ -164,6 +175,9 @@ func (s *Sandbox) checkEvent(raw []byte, src eventSource) (ev EventRecord, clien
 		}
 	}
 	for i, name := range requiredEventFields {
+		if name == "pos" && src.edge != nil {
+			continue // "" through the Edge: checked by checkEdgeEvent
+		}
 		if strings.TrimSpace(vals[i]) == "" {
 			if e := check(missingField(name), documentedEventField(name)); e != nil {
 				return ev, clientKey, nil, e
@@ -192,14 +206,39 @@ func (s *Sandbox) checkEvent(raw []byte, src eventSource) (ev EventRecord, clien
 		return ev, clientKey, nil, newAPIError(http.StatusNotFound, CodeUnknownBrowser, "Not Found",
 			"sandbox: browser_id was not created by this API (browser/create.json)")
 	}
+	ev.PageVariantID = pageVariantID(ev)
 	if v.noted != nil {
 		return ev, clientKey, v.noted, nil
 	}
 	// Documented: an event with a pos the tenant does not have is answered 201 and dropped.
-	if pos := vals[6]; !s.knownPointOfSale(pos) {
+	// Through the Edge the site names the point of sale.
+	if pos := vals[6]; src.edge == nil && !s.knownPointOfSale(pos) {
 		return ev, clientKey, unknownPointOfSale("pos", pos), nil
 	}
 	return ev, clientKey, nil, nil
+}
+
+// checkEdgeEvent checks what an event sent through the Edge has instead of a client key and
+// point of sale: a known context ID (401) and site (400), and client_key and pos "" as the
+// Cloud SDK sends them (base-event.ts; edgeEmpty).
+func (s *Sandbox) checkEdgeEvent(body map[string]any, t edgeTarget, clientKey, pos string) *apiError {
+	if e := s.checkEdgeSite(t, true); e != nil {
+		return e
+	}
+	if e := s.edgeEmpty("client_key", clientKey, body["client_key"] != nil); e != nil {
+		return e
+	}
+	return s.edgeEmpty("pos", pos, body["pos"] != nil)
+}
+
+// pageVariantID is a VIEW event's ext.pageVariantId, "" when it has none.
+func pageVariantID(ev EventRecord) string {
+	if ev.Type != "VIEW" {
+		return ""
+	}
+	ext, _ := ev.Body["ext"].(map[string]any)
+	id, _ := ext["pageVariantId"].(string)
+	return id
 }
 
 // typeIdentity is the type of the event that links a browser to a known guest.

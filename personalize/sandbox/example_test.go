@@ -81,9 +81,19 @@ func ExampleSandbox_Routes() {
 		mux.Handle(p, sb)
 	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "home") })
-	fmt.Println(sb.Routes())
+	for _, p := range sb.Routes() {
+		fmt.Println(p)
+	}
 	// Output:
-	// [/v2/callFlows /v1.2/browser/create.json /v1.2/events /v1.2/event/create.json /v3/trackers/]
+	// /v2/callFlows
+	// /v1.2/browser/create.json
+	// /v1.2/events
+	// /v1.2/event/create.json
+	// /v3/trackers/
+	// /v1/personalize
+	// /v1/events/v1.2/browser/create.json
+	// /v1/events/v1.2/browser/
+	// /v1/events/v1.2/events
 }
 
 // A flow that greets a guest who signed in (sent an IDENTITY event) by first name.
@@ -203,4 +213,38 @@ func ExampleServer_eventCreate() {
 	// EN 201
 	// en-GB 400
 	// 1 event
+}
+
+// An embedded personalization flow through the Sitecore Edge: the Cloud SDK offers the page's
+// variants and the flow answers the one the campaign picks.
+func ExampleFlowDef_ReturnsVariant() {
+	srv := sandbox.NewServer(sandbox.New(sandbox.WithFlows(
+		sandbox.Define("embedded_a1b2_en").ReturnsVariant(func(r *sandbox.Request) string {
+			if r.UTM("campaign") == "summer_sale" {
+				return sandbox.VariantAt(-1)(r)
+			}
+			return "" // the flow's response: {}
+		}),
+	)))
+	defer srv.Close()
+
+	// The body and query the Cloud SDK sends (personalizer.ts, send-call-flows-request.ts).
+	call := func(campaign string) string {
+		body := `{"channel":"WEB","clientKey":"","currencyCode":"EUR","friendlyId":"embedded_a1b2_en",` +
+			`"guestRef":"","language":"EN","pointOfSale":"","browserId":"a38b230c-11eb-4cf9-8d5d-274e9f344925",` +
+			`"params":{"utm":{"campaign":"` + campaign + `"}},"variants":["a1b2_en_default","a1b2_en_v1"]}`
+		q := url.Values{"sitecoreContextId": {sandbox.DefaultContextID}, "siteId": {sandbox.DefaultSiteName}}
+		resp, err := srv.Client().Post(srv.URL+sandbox.PathEdgePersonalize+"?"+q.Encode(), "application/json", strings.NewReader(body))
+		if err != nil {
+			panic(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return string(b)
+	}
+	fmt.Println(call("summer_sale"))
+	fmt.Println(call("other"))
+	// Output:
+	// {"variantId":"a1b2_en_v1"}
+	// {}
 }

@@ -3,6 +3,7 @@ package sandbox
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 )
 
 // FlowDef defines a flow: its friendly ID, a default response, responses chosen by rules and
@@ -14,6 +15,7 @@ type FlowDef struct {
 	rules    []flowRule
 	fault    Fault
 	utmShape UTMShape
+	variant  func(r *Request) string
 }
 
 type flowRule struct {
@@ -64,6 +66,42 @@ func (f *FlowDef) WithUTMShape(shape UTMShape) *FlowDef {
 	return f
 }
 
+// ReturnsVariant makes the flow answer an Edge call that offers variants (Request.Variants,
+// the body's variants) with {"variantId": pick(r)}, the answer JSS and the Content SDK read
+// from an embedded or component personalization (content-sdk nextjs
+// personalize-middleware.ts). pick sees the request as rules do; when it returns "" or an ID
+// the request did not offer, or the request offers none (every /v2/callFlows call), the flow
+// answers as it would without ReturnsVariant: its first matching rule's response, or its
+// default. VariantAt(i) picks by position. A panicking pick answers 500, as a panicking rule
+// does. It panics on a nil pick.
+func (f *FlowDef) ReturnsVariant(pick func(r *Request) string) *FlowDef {
+	if pick == nil {
+		panic(fmt.Sprintf("sandbox: flow %q: nil variant pick", f.id))
+	}
+	f.variant = pick
+	return f
+}
+
+// VariantAt picks, for ReturnsVariant, the offered variant at index i of Request.Variants,
+// counting from the end when i is negative (-1 is the last: a component experience's
+// personalized variant, as JSS offers [<componentId>_default, <componentId>_<variantId>]);
+// "" when there is none at i.
+func VariantAt(i int) func(r *Request) string {
+	return func(r *Request) string {
+		if r == nil {
+			return ""
+		}
+		j := i
+		if j < 0 {
+			j += len(r.Variants)
+		}
+		if j < 0 || j >= len(r.Variants) {
+			return ""
+		}
+		return r.Variants[j]
+	}
+}
+
 // WithFault makes every call of this flow fail as the fault says (SetFlowFault overrides it
 // at run time).
 func (f *FlowDef) WithFault(fault Fault) *FlowDef {
@@ -98,6 +136,7 @@ type flow struct {
 	rules    []compiledRule
 	fault    Fault
 	utmShape UTMShape
+	variant  func(r *Request) string
 }
 
 type compiledRule struct {
@@ -110,16 +149,27 @@ func compile(f *FlowDef) *flow {
 	if resp == nil {
 		resp = emptyResponse
 	}
-	c := &flow{id: f.id, response: newTemplate(resp), fault: f.fault, utmShape: f.utmShape}
+	c := &flow{id: f.id, response: newTemplate(resp), fault: f.fault, utmShape: f.utmShape, variant: f.variant}
 	for _, r := range f.rules {
 		c.rules = append(c.rules, compiledRule{rule: r.rule, response: newTemplate(r.response)})
 	}
 	return c
 }
 
-// choose returns the response of the first matching rule, or the default. A panicking rule
-// is reported as an error rather than crashing the handler.
+// choose returns the variant the flow's pick chose among the offered ones, else the response
+// of the first matching rule, or the default. A panicking rule or pick is reported as an error
+// rather than crashing the handler.
 func (f *flow) choose(r *Request) (t *template, err error) {
+	if f.variant != nil && len(r.Variants) > 0 {
+		var v string
+		if perr := safely(func() { v = f.variant(r) }); perr != nil {
+			return nil, fmt.Errorf("sandbox: flow %q: variant pick panicked: %v", f.id, perr)
+		}
+		if v != "" && slices.Contains(r.Variants, v) {
+			b, _ := json.Marshal(variantAnswer{VariantID: v}) // a string always marshals
+			return &template{raw: b}, nil                     // no holes: the ID is data
+		}
+	}
 	for i, cr := range f.rules {
 		ok, perr := safeMatch(cr.rule, r)
 		if perr != nil {
@@ -133,12 +183,24 @@ func (f *flow) choose(r *Request) (t *template, err error) {
 }
 
 func safeMatch(rule Rule, r *Request) (ok bool, err error) {
+	err = safely(func() { ok = rule(r) })
+	return ok, err
+}
+
+// safely runs fn, returning its panic as an error.
+func safely(fn func()) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("%v", p)
 		}
 	}()
-	return rule(r), nil
+	fn()
+	return nil
+}
+
+// variantAnswer is a flow's answer for ReturnsVariant.
+type variantAnswer struct {
+	VariantID string `json:"variantId"`
 }
 
 // destinations lists the destinations the flow's offers name.

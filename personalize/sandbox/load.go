@@ -22,6 +22,7 @@ type (
 		Rules      []json.RawMessage `json:"rules"`
 		Fault      *faultJSON        `json:"fault"`
 		UTMShape   string            `json:"utmShape"`
+		Variant    *int              `json:"variant"`
 	}
 	ruleJSON struct {
 		When     *whenJSON       `json:"when"`
@@ -123,6 +124,9 @@ func loadFlow(raw json.RawMessage) (*FlowDef, error) {
 		f.utmShape = UTMFlat
 	default:
 		return f, fmt.Errorf(`"utmShape" must be "nested" or "flat", got %q`, fj.UTMShape)
+	}
+	if fj.Variant != nil {
+		f.variant = VariantAt(*fj.Variant)
 	}
 	for i, rr := range fj.Rules {
 		var rj ruleJSON

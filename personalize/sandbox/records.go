@@ -23,11 +23,15 @@ const (
 	maxIdentities = 100_000
 )
 
-// CallRecord is one POST /v2/callFlows request as the sandbox received and answered it. Rejected
-// requests are recorded too, with their status and error code.
+// CallRecord is one flow call, POST /v2/callFlows or the Edge's POST /v1/personalize, as the
+// sandbox received and answered it. Rejected requests are recorded too, with their status and
+// error code.
 type CallRecord struct {
 	// Time is when the request arrived.
 	Time time.Time
+	// Path is the endpoint called: PathCallFlows, or PathEdgePersonalize for a call through
+	// the Sitecore Edge (whose context ID, site name, guestRef and variants are in Request).
+	Path string
 	// FriendlyID is the body's friendlyId ("" when it had none).
 	FriendlyID string
 	// Request is the decoded body, as far as it could be decoded, with CallCount and Events
@@ -56,8 +60,8 @@ type CallRecord struct {
 	Fault string
 }
 
-// EventRecord is one event the sandbox accepted (answered 201), sent with POST /v1.2/events
-// or GET /v1.2/event/create.json.
+// EventRecord is one event the sandbox accepted (answered 201), sent with POST /v1.2/events,
+// GET /v1.2/event/create.json or, through the Sitecore Edge, POST /v1/events/v1.2/events.
 type EventRecord struct {
 	// Time is when the event arrived.
 	Time time.Time
@@ -65,6 +69,19 @@ type EventRecord struct {
 	Type string
 	// BrowserID is the event's browser_id.
 	BrowserID string
+	// ClientKey is the client key as sent: the event's client_key, or the client_key
+	// parameter of GET /v1.2/event/create.json ("" through the Edge).
+	ClientKey string
+	// ContextID and SiteName are the sitecoreContextId and siteId of an event sent through
+	// the Edge ("" for the direct endpoints).
+	ContextID string
+	SiteName  string
+	// Header is a copy of the request's headers (e.g. X-Library-Version, and the
+	// X-Client-Software-ID the Cloud SDK sends with its events).
+	Header http.Header
+	// PageVariantID is a VIEW event's ext.pageVariantId, the page variant the visitor saw
+	// (the Cloud SDK's page-view-event.ts), "" when it has none.
+	PageVariantID string
 	// Ref is the reference the sandbox answered.
 	Ref string
 	// Body is the decoded event (numbers as json.Number).

@@ -28,6 +28,20 @@ type Request struct {
 	// which UTM and UTMIs follow.
 	UTMShape UTMShape
 
+	// The fields below come only through the Sitecore Edge (POST /v1/personalize); they are
+	// "" or nil for a /v2/callFlows request, whose guestRef and variants are ignored.
+
+	// ContextID and SiteName are the query's sitecoreContextId and siteId.
+	ContextID string
+	SiteName  string
+	// GuestRef is the body's guestRef: the guest reference the Cloud SDK keeps in its
+	// sc_cid_personalize cookie ("" when absent; the SDK may send "").
+	GuestRef string
+	// Variants is the body's variants: the page or component variant IDs the experience
+	// chooses from (the Cloud SDK's pageVariantIds), nil when absent. FlowDef.ReturnsVariant
+	// answers one of them.
+	Variants []string
+
 	// CallCount is how many times this identity (browser, email or identifier) called this
 	// flow since the last Reset, this call included: 1 on the first call. Valid calls that a
 	// fault answered count too; rejected ones do not.

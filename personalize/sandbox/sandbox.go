@@ -23,7 +23,8 @@ const (
 // use; make one with New.
 type Sandbox struct {
 	clientKeys   map[string]bool
-	pointsOfSale map[string]bool // nil: any non-empty point of sale
+	edgeSites    map[string]map[string]bool // context ID -> site names
+	pointsOfSale map[string]bool            // nil: any non-empty point of sale
 	answers      Answers
 	publicURL    string
 	trackerDest  func(offer map[string]any) string
@@ -54,7 +55,8 @@ type Sandbox struct {
 
 // browserState is what the sandbox knows of a browser it created.
 type browserState struct {
-	events []EventRecord // the last MaxBrowserEvents
+	events   []EventRecord // the last MaxBrowserEvents
+	guestRef string        // "" until browser/create.json or show.json gives it one
 }
 
 // Option configures a Sandbox.
@@ -96,10 +98,12 @@ func WithPublicURL(url string) Option {
 	return func(s *Sandbox) { s.publicURL = strings.TrimRight(url, "/") }
 }
 
-// New makes a sandbox. Without options it accepts DefaultClientKey and has no flows.
+// New makes a sandbox. Without options it accepts DefaultClientKey, DefaultContextID with
+// DefaultSiteName on the Edge endpoints, and has no flows.
 func New(opts ...Option) *Sandbox {
 	s := &Sandbox{
 		clientKeys:   map[string]bool{DefaultClientKey: true},
+		edgeSites:    map[string]map[string]bool{DefaultContextID: {DefaultSiteName: true}},
 		closed:       make(chan struct{}),
 		flows:        make(map[string]*flow),
 		flowFaults:   make(map[string]Fault),
@@ -123,13 +127,17 @@ func New(opts ...Option) *Sandbox {
 	return s
 }
 
-// Routes returns the http.ServeMux patterns of the sandbox's endpoints, for mounting it in
-// another server: for _, p := range sb.Routes() { mux.Handle(p, sb) }.
+// Routes returns the http.ServeMux patterns of the sandbox's endpoints, the direct ones and the
+// Sitecore Edge ones, for mounting it in another server:
+// for _, p := range sb.Routes() { mux.Handle(p, sb) }. No two of them overlap, so a site
+// may route other paths under /v1/ (or /v1/events/v1.2/) elsewhere.
 func (s *Sandbox) Routes() []string {
-	return []string{PathCallFlows, PathBrowserCreate, PathEvents, PathEventCreate, PathTrackers}
+	return []string{PathCallFlows, PathBrowserCreate, PathEvents, PathEventCreate, PathTrackers,
+		PathEdgePersonalize, PathEdgeBrowserCreate, PathEdgeBrowser, PathEdgeEvents}
 }
 
-// ServeHTTP answers the Personalize API's endpoints; any other path is a 404 error object.
+// ServeHTTP answers the Personalize API's endpoints and the Sitecore Edge's; any other path is
+// a 404 error object.
 func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch p := r.URL.Path; {
 	case p == PathCallFlows:
@@ -142,9 +150,16 @@ func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.serveEventCreate(w, r)
 	case strings.HasPrefix(p, PathTrackers):
 		s.serveTracker(w, r)
+	case p == PathEdgePersonalize:
+		s.serveEdgePersonalize(w, r)
+	case p == PathEdgeEvents:
+		s.serveEdgeEvents(w, r)
+	case p == PathEdgeBrowserCreate:
+		s.serveEdgeBrowserCreate(w, r)
+	case strings.HasPrefix(p, PathEdgeBrowser):
+		s.serveEdgeShow(w, r)
 	default:
-		writeError(w, newAPIError(http.StatusNotFound, CodeNotFound, "Not Found",
-			"sandbox: no endpoint at "+truncate(p, 200)))
+		notFound(w, r)
 	}
 }
 
@@ -186,15 +201,16 @@ func (s *Sandbox) Flows() []string {
 	return ids
 }
 
-// SetFault sets the fault of every callFlows, browser create and events request (tracking
-// links excluded). Fault{} clears it.
+// SetFault sets the fault of every flow call, browser create, guest lookup (show.json) and
+// events request, direct and through the Edge (tracking links excluded). Fault{} clears it.
 func (s *Sandbox) SetFault(f Fault) {
 	s.cfgMu.Lock()
 	s.global = f
 	s.cfgMu.Unlock()
 }
 
-// SetEventsFault sets the fault of events requests (POST /v1.2/events) only, so a test can
+// SetEventsFault sets the fault of events requests (POST /v1.2/events, GET
+// /v1.2/event/create.json and the Edge's POST /v1/events/v1.2/events) only, so a test can
 // make the Stream API slow or failing while flows answer normally; Fault{} clears it. It
 // composes with SetFault's as a flow's fault does: latencies add up, the global failure wins.
 func (s *Sandbox) SetEventsFault(f Fault) {
@@ -215,14 +231,15 @@ func (s *Sandbox) SetFlowFault(friendlyID string, f Fault) {
 	s.flowFaults[friendlyID] = f
 }
 
-// Calls returns the recorded callFlows requests, oldest first (the last MaxRecords).
+// Calls returns the recorded flow calls, to /v2/callFlows and the Edge's /v1/personalize
+// (CallRecord.Path says which), oldest first (the last MaxRecords).
 func (s *Sandbox) Calls() []CallRecord {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.calls.all()
 }
 
-// CallCount returns how many callFlows requests named the flow friendlyID since the last
+// CallCount returns how many flow calls (either endpoint) named the flow friendlyID since the last
 // Reset, rejected ones included; "" counts every callFlows request. Unlike Calls it is not
 // capped. Only flows that are defined are counted by friendly ID.
 func (s *Sandbox) CallCount(friendlyID string) int {
@@ -234,8 +251,8 @@ func (s *Sandbox) CallCount(friendlyID string) int {
 	return s.callCounts[friendlyID]
 }
 
-// Browsers returns the browser IDs created through browser/create.json, oldest first (the
-// last MaxRecords).
+// Browsers returns the browser IDs created through browser/create.json, direct or through the
+// Edge, oldest first (the last MaxRecords).
 func (s *Sandbox) Browsers() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -286,8 +303,9 @@ func (s *Sandbox) Clicks() []ClickRecord {
 }
 
 // Reset clears the records: calls, call counts (so every identity is new again), events
-// (also those rules see, and the dropped ones), clicks and the list of created browsers. Flows, faults and the
-// browser IDs the sandbox knows stay, so visitors holding a browser ID cookie keep working.
+// (also those rules see, and the dropped ones), clicks and the list of created browsers. Flows,
+// faults and the browser IDs the sandbox knows, with their guest references, stay, so visitors
+// holding a browser ID cookie keep working.
 func (s *Sandbox) Reset() {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -44,8 +44,14 @@ type Handler struct {
 // It has no validation, no breaker, no session and sends no events: it is the yardstick the
 // example site is measured against. CloseIdleConnections releases its API connections.
 func NewHandler(apiBaseURL, clientKey, pointOfSale string) *Handler {
+	return NewHandlerClient(NewHTTPClient(), apiBaseURL, clientKey, pointOfSale)
+}
+
+// NewHandlerClient is NewHandler making its calls with hc, e.g. a client whose API answers in
+// memory (benchmarks compare the library with the reference that way too).
+func NewHandlerClient(hc *http.Client, apiBaseURL, clientKey, pointOfSale string) *Handler {
 	return &Handler{
-		hc:      NewHTTPClient(),
+		hc:      hc,
 		baseURL: apiBaseURL,
 		base: Body{ClientKey: clientKey, Channel: "WEB", Language: "en", CurrencyCode: "EUR",
 			PointOfSale: pointOfSale},
