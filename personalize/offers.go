@@ -122,15 +122,21 @@ func (o Offer) URL() string { return o.known[knownLink] }
 func (o Offer) Get(key string) (any, bool) {
 	if o.raw != "" {
 		p := treeParser{data: o.raw, skip: true}
-		m, ok := findMember(objectMembers(&p, nil), key)
+		m, ok := findMember(&p, key)
 		if !ok {
 			return nil, false
 		}
 		v, _ := parseTree(o.raw[m.start:m.end])
 		return v, true
 	}
-	if v, ok := o.fields[key]; ok {
-		return v, true
+	k, ok := o.fieldKey(key)
+	return o.fields[k], ok
+}
+
+// fieldKey is the key of fields Get reads for key.
+func (o Offer) fieldKey(key string) (string, bool) {
+	if _, ok := o.fields[key]; ok {
+		return key, true
 	}
 	found := ""
 	for k := range o.fields {
@@ -138,31 +144,64 @@ func (o Offer) Get(key string) (any, bool) {
 			found = k
 		}
 	}
-	if found == "" {
-		return nil, false
-	}
-	return o.fields[found], true
+	return found, found != ""
 }
 
-// findMember finds key in members sorted by key: the exact key, else the first equal without
-// regard to case.
-func findMember(ms []member, key string) (member, bool) {
-	for _, m := range ms {
-		if m.key == key {
-			return m, true
+// findMember finds key among the members of the JSON object p reads, as Get does: the exact
+// key, else the smallest equal without regard to case; the last of a key that comes again
+// (as encoding/json decodes it). It reads the object once and keeps nothing.
+func findMember(p *treeParser, key string) (member, bool) {
+	var exact, fold member
+	var hasExact, hasFold bool
+	p.i++ // {
+	for p.next() == '"' {
+		if p.readString() != nil {
+			break
+		}
+		k := ""
+		isExact, isFold := p.lastStringIs(key), false
+		if !isExact {
+			if k = p.lastString(); strings.EqualFold(k, key) {
+				isFold = !hasFold || k <= fold.key
+			}
+		}
+		if p.next() != ':' {
+			break
+		}
+		p.i++
+		p.skipSpace()
+		start := p.i
+		if _, err := p.parseValue(); err != nil {
+			break
+		}
+		m := member{key: k, start: start, end: p.i, plain: p.data[start] == '"' && !p.escaped}
+		switch {
+		case isExact:
+			exact, hasExact = m, true
+		case isFold:
+			fold, hasFold = m, true
+		}
+		if p.next() == ',' {
+			p.i++
 		}
 	}
-	for _, m := range ms {
-		if strings.EqualFold(m.key, key) {
-			return m, true
-		}
+	if hasExact {
+		return exact, true
 	}
-	return member{}, false
+	return fold, hasFold
 }
 
 // Text returns a field as text: strings as they are, numbers and booleans in their JSON form,
 // anything else "".
 func (o Offer) Text(key string) string {
+	if o.raw != "" {
+		p := treeParser{data: o.raw, skip: true}
+		m, ok := findMember(&p, key)
+		if !ok {
+			return ""
+		}
+		return scalarOf(&p, m)
+	}
 	v, _ := o.Get(key)
 	return scalarString(v)
 }
@@ -205,7 +244,7 @@ func offersIn(a answer) []Offer {
 	if !a.checked || a.empty || a.errorObject {
 		return nil
 	}
-	s := &offerScanner{p: treeParser{data: a.body, skip: true}, members: make([]member, 0, 16)}
+	s := &offerScanner{p: treeParser{data: a.body, skip: true}, members: make([]member, 0, 8)}
 	s.p.skipSpace()
 	switch a.body[s.p.i] {
 	case '[':
@@ -282,25 +321,26 @@ func (s *offerScanner) offer(start, end int, members []member) Offer {
 	var f knownFinder
 	for _, m := range members {
 		if slot, ok := knownSlot(m.key); ok {
-			f.add(slot, m.key, s.scalar(m))
+			f.add(slot, m.key, scalarOf(&s.p, m))
 		}
 	}
 	return Offer{raw: s.p.data[start:end], known: f.known}
 }
 
-// scalar is a member's value as scalarString gives it: a string's text, a number's JSON
-// text, "true" or "false", else "".
-func (s *offerScanner) scalar(m member) string {
-	d := s.p.data
+// scalarOf is the value of a member of the object p reads as scalarString gives it: a
+// string's text (a substring of the object unless it holds escapes), a number's JSON text,
+// "true" or "false", else "".
+func scalarOf(p *treeParser, m member) string {
+	d := p.data
 	switch c := d[m.start]; {
 	case m.plain:
 		return d[m.start+1 : m.end-1]
 	case c == '"':
-		i := s.p.i
-		s.p.i = m.start
-		_ = s.p.readString()
-		s.p.i = i
-		return s.p.lastString()
+		i := p.i
+		p.i = m.start
+		_ = p.readString()
+		p.i = i
+		return p.lastString()
 	case c == 't':
 		return "true"
 	case c == 'f':
