@@ -93,13 +93,15 @@ func (q *eventQueue) init(c *Client, opts EventOptions) {
 	q.abort, q.cancel = context.WithCancel(context.Background())
 }
 
-// grow starts a worker when more events wait than idle workers can take, unless
-// EventOptions.Workers are running or too many are starting (eventWorkersStarting). The
-// caller holds q.mu's read lock (so the queue is open).
+// grow starts workers while more events wait than idle workers can take, unless
+// EventOptions.Workers are running or too many are starting (eventWorkersStarting). It runs
+// when an event is queued (under q.mu's read lock, so the queue is open), and when a worker
+// has sent its first event (the queue's WaitGroup counts that worker, so Close's Wait cannot
+// have returned).
 func (q *eventQueue) grow() {
 	q.workersMu.Lock()
 	defer q.workersMu.Unlock()
-	if len(q.queue) > q.idle && q.workers < q.opts.Workers && q.starting < max(eventWorkersStarting, q.workers-q.starting) {
+	for len(q.queue) > q.idle+q.starting && q.workers < q.opts.Workers && q.starting < max(eventWorkersStarting, q.workers-q.starting) {
 		q.workers++
 		q.starting++
 		q.wg.Add(1)
@@ -107,11 +109,12 @@ func (q *eventQueue) grow() {
 	}
 }
 
-// started counts a worker done with its first event: it no longer counts as starting.
+// started counts a worker done with its first event, no longer starting: more may start.
 func (q *eventQueue) started() {
 	q.workersMu.Lock()
 	q.starting--
 	q.workersMu.Unlock()
+	q.grow()
 }
 
 // enqueue validates and encodes ev and queues it for sending, without waiting: it returns an

@@ -87,12 +87,13 @@ type exchange struct {
 	begun  time.Time
 	done   chan struct{} // closed when raw, status and err are set
 
-	// Where the request got to, set by the transport's hooks: started is set when the
-	// exchange's goroutine calls the transport, conn when the transport gave it a connection
-	// (h2 when that connection speaks HTTP/2), wrote to how long after begun the request was
-	// written (0 until it is).
-	started, conn, h2 atomic.Bool
-	wrote             atomic.Int64
+	// Where the request got to, as durations since begun (0 until then), set by the
+	// transport's hooks: when it started getting a connection (getConn), got one (gotConn;
+	// h2 when it speaks HTTP/2) and wrote the request (wrote: into the connection's buffer,
+	// flushed at once after). started is set when the exchange's goroutine calls the
+	// transport.
+	getConn, gotConn, wrote atomic.Int64
+	started, h2             atomic.Bool
 
 	// state says who owns the exchange's end: its caller (exchangeRunning), nobody
 	// (exchangeEnded: the answer came) or the client's background (exchangeAbandoned).
@@ -118,15 +119,14 @@ const (
 func newExchange(callCtx context.Context) *exchange {
 	ex := &exchange{begun: time.Now(), done: make(chan struct{})}
 	ex.trace = httptrace.ClientTrace{
+		GetConn: func(string) { ex.getConn.Store(ex.since()) },
 		GotConn: func(info httptrace.GotConnInfo) {
 			if tc, ok := info.Conn.(*tls.Conn); ok && tc.ConnectionState().NegotiatedProtocol == "h2" {
 				ex.h2.Store(true)
 			}
-			ex.conn.Store(true)
+			ex.gotConn.Store(ex.since())
 		},
-		WroteRequest: func(httptrace.WroteRequestInfo) {
-			ex.wrote.Store(int64(max(time.Since(ex.begun), 1)))
-		},
+		WroteRequest: func(httptrace.WroteRequestInfo) { ex.wrote.Store(ex.since()) },
 	}
 	ex.ctx, ex.cancel = context.WithCancel(httptrace.WithClientTrace(context.WithoutCancel(callCtx), &ex.trace))
 	return ex
@@ -143,9 +143,8 @@ func (c *Client) exchange(ctx, callCtx context.Context, ex *exchange, req *http.
 	go c.run(ctx, callCtx, ex, req)
 	select {
 	case <-ex.done:
-		// Not ex.cancel(): cancelling a request whose answer was just read races with the
-		// transport putting its connection back in the pool, and may close it. Its context
-		// has no parent to cancel, so nothing holds on to it.
+		// The answer was read to its end, so the connection is back in the pool already.
+		ex.cancel()
 		return ex.raw, ex.status, ex.err
 	case <-callCtx.Done():
 	}
@@ -169,26 +168,35 @@ func (c *Client) run(ctx, callCtx context.Context, ex *exchange, req *http.Reque
 	}
 }
 
-// localWait reports whether a call that timed out spent its time in the site's own process
-// rather than at the API: the transport had a connection for it but the request was not
-// written, or written only in the last half of the call's time (the API had less than half of
-// it), or the request never reached the transport. Under CPU starvation, or with the calls of
-// a page started late in its budget, that is where the time goes. A call still waiting for a
-// connection is the API's: a dial or TLS handshake that does not end is an API that cannot be
-// reached.
+// since is how long ago the exchange began, at least 1ns (0 means "not yet").
+func (ex *exchange) since() int64 { return int64(max(time.Since(ex.begun), 1)) }
+
+// localWait reports whether a call that timed out spent most of its time in the site's own
+// process rather than at the API. The site's own time is the time before the transport began
+// getting a connection, and from getting one to writing the request (the transport's
+// goroutines waiting for the CPU); the API's is the time connecting (a dial or TLS handshake
+// that does not end is an API that cannot be reached) and from the request written to the
+// deadline. A transport that reports none of this (a RoundTripper that is not an
+// *http.Transport, without httptrace) leaves every timeout the API's, as is an exchange
+// whose goroutine had not even run by the deadline is the site's.
 func (ex *exchange) localWait(callCtx context.Context) bool {
 	if !ex.started.Load() {
 		return true
 	}
-	if !ex.conn.Load() {
+	deadline, ok := callCtx.Deadline()
+	if !ok {
 		return false
 	}
-	wrote := time.Duration(ex.wrote.Load())
-	if wrote == 0 {
-		return true
+	total := deadline.Sub(ex.begun)
+	local := time.Duration(ex.getConn.Load())
+	if got := time.Duration(ex.gotConn.Load()); got > 0 {
+		wrote := time.Duration(ex.wrote.Load())
+		if wrote == 0 {
+			wrote = total
+		}
+		local += wrote - got
 	}
-	deadline, ok := callCtx.Deadline()
-	return ok && wrote > deadline.Sub(ex.begun)/2
+	return local > total/2
 }
 
 // finishing is the client's abandoned exchanges that finish in the background.
@@ -223,7 +231,7 @@ func (f *finishing) abandon(c *Client, ex *exchange) bool {
 	// A request still waiting for a connection is not sent at all: the transport puts a
 	// connection it was dialling for it in the pool. An HTTP/2 stream is reset without closing
 	// its connection. Cancelling a request that has an HTTP/1.1 connection, though, closes it.
-	conn := ex.conn.Load() && !ex.h2.Load()
+	conn := ex.gotConn.Load() != 0 && !ex.h2.Load()
 	if !conn || f.running >= c.maxFinishing() {
 		if conn {
 			f.overflowed(c)
@@ -250,10 +258,19 @@ func (f *finishing) overflowed(c *Client) {
 }
 
 // maxFinishing bounds the abandoned calls left to finish in the background at a time: as many
-// as the idle pool keeps (WithMaxIdleConns), since a connection beyond it would be closed
-// anyway. Beyond it, an abandoned call is cancelled at once and its HTTP/1.1 connection
-// closed.
-func (c *Client) maxFinishing() int { return cmp.Or(c.cfg.maxIdleConns, DefaultMaxIdleConns) }
+// as the idle pool keeps (WithMaxIdleConns, or the MaxIdleConnsPerHost of WithHTTPClient's
+// *http.Transport), since the transport would close a connection beyond it anyway. Beyond
+// it, an abandoned call is cancelled at once and its HTTP/1.1 connection closed.
+func (c *Client) maxFinishing() int {
+	rt := c.hc.Transport
+	if rt == nil {
+		rt = http.DefaultTransport
+	}
+	if t, ok := rt.(*http.Transport); ok && !c.ownsHC {
+		return cmp.Or(t.MaxIdleConnsPerHost, http.DefaultMaxIdleConnsPerHost)
+	}
+	return cmp.Or(c.cfg.maxIdleConns, DefaultMaxIdleConns)
+}
 
 // ended releases an abandoned exchange's place once its goroutine is done.
 func (f *finishing) ended(ex *exchange) {
@@ -261,6 +278,7 @@ func (f *finishing) ended(ex *exchange) {
 	if ex.stopTimer != nil {
 		ex.stopTimer.Stop()
 		ex.stopClosed()
+		ex.cancel()
 		f.running--
 	}
 	f.mu.Unlock()
@@ -286,7 +304,7 @@ func (f *finishing) close() {
 func (c *Client) localTimeout(err error) error {
 	if n := c.finishing.local.Add(1); n&(n-1) == 0 {
 		c.logger.LogAttrs(context.Background(), slog.LevelWarn,
-			"personalize: calls timed out before their request went out (the site's CPU or connections, not the API): not counted against the API",
+			"personalize: flow calls timed out in the site's own process (its CPU, a late start), not at the API: not counted against the API",
 			slog.Uint64("local_timeouts", n))
 	}
 	return fmt.Errorf("%w: %w", ErrLocalTimeout, err)
