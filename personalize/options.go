@@ -93,8 +93,8 @@ type BreakerSettings struct {
 
 // EventOptions tune the client's event queue (WithEvents). Zero fields take the defaults.
 type EventOptions struct {
-	// QueueSize is how many events may wait to be sent (default 4096: at 5,700 events a
-	// second, the 0.7s it takes the workers to grow to an events API of 50ms, see Workers).
+	// QueueSize is how many events may wait to be sent (default 4096: 0.7s of events at 5,700
+	// a second, more than the workers take to grow to an events API of 50ms, see Workers).
 	// When the queue is full, new events are dropped and counted: memory never grows past it.
 	QueueSize int
 	// Workers is the most events sent at the same time (default 512). The API takes one
@@ -102,8 +102,8 @@ type EventOptions struct {
 	// second at most: 512 at 50ms are 10,240 a second. Workers start as events wait with
 	// none idle to take them, 16 at a time and then doubling at most once per round trip
 	// (as many start as have sent an event), and stop after 5s without an event; a client
-	// that sends none runs none. Over HTTP/1.1 each one sending holds a connection to the API; over HTTP/2
-	// they share a few.
+	// that sends none runs none. Over HTTP/1.1 each one sending holds a connection to the
+	// API; over HTTP/2 they share a few.
 	Workers int
 	// RetryBackoff is the pause before the one retry of an event whose connection failed or
 	// that the API answered with a 5xx (default 150ms); a negative value turns retries off.

@@ -27,9 +27,9 @@ const (
 	OutcomeCanceled
 	// OutcomeShed: the client's limits (WithLimits) were reached, no call was made.
 	OutcomeShed
-	// OutcomeLocalTimeout: no answer within the deadline, but the time went in the site's own
-	// process (ErrLocalTimeout): the request was written late or not at all. Not counted
-	// against the API's breaker.
+	// OutcomeLocalTimeout: no answer within the deadline, but most of the time went in the
+	// site's own process (ErrLocalTimeout): the request was written late, or not at all though
+	// there was a connection. Not counted by the flow's breaker.
 	OutcomeLocalTimeout
 )
 

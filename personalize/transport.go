@@ -95,15 +95,16 @@ type exchange struct {
 	getConn, gotConn, wrote atomic.Int64
 	started, h2             atomic.Bool
 
-	// state says who owns the exchange's end: its caller (exchangeRunning), nobody
-	// (exchangeEnded: the answer came) or the client's background (exchangeAbandoned).
+	// state says who the exchange's end is for: its caller (exchangeRunning), nobody
+	// (exchangeEnded: the answer came; exchangeCancelled: abandoned after Close) or the
+	// client's background, which counts it (exchangeAbandoned).
 	state atomic.Int32
 
 	raw    []byte
 	status int
 	err    error
 
-	stopTimer  *time.Timer // ends an abandoned exchange at its limit
+	stopTimer  *time.Timer // ends an abandoned exchange a timeout after it was abandoned
 	stopClosed func() bool // stops the client's Close from ending it
 }
 
@@ -111,6 +112,7 @@ const (
 	exchangeRunning int32 = iota
 	exchangeEnded
 	exchangeAbandoned
+	exchangeCancelled
 )
 
 // newExchange makes the exchange of one attempt of a call whose context is callCtx: its
@@ -133,12 +135,10 @@ func newExchange(callCtx context.Context) *exchange {
 }
 
 // exchange sends req (made with ex.ctx) in ex's goroutine and waits for its answer, or for
-// callCtx to end. Then it returns at once, and the request is abandoned: one that has an
-// HTTP/1.1 connection finishes in the background (at most maxFinishing at a
-// time (Client.maxFinishing), each until the client's timeout from the attempt's start at most,
-// or Close), so that
-// its connection goes back to the pool; any other is cancelled. An answer that is ready is
-// always returned.
+// callCtx to end. Then it returns at once, and abandons the request: one that has an HTTP/1.1
+// connection finishes in the background, so that its connection goes back to the pool (for
+// the client's timeout at most, and no more of them at a time than the pool keeps: see
+// finishing.abandon); any other is cancelled. An answer that is ready is always returned.
 func (c *Client) exchange(ctx, callCtx context.Context, ex *exchange, req *http.Request) ([]byte, int, error) {
 	go c.run(ctx, callCtx, ex, req)
 	select {
@@ -163,7 +163,7 @@ func (c *Client) run(ctx, callCtx context.Context, ex *exchange, req *http.Reque
 	ex.started.Store(true)
 	ex.raw, ex.status, ex.err = c.answer(ctx, callCtx, req)
 	close(ex.done)
-	if !ex.state.CompareAndSwap(exchangeRunning, exchangeEnded) {
+	if ex.state.Swap(exchangeEnded) == exchangeAbandoned {
 		c.finishing.ended(ex)
 	}
 }
@@ -176,9 +176,9 @@ func (ex *exchange) since() int64 { return int64(max(time.Since(ex.begun), 1)) }
 // getting a connection, and from getting one to writing the request (the transport's
 // goroutines waiting for the CPU); the API's is the time connecting (a dial or TLS handshake
 // that does not end is an API that cannot be reached) and from the request written to the
-// deadline. A transport that reports none of this (a RoundTripper that is not an
-// *http.Transport, without httptrace) leaves every timeout the API's, as is an exchange
-// whose goroutine had not even run by the deadline is the site's.
+// deadline. An exchange whose goroutine had not even run by the deadline is the site's. A
+// transport that reports none of this (a RoundTripper that is not an *http.Transport and
+// calls no httptrace hook) leaves every other timeout the API's, as before.
 func (ex *exchange) localWait(callCtx context.Context) bool {
 	if !ex.started.Load() {
 		return true
@@ -199,7 +199,8 @@ func (ex *exchange) localWait(callCtx context.Context) bool {
 	return local > total/2
 }
 
-// finishing is the client's abandoned exchanges that finish in the background.
+// finishing is the client's abandoned exchanges that finish in the background, and the count
+// of its local timeouts.
 type finishing struct {
 	mu      sync.Mutex
 	closed  bool
@@ -211,16 +212,19 @@ type finishing struct {
 	local   atomic.Uint64 // timeouts that were the site's own (ErrLocalTimeout)
 }
 
-// abandon takes ex from its caller, whose context ended: it is left to finish when it has an
-// HTTP/1.1 connection and fewer than maxFinishing are finishing, else it is cancelled. It returns false when ex ended meanwhile (its answer is ready).
+// abandon takes ex from its caller, whose context ended. It is left to finish when it has an
+// HTTP/1.1 connection and fewer than Client.maxFinishing are finishing, for the client's
+// timeout at most (from now: the caller may have given up at once, or at the page's budget);
+// else, or once Close has begun, it is cancelled. abandon returns false when ex ended
+// meanwhile: its answer is ready.
 func (f *finishing) abandon(c *Client, ex *exchange) bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.closed {
-		if !ex.state.CompareAndSwap(exchangeRunning, exchangeEnded) {
+		if !ex.state.CompareAndSwap(exchangeRunning, exchangeCancelled) {
 			return false
 		}
-		ex.cancel() // after Close: nothing runs in the background
+		ex.cancel() // after Close, nothing runs in the background
 		return true
 	}
 	f.wg.Add(1)
@@ -248,8 +252,8 @@ func (f *finishing) abandon(c *Client, ex *exchange) bool {
 	return true
 }
 
-// overflowed counts an abandoned call cancelled because Client.maxFinishing were finishing, and logs
-// the 1st, 2nd, 4th, 8th... one at debug.
+// overflowed counts an abandoned call cancelled because Client.maxFinishing were finishing,
+// and logs the 1st, 2nd, 4th, 8th... one at debug.
 func (f *finishing) overflowed(c *Client) {
 	if n := f.over.Add(1); n&(n-1) == 0 {
 		c.logger.LogAttrs(context.Background(), slog.LevelDebug, "personalize: abandoned calls cancelled: too many finishing in the background",
@@ -304,7 +308,7 @@ func (f *finishing) close() {
 func (c *Client) localTimeout(err error) error {
 	if n := c.finishing.local.Add(1); n&(n-1) == 0 {
 		c.logger.LogAttrs(context.Background(), slog.LevelWarn,
-			"personalize: flow calls timed out in the site's own process (its CPU, a late start), not at the API: not counted against the API",
+			"personalize: calls timed out in the site's own process (its CPU, a late start), not at the API: not counted against the API",
 			slog.Uint64("local_timeouts", n))
 	}
 	return fmt.Errorf("%w: %w", ErrLocalTimeout, err)

@@ -214,6 +214,11 @@ func TestCloseEndsTheCallsFinishingInTheBackground(t *testing.T) {
 		synctest.Wait()
 		assert.Zero(t, active.Load(), "Close ended it")
 		assert.Zero(t, goroutinesIn("personalize.(*Client).run"))
+
+		_, err = c.CallFlow(cancelOn(arrived), flowOf("f")) // flows work after Close
+		require.ErrorIs(t, err, personalize.ErrCanceled)
+		synctest.Wait()
+		assert.Zero(t, active.Load(), "after Close, an abandoned call is cancelled at once")
 	})
 }
 
