@@ -49,11 +49,11 @@ type eventQueue struct {
 	mu     sync.RWMutex
 	closed bool
 
-	// workersMu guards workers (running), idle (waiting for an event) and starting (not done
-	// with their first event yet), so that an event is never left in the queue with no
-	// worker to take it.
-	workersMu               sync.Mutex
-	workers, idle, starting int
+	// workersMu guards workers (running), idle (waiting for an event), fresh (started, and
+	// about to take their first event) and starting (not done with their first event yet),
+	// so that an event is never left in the queue with no worker to take it.
+	workersMu                      sync.Mutex
+	workers, idle, fresh, starting int
 
 	// abort ends deliveries in flight and the retry pause when close's deadline passes.
 	abort     context.Context
@@ -101,8 +101,9 @@ func (q *eventQueue) init(c *Client, opts EventOptions) {
 func (q *eventQueue) grow() {
 	q.workersMu.Lock()
 	defer q.workersMu.Unlock()
-	for len(q.queue) > q.idle+q.starting && q.workers < q.opts.Workers && q.starting < max(eventWorkersStarting, q.workers-q.starting) {
+	for len(q.queue) > q.idle+q.fresh && q.workers < q.opts.Workers && q.starting < max(eventWorkersStarting, q.workers-q.starting) {
 		q.workers++
+		q.fresh++
 		q.starting++
 		q.wg.Add(1)
 		go q.work()
@@ -241,7 +242,7 @@ func (q *eventQueue) work() {
 		}
 	}()
 	for {
-		item, ok := q.next()
+		item, ok := q.next(first)
 		if !ok {
 			return
 		}
@@ -263,19 +264,28 @@ func (q *eventQueue) work() {
 }
 
 // next returns the next event to send, waiting for one at most eventWorkerIdle; false when
-// the worker is to stop: the queue is closed and empty, or no event came.
-func (q *eventQueue) next() (queuedEvent, bool) {
+// the worker is to stop: the queue is closed and empty, or no event came. first says the
+// worker has taken none yet (it is counted fresh until it takes one or waits).
+func (q *eventQueue) next(first bool) (queuedEvent, bool) {
 	select {
 	case item, ok := <-q.queue:
-		if !ok {
+		if first || !ok {
 			q.workersMu.Lock()
-			q.workers--
+			if first {
+				q.fresh--
+			}
+			if !ok {
+				q.workers--
+			}
 			q.workersMu.Unlock()
 		}
 		return item, ok
 	default:
 	}
 	q.workersMu.Lock()
+	if first {
+		q.fresh--
+	}
 	q.idle++
 	q.workersMu.Unlock()
 	idle := time.NewTimer(eventWorkerIdle)
