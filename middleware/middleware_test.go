@@ -820,8 +820,8 @@ func (b *resettableBuffer) reset() {
 }
 
 // A handler that panics: the panic reaches the caller (net/http's recovery, or the site's),
-// and the page is closed on the way: its calls still running are cancelled at once, not left
-// to run out the budget, and nothing of them is left running.
+// and the page is closed on the way: its calls still running end at once for the page, not
+// left to run out the budget, and nothing of them is left running past the client's timeout.
 func TestPanickingHandlerClosesThePage(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		sb := sandbox.New(sandbox.WithFlows(sandboxFlows()...))
@@ -862,6 +862,11 @@ func TestPanickingHandlerClosesThePage(t *testing.T) {
 		require.Len(t, ended, 1, "the page's call ended before the panic went on")
 		assert.Equal(t, "home", ended[0].FriendlyID)
 		assert.ErrorIs(t, ended[0].Err, context.Canceled)
+		synctest.Wait()
+		// The abandoned call finishes in the background so that its connection is kept, for
+		// the client's timeout at most.
+		assert.Equal(t, int32(1), active.Load(), "the abandoned call finishes in the background")
+		time.Sleep(personalize.DefaultTimeout)
 		synctest.Wait()
 		assert.Zero(t, active.Load(), "the sandbox saw the call go away: nothing of it is left")
 		assert.Equal(t, 1, sb.CallCount("home"))

@@ -32,6 +32,7 @@ type Client struct {
 	hooks     clientHooks
 	cache     *decisionCache // nil without WithCaching
 	limits    *limits        // nil without WithLimits
+	finishing finishing      // abandoned calls finishing in the background
 
 	transport    string // TransportDirect or TransportEdge
 	callFlowsURL string
@@ -65,9 +66,12 @@ func New(clientKey string, opts ...Option) (*Client, error) {
 	case strings.ContainsAny(clientKey, " \t\r\n;,/?#&="):
 		return nil, fmt.Errorf("%w: client key contains characters a client key never has", ErrInvalidConfig)
 	}
+	if err := cfg.checkTransport(); err != nil {
+		return nil, err
+	}
 	c := &Client{clientKey: clientKey, cfg: cfg, hc: cfg.httpClient, logger: cfg.logger}
 	if c.hc == nil {
-		c.hc = &http.Client{Transport: newTransport()}
+		c.hc = &http.Client{Transport: newTransport(cfg.maxIdleConns)}
 		c.ownsHC = true
 	} else {
 		hc := *c.hc // the caller's client is theirs: redirects are refused on a copy
@@ -93,19 +97,6 @@ func New(clientKey string, opts ...Option) (*Client, error) {
 	return c, nil
 }
 
-// newTransport is tuned for many concurrent pages calling one API host: enough idle
-// connections per host that bursts reuse connections instead of dialling.
-func newTransport() *http.Transport {
-	t := http.DefaultTransport.(*http.Transport).Clone()
-	t.MaxIdleConns = 512
-	t.MaxIdleConnsPerHost = 256
-	t.IdleConnTimeout = 90 * time.Second
-	t.DialContext = (&net.Dialer{Timeout: 2 * time.Second, KeepAlive: 30 * time.Second}).DialContext
-	t.TLSHandshakeTimeout = 3 * time.Second
-	t.ExpectContinueTimeout = 0
-	return t
-}
-
 // Close delivers the events still queued (Track, Identify, page views), waiting until they are
 // sent or ctx ends, and closes the client's idle connections to the API (when the client made
 // its own HTTP client). It also waits, within ctx, for the decision cache's background
@@ -120,6 +111,7 @@ func (c *Client) Close(ctx context.Context) error {
 	if cerr := c.cache.close(ctx); err == nil && cerr != nil {
 		err = fmt.Errorf("%w: refreshes of the decision cache still running: %w", ErrClosed, cerr)
 	}
+	c.finishing.close()
 	if c.ownsHC {
 		c.hc.CloseIdleConnections()
 	}
@@ -351,8 +343,10 @@ func (c *Client) once(ctx, callCtx context.Context, method, url string, payload 
 	if payload != nil {
 		body = bytes.NewReader(payload)
 	}
-	req, err := http.NewRequestWithContext(callCtx, method, url, body)
+	ex := newExchange(callCtx)
+	req, err := http.NewRequestWithContext(ex.ctx, method, url, body)
 	if err != nil {
+		ex.cancel()
 		return nil, 0, fmt.Errorf("%w: %v", ErrInvalidConfig, err)
 	}
 	h := req.Header
@@ -374,6 +368,12 @@ func (c *Client) once(ctx, callCtx context.Context, method, url string, payload 
 	if hdr.event && c.cfg.edge != nil {
 		h["X-Client-Software-Id"] = softwareIDHeader
 	}
+	return c.exchange(ctx, callCtx, ex, req)
+}
+
+// answer sends req and reads its answer whole (so that its connection can be reused), in the
+// goroutine of its exchange (see Client.exchange).
+func (c *Client) answer(ctx, callCtx context.Context, req *http.Request) ([]byte, int, error) {
 	resp, err := c.hc.Do(req)
 	if err != nil {
 		return nil, 0, transportError(ctx, callCtx, err)

@@ -65,9 +65,13 @@
 // Events carry the base fields every event needs (browser_id, channel, client_key, currency,
 // language, page, pos, requested_at), the client's defaults filling the empty ones, and are
 // validated before anything is queued (ErrInvalidRequest). Track and Identify never wait for
-// the API: the client takes events into a bounded queue and sends them with a small pool of
-// workers (WithEvents tunes both), retrying once on a connection failure or a 5xx. When the
-// queue is full new events are dropped and counted, so memory never grows (EventStats).
+// the API: the client takes events into a bounded queue (4096) and sends them with workers
+// that start as events wait, 16 at a time and then doubling at most once per round trip, up
+// to 512 sending at once, and stop when idle (WithEvents tunes both), retrying once on a
+// connection failure or a 5xx. The API takes one event per request, so the workers are what
+// keeps up with a site's rate: at 5,700 pages a second and an events API of 50ms, about 285
+// requests are in flight, sharing a few connections over HTTP/2. When the queue is full new
+// events are dropped and counted, so memory never grows (EventStats).
 // Client.Close delivers what is queued before its deadline and reports what it could not
 // (*UndeliveredError). An event sent for a visitor who has no browser ID yet creates one, as a
 // flow would; visitors who get no personalization (no consent, bots, prefetches) send no
@@ -76,6 +80,36 @@
 //
 // Events do not pass the client's circuit breaker: failing events never stop personalization,
 // and flows failing never drop goal data.
+//
+// # Connections
+//
+// The client's own transport (without WithHTTPClient) keeps as many idle connections to the
+// API as a site uses at its peak, up to DefaultMaxIdleConns (4096: 1,000 pages at a time of
+// three flows, and their events; WithMaxIdleConns), closing those idle for 90s; resumes TLS
+// sessions instead of making full handshakes; and speaks HTTP/2 when the API offers it. A call
+// its caller stops waiting for (the visitor left, the page's budget ran out) returns at once,
+// but when it has an HTTP/1.1 connection its request finishes in the background, for the
+// client's timeout at most, so that the connection goes back to the pool instead of being
+// closed: over HTTP/1.1 a cancelled request costs its connection, and with TLS the next call
+// pays a handshake. At most as many finish at a time as the pool keeps connections; Close ends
+// them. A call abandoned before it had a connection is not sent.
+//
+// # Overload
+//
+// A site short of CPU makes its calls late, and a call that times out because of that says
+// nothing about the API. A timed-out call whose time went mostly in the site's own process
+// (before the transport took the request, and from having a connection to writing the
+// request, against the time connecting and waiting for the API) fails with ErrLocalTimeout
+// (which is also an ErrTimeout) and OutcomeLocalTimeout, is logged at warn (the 1st, 2nd, 4th...
+// time), and is not counted by the flow's breaker; a call the API held, or that could not
+// connect, is OutcomeTimeout and counts. So an overloaded site sheds load in the ways it
+// always did, without reporting the API as failing: every page waits at most its budget
+// (DefaultBudget) and then renders its default content, WithLimits sheds calls beyond the
+// calls in flight or per second it allows (OutcomeShed), and the decision cache serves
+// visitors' last decisions (CacheStale). To see it, count CallInfo.Outcome in a hook
+// (personalizeotel records it on every call's span and metric): local_timeout against timeout
+// tells the site's own queueing from the API's slowness, and the Go runtime's
+// /sched/latencies:seconds metric (runtime/metrics) shows how long goroutines waited for a CPU.
 //
 // # The decision cache
 //

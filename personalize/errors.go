@@ -17,6 +17,13 @@ var (
 	// ErrTimeout: the call did not answer within its deadline (per-call timeout, page budget or
 	// the caller's context).
 	ErrTimeout = errors.New("personalize: timeout")
+	// ErrLocalTimeout: the call timed out, but most of its time went in the site's own
+	// process, not at the API: before the transport took the request, and from having a
+	// connection to writing the request (CPU starvation, or a call started late in its page's
+	// budget), against the time connecting and waiting for the answer. It wraps ErrTimeout
+	// too, so errors.Is(err, ErrTimeout) still holds. It is not counted against the API: the
+	// flow's breaker does not open for it.
+	ErrLocalTimeout = errors.New("personalize: timeout in the site's own process")
 	// ErrResponseTooLarge: the answer was larger than the configured cap.
 	ErrResponseTooLarge = errors.New("personalize: response too large")
 	// ErrMalformedResponse: the answer was not the JSON it should be.

@@ -29,9 +29,13 @@ type EventStats struct {
 }
 
 // eventQueue sends a client's events off the request path: enqueue validates and encodes an
-// event and puts it in a bounded queue without ever blocking, and a small pool of workers
-// sends the queue to the API (POST /v1.2/events). The workers start with the first event, so
-// a client that sends none runs no goroutine. close stops it, delivering what is queued first.
+// event and puts it in a bounded queue without ever blocking, and workers send the queue to
+// the API (POST /v1.2/events, one event per request: the API takes no batches). Workers start
+// as events wait with none idle to take them, up to EventOptions.Workers, and stop after
+// eventWorkerIdle without an event; so delivery keeps up with a rate of events × the API's
+// round trip (5,700 events a second at 50ms are 285 requests in flight), and a client that
+// sends none runs no goroutine. Over HTTP/2 the requests share a few connections. close
+// stops it, delivering what is queued first.
 //
 // Events do not use the client's circuit breaker (see Client.SendEvent); while the API is down
 // the queue fills and new events are dropped and counted, so pages never wait.
@@ -40,11 +44,16 @@ type eventQueue struct {
 	opts   EventOptions
 
 	queue chan queuedEvent
-	start sync.Once // starts the workers, with the first event
 
-	// mu orders enqueue's sends (and start) before close's close of the queue.
+	// mu orders enqueue's sends (and the workers it starts) before close's close of the queue.
 	mu     sync.RWMutex
 	closed bool
+
+	// workersMu guards workers (running), idle (waiting for an event), fresh (started, and
+	// about to take their first event) and starting (not done with their first event yet),
+	// so that an event is never left in the queue with no worker to take it.
+	workersMu                      sync.Mutex
+	workers, idle, fresh, starting int
 
 	// abort ends deliveries in flight and the retry pause when close's deadline passes.
 	abort     context.Context
@@ -55,6 +64,17 @@ type eventQueue struct {
 	sent, failed, dropped, invalid atomic.Uint64
 	inFlight                       atomic.Int64
 }
+
+const (
+	// eventWorkerIdle is how long a worker waits for an event before it stops.
+	eventWorkerIdle = 5 * time.Second
+	// eventWorkersStarting is how many workers may start at a time before the ones started
+	// have sent their first event: past it, as many may start as have sent one, so that the
+	// workers double per round trip at most. Over HTTP/1.1 a starting worker opens a
+	// connection (a TLS handshake) unless one is idle: a backlog at the first events, or a
+	// burst, must not open hundreds at once when a few would do.
+	eventWorkersStarting = 16
+)
 
 type queuedEvent struct {
 	payload   []byte
@@ -73,11 +93,29 @@ func (q *eventQueue) init(c *Client, opts EventOptions) {
 	q.abort, q.cancel = context.WithCancel(context.Background())
 }
 
-func (q *eventQueue) startWorkers() {
-	q.wg.Add(q.opts.Workers)
-	for range q.opts.Workers {
+// grow starts workers while more events wait than idle workers can take, unless
+// EventOptions.Workers are running or too many are starting (eventWorkersStarting). It runs
+// when an event is queued (under q.mu's read lock, so the queue is open), and when a worker
+// has sent its first event (the queue's WaitGroup counts that worker, so Close's Wait cannot
+// have returned).
+func (q *eventQueue) grow() {
+	q.workersMu.Lock()
+	defer q.workersMu.Unlock()
+	for len(q.queue) > q.idle+q.fresh && q.workers < q.opts.Workers && q.starting < max(eventWorkersStarting, q.workers-q.starting) {
+		q.workers++
+		q.fresh++
+		q.starting++
+		q.wg.Add(1)
 		go q.work()
 	}
+}
+
+// started counts a worker done with its first event, no longer starting: more may start.
+func (q *eventQueue) started() {
+	q.workersMu.Lock()
+	q.starting--
+	q.workersMu.Unlock()
+	q.grow()
 }
 
 // enqueue validates and encodes ev and queues it for sending, without waiting: it returns an
@@ -97,9 +135,9 @@ func (q *eventQueue) enqueue(ctx context.Context, ev Event) error {
 		q.drop(ctx, &ev, "closed", ErrClosed)
 		return ErrClosed
 	}
-	q.start.Do(q.startWorkers)
 	select {
 	case q.queue <- item:
+		q.grow()
 		q.mu.RUnlock()
 		return nil
 	default:
@@ -197,7 +235,17 @@ func (e *UndeliveredError) Unwrap() error { return e.Err }
 
 func (q *eventQueue) work() {
 	defer q.wg.Done()
-	for item := range q.queue {
+	first := true
+	defer func() {
+		if first {
+			q.started()
+		}
+	}()
+	for {
+		item, ok := q.next(first)
+		if !ok {
+			return
+		}
 		q.inFlight.Add(1)
 		if q.abort.Err() != nil {
 			// Close's deadline passed: give up the rest of the queue.
@@ -208,6 +256,62 @@ func (q *eventQueue) work() {
 			q.deliver(&item)
 		}
 		q.inFlight.Add(-1)
+		if first {
+			first = false
+			q.started()
+		}
+	}
+}
+
+// next returns the next event to send, waiting for one at most eventWorkerIdle; false when
+// the worker is to stop: the queue is closed and empty, or no event came. first says the
+// worker has taken none yet (it is counted fresh until it takes one or waits).
+func (q *eventQueue) next(first bool) (queuedEvent, bool) {
+	select {
+	case item, ok := <-q.queue:
+		if first || !ok {
+			q.workersMu.Lock()
+			if first {
+				q.fresh--
+			}
+			if !ok {
+				q.workers--
+			}
+			q.workersMu.Unlock()
+		}
+		return item, ok
+	default:
+	}
+	q.workersMu.Lock()
+	if first {
+		q.fresh--
+	}
+	q.idle++
+	q.workersMu.Unlock()
+	idle := time.NewTimer(eventWorkerIdle)
+	defer idle.Stop()
+	for {
+		select {
+		case item, ok := <-q.queue:
+			q.workersMu.Lock()
+			q.idle--
+			if !ok {
+				q.workers--
+			}
+			q.workersMu.Unlock()
+			return item, ok
+		case <-idle.C:
+			q.workersMu.Lock()
+			if len(q.queue) == 0 {
+				// No event waits: one enqueued from now on sees this worker gone (grow).
+				q.idle--
+				q.workers--
+				q.workersMu.Unlock()
+				return queuedEvent{}, false
+			}
+			q.workersMu.Unlock()
+			idle.Reset(eventWorkerIdle)
+		}
 	}
 }
 

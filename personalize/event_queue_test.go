@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/go-personalize/sdk/internal/memnet"
+	"github.com/go-personalize/sdk/internal/seam"
 	"github.com/go-personalize/sdk/personalize"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -115,7 +116,7 @@ func TestEnqueueDoesNotWaitForAHangingEndpoint(t *testing.T) {
 		synctest.Wait()
 		// Structural: every Enqueue returned while the endpoint had answered nothing.
 		assert.Zero(t, g.answered.Load(), "Enqueue returned before any answer")
-		assert.Equal(t, int64(2), g.arrived.Load(), "the two workers wait for the endpoint")
+		assert.Equal(t, int64(16), g.arrived.Load(), "16 workers start at once, and wait for the endpoint")
 
 		g.release()
 		require.NoError(t, closeWithin(t, c, 10*time.Second))
@@ -431,4 +432,86 @@ func BenchmarkTrack(b *testing.B) {
 			_ = c.Close(cctx) // gives up what a hanging endpoint holds
 		})
 	}
+}
+
+// The queue keeps up with the example site's full page rate, 5,700 VIEW events a second, with
+// its default options, for an events API answering in up to 50ms: a second of pages is
+// delivered whole, nothing dropped, and no more requests are in flight than
+// EventOptions.Workers (512). Before, two workers sent 40 events a second at 50ms.
+func TestEventsKeepUpWithTheSitesPageRate(t *testing.T) {
+	for _, latency := range []time.Duration{0, 5 * time.Millisecond, 20 * time.Millisecond, 50 * time.Millisecond} {
+		t.Run(latency.String(), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				var inFlight, most atomic.Int64
+				api := memnet.Serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					n := inFlight.Add(1)
+					for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
+					}
+					_, _ = io.Copy(io.Discard, r.Body)
+					time.Sleep(latency)
+					inFlight.Add(-1)
+					w.WriteHeader(http.StatusCreated)
+				}))
+				api.Client.Transport.(*http.Transport).MaxIdleConnsPerHost = 1024
+				c := memClient(t, api)
+				views := seam.ClientOf(c)
+				const n, burst = sitePageRate, sitePageRate / 100 // a second of pages, every 10ms
+				for i := range n {
+					if i%burst == 0 {
+						time.Sleep(10 * time.Millisecond)
+					}
+					require.NoError(t, views.QueueView(context.Background(), seedBrowserID, "/", "", nil, ""))
+				}
+				require.NoError(t, closeWithin(t, c, time.Minute))
+				assert.Equal(t, personalize.EventStats{Sent: n}, c.EventStats())
+				assert.LessOrEqual(t, most.Load(), int64(512), "at most Workers at a time")
+				if latency == 50*time.Millisecond {
+					assert.Greater(t, most.Load(), int64(sitePageRate/20), "more than rate × round trip at its peak")
+				}
+			})
+		})
+	}
+}
+
+// Workers start as events wait with none idle to take them, 16 at a time until they have sent
+// one (then as many as have: doubling per round trip), never more than Workers, and stop when
+// no event comes for 5s.
+func TestEventWorkersFollowTheBacklog(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var arrived, inFlight, most atomic.Int64
+		api := memnet.Serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			arrived.Add(1)
+			n := inFlight.Add(1)
+			for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
+			}
+			_, _ = io.Copy(io.Discard, r.Body)
+			time.Sleep(50 * time.Millisecond)
+			inFlight.Add(-1)
+			w.WriteHeader(http.StatusCreated)
+		}))
+		c, page := memEventClient(t, api, personalize.EventOptions{Workers: 40})
+		workers := func() int { return goroutinesIn("personalize.(*eventQueue).work") }
+		assert.Zero(t, workers(), "no event, no worker")
+		for i := range 200 {
+			require.NoError(t, track(page, i))
+		}
+		synctest.Wait()
+		assert.Equal(t, int64(16), arrived.Load(), "16 start at once")
+		time.Sleep(50 * time.Millisecond)
+		synctest.Wait()
+		assert.Equal(t, int64(32), inFlight.Load(), "as many more as have sent one")
+		time.Sleep(time.Second)
+		assert.Equal(t, int64(200), arrived.Load())
+		assert.Equal(t, int64(40), most.Load(), "never more than Workers")
+		assert.Equal(t, 40, workers())
+
+		time.Sleep(5 * time.Second)
+		synctest.Wait()
+		assert.Zero(t, workers(), "idle workers stop")
+		require.NoError(t, track(page, 200))
+		synctest.Wait()
+		assert.Equal(t, int64(201), arrived.Load(), "a worker starts again for the next event")
+		require.NoError(t, closeWithin(t, c, time.Second))
+		assert.Equal(t, personalize.EventStats{Sent: 201}, c.EventStats())
+	})
 }

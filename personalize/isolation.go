@@ -69,9 +69,10 @@ func (iso *isolation) newBreaker(key string) *flowBreaker {
 			return counts.ConsecutiveFailures >= s.Failures
 		},
 		IsSuccessful: func(err error) bool { return !isAPIFault(err) },
-		// A request the caller cancelled or got wrong says nothing about the API's health.
+		// A request the caller cancelled or got wrong, or one that timed out in the site's own
+		// process (its CPU, its connections), says nothing about the API's health.
 		IsExcluded: func(err error) bool {
-			return errors.Is(err, ErrCanceled) || errors.Is(err, ErrInvalidRequest)
+			return errors.Is(err, ErrCanceled) || errors.Is(err, ErrInvalidRequest) || errors.Is(err, ErrLocalTimeout)
 		},
 		OnStateChange: iso.stateChanged,
 	})}
@@ -197,9 +198,10 @@ func (b *flowBreaker) hold(until time.Time) {
 }
 
 // isAPIFault reports whether err is the API's fault: timeouts, connection errors, malformed or
-// oversized answers, 5xx and 429. A 4xx caused by the request is not.
+// oversized answers, 5xx and 429. A 4xx caused by the request is not, nor a timeout whose time
+// went in the site's own process (ErrLocalTimeout).
 func isAPIFault(err error) bool {
-	if err == nil {
+	if err == nil || errors.Is(err, ErrLocalTimeout) {
 		return false
 	}
 	if apiErr, ok := errors.AsType[*APIError](err); ok {

@@ -25,8 +25,8 @@ const (
 	defaultMaxResponseSize   = 1 << 20
 	defaultBreakerFailures   = 5
 	defaultBreakerOpenFor    = 5 * time.Second
-	defaultEventQueueSize    = 1024
-	defaultEventWorkers      = 2
+	defaultEventQueueSize    = 4096
+	defaultEventWorkers      = 512
 	defaultEventRetryBackoff = 150 * time.Millisecond
 )
 
@@ -93,10 +93,17 @@ type BreakerSettings struct {
 
 // EventOptions tune the client's event queue (WithEvents). Zero fields take the defaults.
 type EventOptions struct {
-	// QueueSize is how many events may wait to be sent (default 1024). When the queue is full,
-	// new events are dropped and counted: memory never grows past it.
+	// QueueSize is how many events may wait to be sent (default 4096: 0.7s of events at 5,700
+	// a second, more than the workers take to grow to an events API of 50ms, see Workers).
+	// When the queue is full, new events are dropped and counted: memory never grows past it.
 	QueueSize int
-	// Workers is how many events are sent at the same time (default 2).
+	// Workers is the most events sent at the same time (default 512). The API takes one
+	// event per request, so delivery keeps up with Workers ÷ the API's round trip events a
+	// second at most: 512 at 50ms are 10,240 a second. Workers start as events wait with
+	// none idle to take them, 16 at a time and then doubling at most once per round trip
+	// (as many start as have sent an event), and stop after 5s without an event; a client
+	// that sends none runs none. Over HTTP/1.1 each one sending holds a connection to the
+	// API; over HTTP/2 they share a few.
 	Workers int
 	// RetryBackoff is the pause before the one retry of an event whose connection failed or
 	// that the API answered with a 5xx (default 150ms); a negative value turns retries off.
@@ -124,6 +131,7 @@ type config struct {
 	edge            *edgeConfig // WithEdge, nil for the regional API
 	baseURLSet      bool        // WithBaseURL was given
 	region          bool        // WithRegion was given
+	maxIdleConns    int         // 0: DefaultMaxIdleConns
 }
 
 func defaultConfig() config {

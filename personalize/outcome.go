@@ -27,6 +27,10 @@ const (
 	OutcomeCanceled
 	// OutcomeShed: the client's limits (WithLimits) were reached, no call was made.
 	OutcomeShed
+	// OutcomeLocalTimeout: no answer within the deadline, but most of the time went in the
+	// site's own process (ErrLocalTimeout): the request was written late, or not at all though
+	// there was a connection. Not counted by the flow's breaker.
+	OutcomeLocalTimeout
 )
 
 var outcomeNames = [...]string{
@@ -39,6 +43,7 @@ var outcomeNames = [...]string{
 	OutcomeError:          "error",
 	OutcomeCanceled:       "canceled",
 	OutcomeShed:           "shed",
+	OutcomeLocalTimeout:   "local_timeout",
 }
 
 func (o Outcome) String() string {
@@ -54,6 +59,8 @@ func OutcomeOf(err error) Outcome {
 	switch {
 	case err == nil:
 		return OutcomeDecision
+	case errors.Is(err, ErrLocalTimeout):
+		return OutcomeLocalTimeout
 	case errors.Is(err, ErrTimeout):
 		return OutcomeTimeout
 	case errors.Is(err, ErrBreakerOpen):

@@ -43,7 +43,7 @@
 //
 //	personalize.flow.friendly_id   string   the flow's friendly ID
 //	personalize.outcome            string   decision, timeout, breaker_open, api_error, invalid_request,
-//	                                        no_visitor, error, canceled, shed; browser creation: created or why not
+//	                                        no_visitor, error, canceled, shed, local_timeout; browser creation: created or why not
 //	personalize.identity.kind      string   browserId, email or identifiers: the kind, never the value
 //	personalize.attempts           int      HTTP requests sent (0, 1 or 2)
 //	http.response.status_code      int      the last answer's status, when there was one

@@ -329,7 +329,7 @@ func TestPageOfThreeFlowsOneTimesOut(t *testing.T) {
 // values, even when the API echoes them.
 func TestEventSend(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		e := newOtelEnv(t)
+		e := newOtelEnv(t, personalize.WithEvents(personalize.EventOptions{Workers: 2}))
 		e.sb.SetEventsFault(sandbox.Fault{Latency: 500 * time.Millisecond})
 		ctx, reqSpan := e.requestSpan(context.Background())
 		pageCtx, done := personalize.StartPage(ctx, e.client, personalize.Visitor{BrowserID: browserID, Path: "/booking"})

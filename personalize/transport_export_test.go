@@ -1,0 +1,18 @@
+package personalize
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"net/http"
+)
+
+// TrustRoots makes the client's own transport trust roots (an httptest TLS server's
+// certificate), so that the tests of the transport can reach an HTTPS stand-in with the
+// transport New made. Call it before the client's first call.
+func TrustRoots(c *Client, roots *x509.CertPool) {
+	t := c.hc.Transport.(*http.Transport)
+	if t.TLSClientConfig == nil {
+		t.TLSClientConfig = &tls.Config{}
+	}
+	t.TLSClientConfig.RootCAs = roots
+}
