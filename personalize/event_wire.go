@@ -173,13 +173,31 @@ func (b *eventBody) appendBase(dst []byte, at time.Time) []byte {
 	dst = append(dst, `,"pos":`...)
 	dst = appendJSONString(dst, b.PointOfSale)
 	dst = append(dst, `,"requested_at":"`...)
-	dst = at.UTC().AppendFormat(dst, eventTimeLayout) // digits and -:.TZ: nothing to escape
+	dst = appendEventTime(dst, at) // digits and -:.TZ: nothing to escape
 	dst = append(dst, '"')
 	if b.Referrer != "" {
 		dst = append(dst, `,"referrer":`...)
 		dst = appendJSONString(dst, b.Referrer)
 	}
 	return append(dst, '}')
+}
+
+// appendEventTime appends t as eventTime formats it (eventTimeLayout), digit by digit: the
+// layout is fixed, and time.Time.AppendFormat's reading of it was a tenth of a VIEW's cost.
+// Years outside 0000-9999 take AppendFormat's way (FuzzAppendEventTime holds the two equal).
+func appendEventTime(dst []byte, t time.Time) []byte {
+	t = t.UTC()
+	year, month, day := t.Date()
+	if year < 0 || year > 9999 {
+		return t.AppendFormat(dst, eventTimeLayout)
+	}
+	hour, minute, sec := t.Clock()
+	ms := t.Nanosecond() / int(time.Millisecond)
+	dst = append(dst, byte('0'+year/1000), byte('0'+year/100%10), byte('0'+year/10%10), byte('0'+year%10), '-')
+	dst = append(dst, byte('0'+int(month)/10), byte('0'+int(month)%10), '-', byte('0'+day/10), byte('0'+day%10), 'T')
+	dst = append(dst, byte('0'+hour/10), byte('0'+hour%10), ':', byte('0'+minute/10), byte('0'+minute%10), ':')
+	dst = append(dst, byte('0'+sec/10), byte('0'+sec%10), '.', byte('0'+ms/100), byte('0'+ms/10%10), byte('0'+ms%10), 'Z')
+	return dst
 }
 
 // appendJSONString appends s as a JSON string escaped as json.Marshal escapes it (HTML

@@ -41,3 +41,18 @@ func FuzzAppendBase(f *testing.F) {
 		require.Equal(t, string(want), got)
 	})
 }
+
+// FuzzAppendEventTime: appendEventTime writes what eventTime formats, whatever the instant.
+func FuzzAppendEventTime(f *testing.F) {
+	for _, n := range []int64{0, 1767225600123456789, -1, 253402300799999999999 / 1000, -62135596800000000000 / 1000} {
+		f.Add(n, 0)
+	}
+	f.Add(int64(1767225600123456789), 3600)
+	f.Add(int64(-1767225600123456789), -7200)
+	f.Fuzz(func(t *testing.T, nanos int64, offset int) {
+		at := time.Unix(0, nanos).In(time.FixedZone("x", offset%86400))
+		require.Equal(t, eventTime(at), string(appendEventTime(nil, at)))
+		far := time.Unix(nanos/1000, 0) // seconds, so years beyond 9999 and before 0 come too
+		require.Equal(t, eventTime(far), string(appendEventTime(nil, far)))
+	})
+}
