@@ -17,31 +17,28 @@ import (
 	"github.com/go-personalize/sdk/personalize/sandbox"
 )
 
-// tenantEnv is a complete tenant-mode environment; cases change one thing.
-// edgeEnv is tenantEnv's XM Cloud tenant: a Sitecore Edge context ID and site name.
-func edgeEnv(changes map[string]string) map[string]string {
-	env := map[string]string{
-		"PERSONALIZE_EDGE_CONTEXT_ID": "5Gx1jAq3aPCtP9bbT4ZmDq",
-		"PERSONALIZE_SITE_NAME":       "go-airways",
-		"SESSION_KEYS":                testSessionKeys,
-	}
-	for k, v := range changes {
-		if v == "" {
-			delete(env, k)
-		} else {
-			env[k] = v
-		}
-	}
-	return env
-}
-
+// tenantEnv is a complete tenant-mode environment; cases change one thing (an empty value
+// removes the variable).
 func tenantEnv(changes map[string]string) map[string]string {
-	env := map[string]string{
+	return changed(map[string]string{
 		"PERSONALIZE_CLIENT_KEY":    "my-client-key",
 		"PERSONALIZE_REGION":        "eu",
 		"PERSONALIZE_POINT_OF_SALE": "goairways/nl",
 		"SESSION_KEYS":              testSessionKeys,
-	}
+	}, changes)
+}
+
+// edgeEnv is tenantEnv's XM Cloud tenant: a Sitecore Edge context ID and site name.
+func edgeEnv(changes map[string]string) map[string]string {
+	return changed(map[string]string{
+		"PERSONALIZE_EDGE_CONTEXT_ID": "5Gx1jAq3aPCtP9bbT4ZmDq",
+		"PERSONALIZE_SITE_NAME":       "go-airways",
+		"SESSION_KEYS":                testSessionKeys,
+	}, changes)
+}
+
+// changed applies changes to env: a value replaces, an empty one removes.
+func changed(env, changes map[string]string) map[string]string {
 	for k, v := range changes {
 		if v == "" {
 			delete(env, k)
