@@ -3,6 +3,7 @@ package middleware
 import (
 	"context"
 	"net/http"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -167,4 +168,42 @@ func (s *site) knownBrowser(t *testing.T) string {
 	id, err := s.pc.CreateBrowser(context.Background())
 	require.NoError(t, err)
 	return id
+}
+
+func TestMintedBrowsersGetNoGuestLookUp(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var lookUps atomic.Int64
+		counted := personalize.WithHooks(personalize.Hooks{
+			BrowserCreated: func(_ context.Context, info personalize.BrowserInfo) {
+				if info.GuestRef {
+					lookUps.Add(1)
+				}
+			}})
+		t.Setenv(personalizetest.TransportEnv, personalize.TransportEdge)
+		sb, srv := memSandbox(t)
+		s := newSiteWith(t, sb, srv, Options{BrowserIDs: MintLocally}, counted)
+		v := newVisitor(t)
+		resp, rep := v.get(s.h, "/flow")
+		require.Empty(t, rep.Errors)
+		assert.Len(t, setCookies(t, resp, CloudSDKBrowserCookie), 1)
+		assert.Empty(t, setCookies(t, resp, CloudSDKGuestCookie), "no guest ref for a browser the Edge did not make")
+		assert.Equal(t, []string{""}, guestOfCalls(s))
+		assert.Zero(t, lookUps.Load(), "and no look-up before the flow")
+
+		// A browser the Edge made is looked up, as without MintLocally.
+		id := s.knownBrowser(t)
+		v = newVisitor(t)
+		v.setCookie(CloudSDKBrowserCookie, id)
+		_, rep = v.get(s.h, "/flow")
+		require.Empty(t, rep.Errors)
+		assert.Zero(t, lookUps.Load(), "MintLocally looks up no guest ref at all")
+
+		// The control: without MintLocally the same visitor is looked up, and the hook says so.
+		control := newSiteWith(t, sb, srv, Options{}, counted)
+		v = newVisitor(t)
+		v.setCookie(CloudSDKBrowserCookie, id)
+		_, rep = v.get(control.h, "/flow")
+		require.Empty(t, rep.Errors)
+		assert.Equal(t, int64(1), lookUps.Load())
+	})
 }

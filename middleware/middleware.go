@@ -155,7 +155,9 @@ func (st *request) newPage() seam.Page {
 		v.BrowserID = st.cookieID
 		v.EnsureBrowserID = st.ensureBrowserID
 		v.GuestRef = st.cookieGuest
-		v.WantGuestRef = st.m.cfg.guestCookie != ""
+		// A browser ID minted here is one the Edge may not know: its guest ref is not looked up
+		// (a look-up that cannot succeed would cost every page a round trip).
+		v.WantGuestRef = st.m.cfg.guestCookie != "" && st.m.cfg.strategy != MintLocally
 	}
 	st.mu.Lock()
 	defer st.mu.Unlock()

@@ -79,7 +79,9 @@ const (
 	// as the official SDKs do. The default.
 	CreateWithSitecore Strategy = iota
 	// MintLocally makes a random UUID v4 without a network call. Opt in only if your tenant
-	// accepts browser IDs it did not issue.
+	// accepts browser IDs it did not issue. Through the Edge proxy no guest ref is looked up
+	// then (the Edge may not know the browser), so flows go without guestRef unless the
+	// visitor's sc_cid_personalize cookie has one.
 	MintLocally
 )
 
