@@ -204,7 +204,7 @@ func BenchmarkHTMLRouteNoFlow(b *testing.B) {
 				b.StopTimer()
 				gate.Lock()
 				if tc.on {
-					primers += holdWorkers(b, h, w, req, pc, &waiting)
+					primers += holdWorkers(b, h, w, req, pc, &gate, &waiting)
 				}
 				b.StartTimer()
 				for n := min(eventChunk, b.N-done); n > 0; n-- {
@@ -226,7 +226,10 @@ func BenchmarkHTMLRouteNoFlow(b *testing.B) {
 // holdWorkers serves pages (with the gate held, the timer stopped) until all benchWorkers
 // have taken a VIEW and wait at the gate with their requests built, and returns how many it
 // served. A page is served only when the queue is empty, so at most one VIEW stays queued.
-func holdWorkers(b *testing.B, h http.Handler, w *discardWriter, req *http.Request, pc *personalize.Client, waiting *atomic.Int64) int {
+// If the workers never all arrive it opens the gate (so that Close does not wait on them)
+// and fails.
+func holdWorkers(b *testing.B, h http.Handler, w *discardWriter, req *http.Request, pc *personalize.Client,
+	gate *sync.RWMutex, waiting *atomic.Int64) int {
 	served := 0
 	deadline := time.Now().Add(30 * time.Second)
 	for waiting.Load() < benchWorkers {
@@ -236,6 +239,7 @@ func holdWorkers(b *testing.B, h http.Handler, w *discardWriter, req *http.Reque
 			served++
 		}
 		if time.Now().After(deadline) {
+			gate.Unlock()
 			b.Fatalf("%d of %d event workers at the gate after 30s: %+v", waiting.Load(), benchWorkers, pc.EventStats())
 		}
 		runtime.Gosched()
