@@ -69,6 +69,9 @@ func New(clientKey string, opts ...Option) (*Client, error) {
 	if err := cfg.checkTransport(); err != nil {
 		return nil, err
 	}
+	// Flows and events send the language upper case, as the SDKs do: upper-cased once here,
+	// their strings.ToUpper finds nothing to change and allocates nothing on a page.
+	cfg.language = strings.ToUpper(cfg.language)
 	c := &Client{clientKey: clientKey, cfg: cfg, hc: cfg.httpClient, logger: cfg.logger}
 	if c.hc == nil {
 		c.hc = &http.Client{Transport: newTransport(cfg.maxIdleConns)}

@@ -56,3 +56,24 @@ func FuzzAppendEventTime(f *testing.F) {
 		require.Equal(t, eventTime(far), string(appendEventTime(nil, far)))
 	})
 }
+
+// A returning visitor's VIEW costs one allocation, its payload: the client's language is
+// upper-cased once, at New, not per event (strings.ToUpper of "en" allocated on every page).
+func TestEncodeViewAllocatesOnlyItsPayload(t *testing.T) {
+	for _, tc := range []struct {
+		opts []Option
+		want string
+	}{{nil, "EN"}, {[]Option{WithLanguage("de")}, "DE"}} {
+		c, err := New("abBah8aelipaPeebae7roox2tiexoSee", append(tc.opts, WithPointOfSale("site/ie"))...)
+		require.NoError(t, err)
+		ev := Event{Type: EventView, BrowserID: "a38b230c-11eb-4cf9-8d5d-274e9f344925", Page: "/products"}
+		var raw []byte
+		allocs := testing.AllocsPerRun(100, func() {
+			e := ev
+			raw, err = c.encodeEvent(&e, time.Now())
+		})
+		require.NoError(t, err)
+		require.Contains(t, string(raw), `"language":"`+tc.want+`"`)
+		require.Equal(t, 1.0, allocs)
+	}
+}
