@@ -25,7 +25,7 @@ func ExampleWithEdge() {
 
 	client, err := personalize.New("",
 		personalize.WithEdge(sandbox.DefaultContextID, sandbox.DefaultSiteName), // in production: your site's
-		personalize.WithBaseURL(srv.URL), // in production: leave it out (personalize.EdgeURL)
+		personalize.WithBaseURL(srv.URL),                                        // in production: leave it out (personalize.EdgeURL)
 	)
 	if err != nil {
 		log.Fatal(err)
