@@ -47,7 +47,7 @@ func TestRunStartupErrors(t *testing.T) {
 	}
 }
 
-var readyLine = regexp.MustCompile(`msg="go airways is ready" mode=(\S+) api=(\S+) addr=(\S+) url=(\S+)`)
+var readyLine = regexp.MustCompile(`msg="go airways is ready" mode=(\S+) transport=\S+ api=(\S+) addr=(\S+) url=(\S+)`)
 
 func TestRunServesAndShutsDown(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
@@ -57,6 +57,7 @@ func TestRunServesAndShutsDown(t *testing.T) {
 	go func() { done <- run(ctx, envOf(map[string]string{"ADDR": "127.0.0.1:0"}), out) }()
 	m := out.waitReady(t)
 	assert.Equal(t, "sandbox", m[1])
+	assert.Contains(t, m[0], " transport=direct ", "the transport, in the ready line")
 	assert.Equal(t, "http://"+m[3], m[2], "in sandbox mode the client calls the site itself")
 	assert.Equal(t, "http://"+m[3]+"/", m[4])
 

@@ -266,8 +266,13 @@ func listenAndServe(ctx context.Context, cfg Config, logger *slog.Logger) error 
 		logger.Warn("MAX_CONNECTIONS is not below the open-file limit: the site may run out of file descriptors before it reaches its cap (raise `ulimit -n`)",
 			slog.Int("max_connections", maxConns), slog.Uint64("open_file_limit", limit))
 	}
+	transport := personalize.TransportDirect
+	if cfg.EdgeContextID != "" {
+		transport = personalize.TransportEdge
+	}
 	logger.Info("go airways is ready",
 		slog.String("mode", string(cfg.Mode)),
+		slog.String("transport", transport),
 		slog.String("api", cfg.BaseURL),
 		slog.String("addr", ln.Addr().String()),
 		slog.String("url", visitURL(cfg.Addr, ln.Addr())),
