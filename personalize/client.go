@@ -261,18 +261,8 @@ func (c *Client) CreateBrowser(ctx context.Context) (string, error) {
 // createBrowser creates a browser; through the Edge proxy the answer also names the browser's
 // new guest (CustomerRef, "" when the answer has none that is valid).
 func (c *Client) createBrowser(ctx context.Context) (browserAnswer, error) {
-	start := time.Now()
-	var (
-		b                browserAnswer
-		status, attempts int
-	)
-	iso, err := c.guard(browserKey, func() error {
-		var raw []byte
-		var err error
-		raw, status, attempts, err = c.send(ctx, http.MethodGet, c.createURL, nil, callHeaders{})
-		if err != nil {
-			return err
-		}
+	var b browserAnswer
+	err := c.browserCall(ctx, browserKey, c.createURL, false, "personalize: creating a browser ID failed", func(status int, raw []byte) error {
 		var body browserAnswer
 		if err := json.Unmarshal(raw, &body); err != nil {
 			return fmt.Errorf("%w: browser/create.json: %v", ErrMalformedResponse, err)
@@ -284,25 +274,45 @@ func (c *Client) createBrowser(ctx context.Context) (browserAnswer, error) {
 			return fmt.Errorf("%w: browser/create.json returned no valid browser ID", ErrMalformedResponse)
 		}
 		b.Ref = body.Ref
-		if validGuestRef(body.CustomerRef) {
+		if browserid.ValidGuestRef(body.CustomerRef) {
 			b.CustomerRef = body.CustomerRef
 		}
 		return nil
 	})
+	if err != nil {
+		return browserAnswer{}, err
+	}
+	return b, nil
+}
+
+// browserCall makes one GET of a browser endpoint (create.json, or the Edge proxy's show.json:
+// guestRef) through the breaker of key, reads its answer with read, tells the hooks
+// (BrowserInfo) and logs a failure at debug as msg: a failing API shows once, at warn, when
+// its breaker opens.
+func (c *Client) browserCall(ctx context.Context, key, url string, guestRef bool, msg string, read func(status int, raw []byte) error) error {
+	start := time.Now()
+	var status, attempts int
+	iso, err := c.guard(key, func() error {
+		var raw []byte
+		var err error
+		raw, status, attempts, err = c.send(ctx, http.MethodGet, url, nil, callHeaders{})
+		if err != nil {
+			return err
+		}
+		return read(status, raw)
+	})
 	if s := c.hooks.load(); s.browsers > 0 {
-		info := BrowserInfo{Outcome: OutcomeOf(err), Start: start, Duration: time.Since(start), StatusCode: status,
-			Attempts: attempts, Isolation: iso, Err: err}
+		info := BrowserInfo{GuestRef: guestRef, Outcome: OutcomeOf(err), Start: start, Duration: time.Since(start),
+			StatusCode: status, Attempts: attempts, Isolation: iso, Err: err}
 		if attempts > 0 {
 			info.Transport = c.transport
 		}
 		c.browserHooks(ctx, info)
 	}
 	if err != nil {
-		// Per call, at debug: a failing API shows once, at warn, when its breaker opens.
-		c.logger.LogAttrs(ctx, slog.LevelDebug, "personalize: creating a browser ID failed", slog.Any("error", err))
-		return browserAnswer{}, err
+		c.logger.LogAttrs(ctx, slog.LevelDebug, msg, slog.Any("error", err))
 	}
-	return b, nil
+	return err
 }
 
 // callHeaders are a request's headers that vary per call.

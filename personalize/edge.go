@@ -4,11 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"log/slog"
-	"net/http"
 	"net/url"
 	"strings"
-	"time"
 
 	"github.com/go-personalize/sdk/internal/browserid"
 )
@@ -153,19 +150,9 @@ func (c *Client) GuestRef(ctx context.Context, browserID string) (string, error)
 	if !browserid.Valid(browserID) {
 		return "", invalidf("GuestRef: %q is not a browser ID", excerpt([]byte(browserID)))
 	}
-	start := time.Now()
-	var (
-		ref              string
-		status, attempts int
-	)
-	iso, err := c.guard(guestKey, func() error {
-		var raw []byte
-		var err error
-		u := c.showURL[0] + strings.ToLower(browserID) + c.showURL[1]
-		raw, status, attempts, err = c.send(ctx, http.MethodGet, u, nil, callHeaders{})
-		if err != nil {
-			return err
-		}
+	var ref string
+	u := c.showURL[0] + strings.ToLower(browserID) + c.showURL[1]
+	err := c.browserCall(ctx, guestKey, u, true, "personalize: getting a guest ref failed", func(status int, raw []byte) error {
 		if apiErr := errorObject(status, raw); apiErr != nil {
 			return apiErr
 		}
@@ -177,26 +164,14 @@ func (c *Client) GuestRef(ctx context.Context, browserID string) (string, error)
 		if err := json.Unmarshal(raw, &body); err != nil {
 			return fmt.Errorf("%w: show.json: %v", ErrMalformedResponse, err)
 		}
-		if !validGuestRef(body.Customer.Ref) {
+		if !browserid.ValidGuestRef(body.Customer.Ref) {
 			return fmt.Errorf("%w: show.json returned no valid guest ref", ErrMalformedResponse)
 		}
 		ref = body.Customer.Ref
 		return nil
 	})
-	if s := c.hooks.load(); s.browsers > 0 {
-		info := BrowserInfo{Outcome: OutcomeOf(err), Start: start, Duration: time.Since(start), StatusCode: status,
-			Attempts: attempts, Isolation: iso, Err: err, GuestRef: true}
-		if attempts > 0 {
-			info.Transport = c.transport
-		}
-		c.browserHooks(ctx, info)
-	}
 	if err != nil {
-		c.logger.LogAttrs(ctx, slog.LevelDebug, "personalize: getting a guest ref failed", slog.Any("error", err))
 		return "", err
 	}
 	return ref, nil
 }
-
-// validGuestRef: see browserid.ValidGuestRef.
-func validGuestRef(s string) bool { return browserid.ValidGuestRef(s) }

@@ -77,7 +77,7 @@ type call struct {
 
 func newPage(ctx context.Context, client *Client, v seam.Visitor) *page {
 	p := &page{client: client, ctx: ctx, visitor: v, budget: client.cfg.budget, id: v.BrowserID}
-	if v.BrowserID != "" && validGuestRef(v.GuestRef) {
+	if v.BrowserID != "" && browserid.ValidGuestRef(v.GuestRef) {
 		p.guest = v.GuestRef
 	}
 	return p
@@ -304,7 +304,7 @@ func (p *page) getBrowserID() *idCall {
 				g.id = id
 				p.mu.Lock()
 				p.id = id
-				if validGuestRef(guest) {
+				if browserid.ValidGuestRef(guest) {
 					p.guest = guest
 				}
 				p.mu.Unlock()

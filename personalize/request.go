@@ -7,6 +7,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/go-personalize/sdk/internal/browserid"
 )
 
 // FlowRequest is one call of a flow. Empty fields take the client's defaults.
@@ -133,65 +135,47 @@ func (c *Client) body(req *FlowRequest) (*callFlowsBody, error) { // all but Par
 	if err := checkSettings(req.Channel, req.Language, req.Currency, req.PointOfSale); err != nil {
 		return nil, err
 	}
-	if c.edge() {
-		return c.edgeBody(req)
-	}
-	if req.GuestRef != "" || len(req.Variants) > 0 {
-		return nil, invalidf("a guest ref and variants go only through the Sitecore Edge proxy (WithEdge)")
-	}
-	pos := cmp.Or(req.PointOfSale, c.cfg.pointOfSale)
-	if pos == "" {
-		// The API needs a point of sale that exists in the tenant, and Engage refuses to call
-		// without one (MV-0003): fail here, before any network traffic.
-		return nil, invalidf("no point of sale: give the client WithPointOfSale (the name of a point of sale of your tenant), or the call")
-	}
 	b := &callFlowsBody{
-		ClientKey:    c.clientKey,
 		Channel:      cmp.Or(req.Channel, c.cfg.channel),
 		Language:     strings.ToUpper(cmp.Or(req.Language, c.cfg.language)), // as both SDKs send it
 		CurrencyCode: cmp.Or(req.Currency, c.cfg.currency),
-		PointOfSale:  pos,
 		FriendlyID:   req.FriendlyID,
 	}
-	b.identify(req.Identity)
-	return b, nil
-}
-
-// edgeBody builds the Edge proxy's body: the tenant and point of sale come from the context
-// ID and the site, so clientKey and pointOfSale go out empty, as the Cloud SDK sends them.
-func (c *Client) edgeBody(req *FlowRequest) (*callFlowsBody, error) {
-	if req.PointOfSale != "" {
-		return nil, invalidf("a point of sale does not apply through the Sitecore Edge proxy: the Edge site sets it")
+	if c.edge() {
+		// The tenant and point of sale come from the context ID and the site: clientKey and
+		// pointOfSale go out empty, as the Cloud SDK sends them.
+		if req.PointOfSale != "" {
+			return nil, invalidf("a point of sale does not apply through the Sitecore Edge proxy: the Edge site sets it")
+		}
+		if req.GuestRef != "" && !browserid.ValidGuestRef(req.GuestRef) {
+			return nil, invalidf("guest ref %q is not one Sitecore gives", excerpt([]byte(req.GuestRef)))
+		}
+		if err := checkVariants(req.Variants); err != nil {
+			return nil, err
+		}
+		b.GuestRef, b.Variants = req.GuestRef, req.Variants
+	} else {
+		if req.GuestRef != "" || len(req.Variants) > 0 {
+			return nil, invalidf("a guest ref and variants go only through the Sitecore Edge proxy (WithEdge)")
+		}
+		pos := cmp.Or(req.PointOfSale, c.cfg.pointOfSale)
+		if pos == "" {
+			// The API needs a point of sale that exists in the tenant, and Engage refuses to call
+			// without one (MV-0003): fail here, before any network traffic.
+			return nil, invalidf("no point of sale: give the client WithPointOfSale (the name of a point of sale of your tenant), or the call")
+		}
+		b.ClientKey, b.PointOfSale = c.clientKey, pos
 	}
-	if req.GuestRef != "" && !validGuestRef(req.GuestRef) {
-		return nil, invalidf("guest ref %q is not one Sitecore gives", excerpt([]byte(req.GuestRef)))
-	}
-	if err := checkVariants(req.Variants); err != nil {
-		return nil, err
-	}
-	b := &callFlowsBody{
-		Channel:      cmp.Or(req.Channel, c.cfg.channel),
-		Language:     strings.ToUpper(cmp.Or(req.Language, c.cfg.language)),
-		CurrencyCode: cmp.Or(req.Currency, c.cfg.currency),
-		FriendlyID:   req.FriendlyID,
-		GuestRef:     req.GuestRef,
-		Variants:     req.Variants,
-	}
-	b.identify(req.Identity)
-	return b, nil
-}
-
-// identify sets the body's one identity field.
-func (b *callFlowsBody) identify(id Identity) {
-	switch id.kind {
+	switch req.Identity.kind {
 	case BrowserIDIdentity:
 		// A UUID's hex digits are case-insensitive; Sitecore hands them out in lower case.
-		b.BrowserID = strings.ToLower(id.value)
+		b.BrowserID = strings.ToLower(req.Identity.value)
 	case EmailIdentity:
-		b.Email = id.value
+		b.Email = req.Identity.value
 	case IdentifiersIdentity:
-		b.Identifiers = &identifiers{ID: id.value, Provider: id.provider}
+		b.Identifiers = &identifiers{ID: req.Identity.value, Provider: req.Identity.provider}
 	}
+	return b, nil
 }
 
 // params merges UTM, referrer and the caller's params into a new map, leaving every input as
