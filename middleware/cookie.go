@@ -158,11 +158,18 @@ func (m *Middleware) browserSameSite(secure bool) http.SameSite {
 // setBrowserCookie sets (or renews) the browser ID cookie and deletes the legacy cookies the
 // request carried, so the visitor ends up with one cookie under the configured name.
 func (m *Middleware) setBrowserCookie(h http.Header, r *http.Request, id string) {
+	m.setVisitorCookie(h, r, m.cfg.cookieName, id, m.cfg.legacy)
+}
+
+// setVisitorCookie sets (or renews) one of the visitor's cookies, the browser ID's or the guest
+// ref's, with their shared attributes, and deletes those of the legacy names the request
+// carried.
+func (m *Middleware) setVisitorCookie(h http.Header, r *http.Request, name, value string, legacy []string) {
 	secure := m.secure(r)
 	sameSite := m.browserSameSite(secure)
 	c := http.Cookie{
-		Name:     m.cfg.cookieName,
-		Value:    id,
+		Name:     name,
+		Value:    value,
 		Path:     "/",
 		Domain:   m.cfg.domain,
 		MaxAge:   m.cfg.maxAge,
@@ -171,32 +178,40 @@ func (m *Middleware) setBrowserCookie(h http.Header, r *http.Request, id string)
 		SameSite: sameSite,
 	}
 	h.Add("Set-Cookie", c.String())
-	for _, name := range m.cfg.legacy {
-		if !hasCookie(r.Header, name) {
+	for _, old := range legacy {
+		if !hasCookie(r.Header, old) {
 			continue
 		}
-		old := http.Cookie{Name: name, Path: "/", Domain: m.cfg.domain, MaxAge: -1, Secure: secure, SameSite: sameSite}
-		h.Add("Set-Cookie", old.String())
+		gone := http.Cookie{Name: old, Path: "/", Domain: m.cfg.domain, MaxAge: -1, Secure: secure, SameSite: sameSite}
+		h.Add("Set-Cookie", gone.String())
 	}
 }
 
 // readGuestRef returns the visitor's guest ref from the guest ref cookie, or from the first
 // legacy one that holds a valid one; "" when there is none.
 func (m *Middleware) readGuestRef(h http.Header) string {
-	for _, name := range append([]string{m.cfg.guestCookie}, m.cfg.guestLegacy...) {
-		ref := ""
-		cookieValues(h, name, func(v string) bool {
-			if browserid.ValidGuestRef(v) {
-				ref = v
-				return false
-			}
-			return true
-		})
-		if ref != "" {
+	if ref := cookieGuestRef(h, m.cfg.guestCookie); ref != "" {
+		return ref
+	}
+	for _, name := range m.cfg.guestLegacy {
+		if ref := cookieGuestRef(h, name); ref != "" {
 			return ref
 		}
 	}
 	return ""
+}
+
+// cookieGuestRef returns the first well-formed guest ref in a cookie called name, or "".
+func cookieGuestRef(h http.Header, name string) string {
+	ref := ""
+	cookieValues(h, name, func(v string) bool {
+		if browserid.ValidGuestRef(v) {
+			ref = v
+			return false
+		}
+		return true
+	})
+	return ref
 }
 
 // guestFor is the guest ref to keep for browser id: the one the page learned, else the
@@ -218,18 +233,7 @@ func (st *request) guestFor(p seam.Page, id string) string {
 // cookies the request carried. Without a guest ref nothing changes: a legacy cookie that
 // holds the only one there is stays until the page learns it.
 func (m *Middleware) setGuestCookie(h http.Header, r *http.Request, ref string) {
-	if ref == "" {
-		return
-	}
-	secure := m.secure(r)
-	sameSite := m.browserSameSite(secure)
-	c := http.Cookie{Name: m.cfg.guestCookie, Value: ref, Path: "/", Domain: m.cfg.domain, MaxAge: m.cfg.maxAge,
-		Secure: secure, HttpOnly: m.cfg.httpOnly, SameSite: sameSite}
-	h.Add("Set-Cookie", c.String())
-	for _, name := range m.cfg.guestLegacy {
-		if hasCookie(r.Header, name) {
-			old := http.Cookie{Name: name, Path: "/", Domain: m.cfg.domain, MaxAge: -1, Secure: secure, SameSite: sameSite}
-			h.Add("Set-Cookie", old.String())
-		}
+	if ref != "" {
+		m.setVisitorCookie(h, r, m.cfg.guestCookie, ref, m.cfg.guestLegacy)
 	}
 }
