@@ -26,11 +26,8 @@ func (s *Sandbox) serveBrowserCreate(w http.ResponseWriter, r *http.Request) {
 
 	status, body := http.StatusOK, []byte(nil)
 	key := r.URL.Query().Get("client_key")
-	switch {
-	case r.Method != http.MethodGet:
-		w.Header().Set("Allow", http.MethodGet)
-		e := newAPIError(http.StatusMethodNotAllowed, CodeMethodNotAllowed, "Method Not Allowed",
-			"sandbox: "+PathBrowserCreate+" accepts GET only")
+	switch e := onlyMethod(w, r, http.MethodGet, PathBrowserCreate); {
+	case e != nil:
 		status, body = e.status, e.json()
 	case !s.knownClientKey(key):
 		e := newAPIError(http.StatusUnauthorized, CodeInvalidClientKey, "Unauthorized",

@@ -118,10 +118,8 @@ func (s *Sandbox) serveFlow(w http.ResponseWriter, r *http.Request, edge bool) {
 // readJSONBody reads a request body of at most MaxBodySize bytes that must be JSON: the
 // method must be POST and, when strict, the Content-Type application/json.
 func readJSONBody(w http.ResponseWriter, r *http.Request, strict bool) ([]byte, *apiError) {
-	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", http.MethodPost)
-		return nil, newAPIError(http.StatusMethodNotAllowed, CodeMethodNotAllowed, "Method Not Allowed",
-			"sandbox: "+r.URL.Path+" accepts POST only")
+	if e := onlyMethod(w, r, http.MethodPost, r.URL.Path); e != nil {
+		return nil, e
 	}
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || mt != "application/json" && (strict || mt != "text/plain") {

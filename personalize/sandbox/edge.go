@@ -186,7 +186,7 @@ func (s *Sandbox) serveEdgeBrowserCreate(w http.ResponseWriter, r *http.Request)
 	fault := s.global
 	s.cfgMu.RUnlock()
 
-	apiErr := edgeGET(w, r, PathEdgeBrowserCreate)
+	apiErr := onlyMethod(w, r, http.MethodGet, PathEdgeBrowserCreate)
 	var q url.Values
 	if apiErr == nil {
 		q, apiErr = edgeQuery(r.URL.RawQuery, paramContextID)
@@ -240,7 +240,7 @@ func (s *Sandbox) serveEdgeShow(w http.ResponseWriter, r *http.Request) {
 	fault := s.global
 	s.cfgMu.RUnlock()
 
-	apiErr := edgeGET(w, r, PathEdgeBrowser+"{browserId}"+edgeShowSuffix)
+	apiErr := onlyMethod(w, r, http.MethodGet, PathEdgeBrowser+"{browserId}"+edgeShowSuffix)
 	var q url.Values
 	if apiErr == nil {
 		q, apiErr = edgeQuery(r.URL.RawQuery, paramContextID)
@@ -268,16 +268,6 @@ func (s *Sandbox) serveEdgeShow(w http.ResponseWriter, r *http.Request) {
 	}
 	status, body = fault.outcome(status, body)
 	s.answer(w, r, fault, status, body)
-}
-
-// edgeGET refuses a request to a GET endpoint made with another method (405).
-func edgeGET(w http.ResponseWriter, r *http.Request, path string) *apiError {
-	if r.Method == http.MethodGet {
-		return nil
-	}
-	w.Header().Set("Allow", http.MethodGet)
-	return newAPIError(http.StatusMethodNotAllowed, CodeMethodNotAllowed, "Method Not Allowed",
-		"sandbox: "+path+" accepts GET only")
 }
 
 // serveEdgeEvents answers POST /v1/events/v1.2/events?sitecoreContextId=C&siteId=S: an event

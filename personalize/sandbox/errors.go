@@ -80,3 +80,14 @@ func writeError(w http.ResponseWriter, e *apiError) {
 	}
 	writeJSON(w, e.status, e.json())
 }
+
+// onlyMethod refuses a request to an endpoint (path, as its message names it) made with another
+// method than method: 405, with Allow set.
+func onlyMethod(w http.ResponseWriter, r *http.Request, method, path string) *apiError {
+	if r.Method == method {
+		return nil
+	}
+	w.Header().Set("Allow", method)
+	return newAPIError(http.StatusMethodNotAllowed, CodeMethodNotAllowed, "Method Not Allowed",
+		"sandbox: "+path+" accepts "+method+" only")
+}

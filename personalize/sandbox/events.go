@@ -35,21 +35,17 @@ func (s *Sandbox) serveEvents(w http.ResponseWriter, r *http.Request) {
 // read). It checks and records the event as POST /v1.2/events does.
 func (s *Sandbox) serveEventCreate(w http.ResponseWriter, r *http.Request) {
 	src := eventSource{query: true}
-	var (
-		raw    []byte
-		apiErr *apiError
-	)
-	if r.Method != http.MethodGet {
-		w.Header().Set("Allow", http.MethodGet)
-		apiErr = newAPIError(http.StatusMethodNotAllowed, CodeMethodNotAllowed, "Method Not Allowed",
-			"sandbox: "+PathEventCreate+" accepts GET only")
-	} else if q, err := url.ParseQuery(r.URL.RawQuery); err != nil {
-		apiErr = newAPIError(http.StatusBadRequest, CodeInvalidField, "Bad Request",
-			"sandbox: the query string is not URL-encoded (client_key=K&message=<URL-encoded JSON event>)")
-	} else if msg := q.Get("message"); len(msg) > MaxBodySize {
-		apiErr = tooLarge()
-	} else {
-		raw, src.clientKey = []byte(msg), q.Get("client_key")
+	var raw []byte
+	apiErr := onlyMethod(w, r, http.MethodGet, PathEventCreate)
+	if apiErr == nil {
+		if q, err := url.ParseQuery(r.URL.RawQuery); err != nil {
+			apiErr = newAPIError(http.StatusBadRequest, CodeInvalidField, "Bad Request",
+				"sandbox: the query string is not URL-encoded (client_key=K&message=<URL-encoded JSON event>)")
+		} else if msg := q.Get("message"); len(msg) > MaxBodySize {
+			apiErr = tooLarge()
+		} else {
+			raw, src.clientKey = []byte(msg), q.Get("client_key")
+		}
 	}
 	s.serveEvent(w, r, raw, apiErr, src)
 }
