@@ -65,3 +65,12 @@ func newBannerView(ctx context.Context, p BannerProps) bannerView {
 	}
 	return v
 }
+
+// ctaLabel names a call to action after its offer, so a list of "View offer" links reads
+// apart to a screen reader; it starts with the visible text, as WCAG 2.5.3 asks.
+func ctaLabel(cta, name string) string {
+	if name == "" {
+		return ""
+	}
+	return cta + ": " + name
+}
