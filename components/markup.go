@@ -32,6 +32,18 @@ type stringWriter interface {
 	io.StringWriter
 }
 
+// beginComponent starts a component's markup as a templ template starts: it renders nothing
+// when ctx has ended (the error), and writes the markup to w (startMarkup) with templ's context,
+// without the component's children: the context the components render the site's own
+// components with.
+func beginComponent(ctx context.Context, w io.Writer) (context.Context, markup, *templruntime.Buffer, error) {
+	if err := ctx.Err(); err != nil {
+		return ctx, markup{}, nil, err
+	}
+	m, b := startMarkup(w)
+	return withoutChildren(templ.InitializeContext(ctx)), m, b, nil
+}
+
 // startMarkup starts writing to w. As templ's generated code does, it buffers a writer that is
 // not templ's own buffer (and flushes it in end), except a buffer in memory, which needs none:
 // a slot renders its decision into one.
@@ -97,6 +109,45 @@ func (m *markup) attr(open, value string) {
 	m.raw(open)
 	m.text(value)
 	m.raw(`"`)
+}
+
+// root is a component's root element: its tag, its own class and its default data-testid,
+// written as static strings when the props do not change them.
+type root struct{ open, class, classOpen, testID string }
+
+func newRoot(tag, class, testID string) root {
+	return root{open: "<" + tag, class: ` class="` + class + `"`, classOpen: ` class="` + class + ` `,
+		testID: ` data-testid="` + testID + `"`}
+}
+
+var (
+	offerCardRoot = newRoot("article", "personalize-offer", TestIDOfferCard)
+	offerListRoot = newRoot("section", "personalize-offers", TestIDOfferList)
+	bannerRoot    = newRoot("section", "personalize-banner", TestIDBanner)
+	linkRoot      = newRoot("a", "personalize-link", TestIDLink)
+)
+
+// open writes the start of the root element: its tag, the props' ID and its class with the
+// props' (trimmed) class.
+func (m *markup) open(r *root, id, class string) {
+	m.raw(r.open)
+	if id != "" {
+		m.attr(` id="`, id)
+	}
+	if class == "" {
+		m.raw(r.class)
+	} else {
+		m.attr(r.classOpen, class)
+	}
+}
+
+// testID writes the root element's data-testid: the props' own, or "" for the default.
+func (m *markup) testID(r *root, id string) {
+	if id == "" {
+		m.raw(r.testID)
+	} else {
+		m.attr(` data-testid="`, id)
+	}
 }
 
 // component renders c where the markup is.

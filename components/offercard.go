@@ -49,11 +49,10 @@ func OfferCard(p OfferCardProps) templ.Component {
 }
 
 func (p OfferCardProps) render(ctx context.Context, w io.Writer) error {
-	if err := ctx.Err(); err != nil {
+	ctx, m, b, err := beginComponent(ctx, w)
+	if err != nil {
 		return err
 	}
-	m, b := startMarkup(w)
-	ctx = withoutChildren(templ.InitializeContext(ctx))
 	v := newOfferCardView(ctx, p)
 	m.offerCard(ctx, &v)
 	return m.end(b)
@@ -96,20 +95,8 @@ func (m *markup) offerCard(ctx context.Context, v *offerCardView) {
 		return
 	}
 	attrs := m.spread(ctx, "article", v.Attributes)
-	m.raw("<article")
-	if v.ID != "" {
-		m.attr(` id="`, v.ID)
-	}
-	if v.Class == "" {
-		m.raw(` class="personalize-offer"`)
-	} else {
-		m.attr(` class="personalize-offer `, v.Class)
-	}
-	if v.TestID == "" {
-		m.raw(` data-testid="personalize-offer"`)
-	} else {
-		m.attr(` data-testid="`, v.TestID)
-	}
+	m.open(&offerCardRoot, v.ID, v.Class)
+	m.testID(&offerCardRoot, v.TestID)
 	m.endSpread(attrs)
 	m.raw(">")
 	if v.WholeCard && v.Link.Href != "" {
@@ -128,16 +115,7 @@ func (m *markup) offerCard(ctx context.Context, v *offerCardView) {
 	} else {
 		m.offerCardBody(ctx, v)
 		if v.Link.Href != "" {
-			m.raw(`<a class="personalize-offer__cta" href="`)
-			m.url(v.Link.Href)
-			m.raw(`"`)
-			if v.Link.Tracked {
-				m.raw(` rel="nofollow"`)
-			}
-			m.ctaLabel(v.CTA, v.Name)
-			m.raw(">")
-			m.text(v.CTA)
-			m.raw("</a>")
+			m.cta(`<a class="personalize-offer__cta" href="`, v.Link, v.CTA, v.Name)
 		}
 	}
 	if v.Footer != nil {
@@ -172,16 +150,25 @@ func (m *markup) offerCardBody(ctx context.Context, v *offerCardView) {
 	}
 }
 
-// ctaLabel writes a call to action's aria-label, named after its offer ("View offer: Seat"),
-// so a list of "View offer" links reads apart to a screen reader; it starts with the visible
-// text, as WCAG 2.5.3 asks. There is none when the offer has no name.
-func (m *markup) ctaLabel(cta, name string) {
-	if name == "" {
-		return
-	}
-	m.raw(` aria-label="`)
-	m.text(cta)
-	m.raw(": ")
-	m.text(name)
+// cta writes a call to action to l, with the text cta; open is the tag up to its href's value.
+// Its aria-label names it after its offer ("View offer: Seat"), so a list of "View offer" links
+// reads apart to a screen reader; it starts with the visible text, as WCAG 2.5.3 asks. There is
+// none when the offer has no name.
+func (m *markup) cta(open string, l link, cta, name string) {
+	m.raw(open)
+	m.url(l.Href)
 	m.raw(`"`)
+	if l.Tracked {
+		m.raw(` rel="nofollow"`)
+	}
+	if name != "" {
+		m.raw(` aria-label="`)
+		m.text(cta)
+		m.raw(": ")
+		m.text(name)
+		m.raw(`"`)
+	}
+	m.raw(">")
+	m.text(cta)
+	m.raw("</a>")
 }

@@ -57,11 +57,10 @@ func OfferList(p OfferListProps) templ.Component {
 }
 
 func (p OfferListProps) render(ctx context.Context, w io.Writer) error {
-	if err := ctx.Err(); err != nil {
+	ctx, m, b, err := beginComponent(ctx, w)
+	if err != nil {
 		return err
 	}
-	m, b := startMarkup(w)
-	ctx = withoutChildren(templ.InitializeContext(ctx))
 	v := newOfferListView(p)
 	if v.items() > 0 {
 		m.offerList(ctx, &p, &v)
@@ -109,26 +108,28 @@ func newOfferListView(p OfferListProps) offerListView {
 	return v
 }
 
+// heading writes an <h2> of text: with an ID when withID, the component's ID and suffix (its
+// end, with the closing quote), and then rest, the rest of the tag (its class).
+func (m *markup) heading(withID bool, id, suffix, rest, text string) {
+	m.raw("<h2")
+	if withID {
+		m.raw(` id="`)
+		m.text(id)
+		m.raw(suffix)
+	}
+	m.raw(rest)
+	m.text(text)
+	m.raw("</h2>")
+}
+
 // items is the number of cards of the list.
 func (v *offerListView) items() int { return len(v.Offers) + len(v.Custom) }
 
 // offerList writes the list of p, of at least one card.
 func (m *markup) offerList(ctx context.Context, p *OfferListProps, v *offerListView) {
 	attrs := m.spread(ctx, "section", p.Attributes)
-	m.raw("<section")
-	if p.ID != "" {
-		m.attr(` id="`, p.ID)
-	}
-	if v.Class == "" {
-		m.raw(` class="personalize-offers"`)
-	} else {
-		m.attr(` class="personalize-offers `, v.Class)
-	}
-	if v.TestID == "" {
-		m.raw(` data-testid="personalize-offers"`)
-	} else {
-		m.attr(` data-testid="`, v.TestID)
-	}
+	m.open(&offerListRoot, p.ID, v.Class)
+	m.testID(&offerListRoot, v.TestID)
 	if v.HeadingID {
 		m.raw(` aria-labelledby="`)
 		m.text(p.ID)
@@ -141,15 +142,7 @@ func (m *markup) offerList(ctx context.Context, p *OfferListProps, v *offerListV
 	if p.Header != nil {
 		m.component(ctx, p.Header)
 	} else if p.Heading != "" {
-		m.raw("<h2")
-		if v.HeadingID {
-			m.raw(` id="`)
-			m.text(p.ID)
-			m.raw(`-heading"`)
-		}
-		m.raw(` class="personalize-offers__heading">`)
-		m.text(p.Heading)
-		m.raw("</h2>")
+		m.heading(v.HeadingID, p.ID, `-heading"`, ` class="personalize-offers__heading">`, p.Heading)
 	}
 	m.raw(`<ul class="personalize-offers__list">`)
 	for _, o := range v.Offers {
