@@ -101,6 +101,9 @@ func (m *markup) text(s string) {
 	}
 }
 
+// htmlEscapes are html.EscapeString's replacements.
+var htmlEscapes = [256]string{'&': "&amp;", '\'': "&#39;", '<': "&lt;", '>': "&gt;", '"': "&#34;"}
+
 // url writes s as templ writes a URL attribute's value: sanitised (templ.URL), then escaped.
 func (m *markup) url(s string) { m.text(string(templ.URL(s))) }
 
@@ -125,6 +128,7 @@ var (
 	offerListRoot = newRoot("section", "personalize-offers", TestIDOfferList)
 	bannerRoot    = newRoot("section", "personalize-banner", TestIDBanner)
 	linkRoot      = newRoot("a", "personalize-link", TestIDLink)
+	slotRoot      = newRoot("div", "personalize-slot", TestIDSlot)
 )
 
 // open writes the start of the root element: its tag, the props' ID and its class with the
