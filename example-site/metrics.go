@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"os"
 	"runtime"
+	"runtime/metrics"
 	"strconv"
 	"strings"
 )
@@ -12,9 +13,13 @@ import (
 // processMetrics is what /_personalize/metrics reports: enough to see that memory and
 // goroutines stay flat under load and come back after it (docs/performance.md).
 type processMetrics struct {
-	Goroutines  int    `json:"goroutines"`
-	HeapAlloc   uint64 `json:"heap_alloc_bytes"`
-	HeapInuse   uint64 `json:"heap_inuse_bytes"`
+	Goroutines int    `json:"goroutines"`
+	HeapAlloc  uint64 `json:"heap_alloc_bytes"`
+	HeapInuse  uint64 `json:"heap_inuse_bytes"`
+	// HeapLive is the heap the last garbage collection found reachable: what the process
+	// holds, without the garbage HeapAlloc counts until the next collection.
+	HeapLive    uint64 `json:"heap_live_bytes"`
+	StackInuse  uint64 `json:"stack_inuse_bytes"` // goroutine stacks, outside the heap
 	HeapObjects uint64 `json:"heap_objects"`
 	Sys         uint64 `json:"sys_bytes"`
 	NumGC       uint32 `json:"num_gc"`
@@ -32,6 +37,8 @@ func (s *site) metrics(w http.ResponseWriter, _ *http.Request) {
 		Goroutines:  runtime.NumGoroutine(),
 		HeapAlloc:   ms.HeapAlloc,
 		HeapInuse:   ms.HeapInuse,
+		HeapLive:    liveHeapBytes(),
+		StackInuse:  ms.StackInuse,
 		HeapObjects: ms.HeapObjects,
 		Sys:         ms.Sys,
 		NumGC:       ms.NumGC,
@@ -42,6 +49,17 @@ func (s *site) metrics(w http.ResponseWriter, _ *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	_ = json.NewEncoder(w).Encode(m)
+}
+
+// liveHeapBytes is the runtime's /gc/heap/live:bytes: the heap marked live by the last
+// garbage collection (0 before the first).
+func liveHeapBytes() uint64 {
+	s := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+	metrics.Read(s)
+	if s[0].Value.Kind() != metrics.KindUint64 {
+		return 0
+	}
+	return s[0].Value.Uint64()
 }
 
 // residentBytes reads the resident set size from /proc/self/statm; 0 where there is none.

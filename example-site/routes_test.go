@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -387,7 +388,8 @@ func attr(s *goquery.Selection, name string) string {
 func TestMetrics(t *testing.T) {
 	ts := startSite(t, nil)
 	v := ts.newVisitor(t)
-	v.page("/") // something to count
+	v.page("/")  // something to count
+	runtime.GC() // the live heap is the last collection's
 	resp, body := v.get("/_personalize/metrics")
 	assert.Equal(t, http.StatusOK, resp.StatusCode)
 	assert.Equal(t, "application/json", resp.Header.Get("Content-Type"))
@@ -395,6 +397,9 @@ func TestMetrics(t *testing.T) {
 	require.NoError(t, json.Unmarshal(body, &m))
 	assert.Positive(t, m.Goroutines)
 	assert.Positive(t, m.HeapAlloc)
+	assert.Positive(t, m.HeapLive)
+	assert.LessOrEqual(t, m.HeapLive, m.HeapInuse, "live objects are in use")
+	assert.Positive(t, m.StackInuse)
 	assert.Positive(t, m.RSS, "read from /proc on Linux")
 	assert.Empty(t, resp.Cookies(), "not personalized")
 }

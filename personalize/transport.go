@@ -28,6 +28,10 @@ const (
 	// tlsSessionCacheSize is how many TLS sessions the client's transport keeps to resume (one
 	// per API host is used).
 	tlsSessionCacheSize = 64
+	// writeBufferSize is each connection's write buffer, which it keeps while it lives, idle
+	// or not: a flow call or an event (headers and body) takes well under 1 KiB, where the
+	// transport's default is 4 KiB. A larger request is written in more than one piece.
+	writeBufferSize = 1 << 10
 )
 
 // newTransport is the client's own transport, tuned for many concurrent pages calling one API
@@ -48,6 +52,7 @@ func newTransport(maxIdle int) *http.Transport {
 	t.TLSClientConfig = &tls.Config{ClientSessionCache: tls.NewLRUClientSessionCache(tlsSessionCacheSize)}
 	t.ForceAttemptHTTP2 = true
 	t.ExpectContinueTimeout = 0
+	t.WriteBufferSize = writeBufferSize
 	return t
 }
 

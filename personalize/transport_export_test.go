@@ -16,3 +16,6 @@ func TrustRoots(c *Client, roots *x509.CertPool) {
 	}
 	t.TLSClientConfig.RootCAs = roots
 }
+
+// WriteBufferSize is the write buffer of each connection of the client's own transport.
+const WriteBufferSize = writeBufferSize

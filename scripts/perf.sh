@@ -292,9 +292,12 @@ for phase in $PHASES; do
 			-metrics-url "http://debug:$debug_token@${url_site#http://}/_personalize/metrics" \
 			-json-out "$out/memory.json" >"$out/memory.txt" || keep $?
 		cat "$out/memory.txt"
-		# heap_alloc_bytes includes garbage not yet collected: an upper bound of what pages hold.
+		# heap_alloc_bytes includes garbage not yet collected: an upper bound of what pages hold,
+		# which moves with where the collector is. heap_live_bytes is what the last collection
+		# found reachable: what the pages in flight hold. Goroutine stacks are outside the heap
+		# (stack_inuse_bytes).
 		metric() { sed -n "s/^metrics $1 .*\"$2\":\([0-9]*\).*/\1/p" "$out/memory.txt"; }
-		for m in heap_alloc_bytes heap_inuse_bytes rss_bytes; do
+		for m in heap_alloc_bytes heap_live_bytes heap_inuse_bytes stack_inuse_bytes rss_bytes; do
 			b=$(metric before "$m") d=$(metric during "$m")
 			if [[ -n $b && -n $d ]]; then
 				echo "$m: before $((b / 1024)) KiB, during $((d / 1024)) KiB: $(((d - b) / 1024 / CONCURRENCY_HIGH)) KiB per page in flight"
