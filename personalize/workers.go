@@ -5,12 +5,11 @@ import (
 	"time"
 )
 
-// pageWorkerIdle is how long a page worker waits for another task before it stops.
+// pageWorkerIdle is how long a page worker waits for another call before it stops.
 const pageWorkerIdle = 2 * time.Second
 
-// pageWorkers runs the client's background work of a page (a prefetched flow call, the HTTP
-// exchange of a call, a decision cache's shared call) in goroutines that stay a while after
-// their task, waiting for the next one.
+// pageWorkers runs pages' background calls (a prefetch's, or a call whose caller may leave
+// before it ends) in goroutines that stay a while after their call, waiting for the next one.
 // A flow call goes deep into net/http, so a new goroutine's stack grows (and is copied) two or
 // three times per call; a worker's grows once and then serves the calls that follow. A call
 // is handed to an idle worker, or else to a new one: the workers are as many as the calls in
