@@ -38,7 +38,6 @@ type Client struct {
 	cache     *decisionCache // nil without WithCaching
 	limits    *limits        // nil without WithLimits
 	finishing finishing      // abandoned calls finishing in the background
-	workers   pageWorkers    // pages' background calls
 
 	transport    string // TransportDirect or TransportEdge
 	callFlowsURL string
@@ -100,7 +99,6 @@ func New(clientKey string, opts ...Option) (*Client, error) {
 	}
 	c.endpoints()
 	c.events.init(c, cfg.events)
-	c.workers.init()
 	c.cache = newDecisionCache(c, cfg.caching)
 	c.limits = newLimits(cfg.limits, c.logger)
 	if len(cfg.hooks) > 0 {
@@ -124,7 +122,6 @@ func (c *Client) Close(ctx context.Context) error {
 		err = fmt.Errorf("%w: refreshes of the decision cache still running: %w", ErrClosed, cerr)
 	}
 	c.finishing.close()
-	c.workers.close()
 	if c.ownsHC {
 		c.hc.CloseIdleConnections()
 	}
