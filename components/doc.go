@@ -49,8 +49,12 @@
 // stays bounded whatever the answer holds (the client keeps at most 100 offers). Banner
 // renders one decision as a hero. Every component takes a props struct with ID, Class and
 // Attributes for its root element and a TestID for its data-testid; extra markup goes in
-// templ.Component fields (Header, Footer, Extra, Card). Views are built in Go, the templates
-// only lay them out. Class names start with "personalize-" (BEM style, e.g.
+// templ.Component fields (Header, Footer, Extra, Card). The components are templ.Components
+// that write their markup in Go, not from templ templates: a slot renders its cards for every
+// page, and a template's per-component and per-attribute allocations were most of what a slot
+// cost. They write what templ writes (the same escaping, templ's URL sanitisation, templ's
+// rendering of spread Attributes), and render the site's components with templ's context,
+// without children. Class names start with "personalize-" (BEM style, e.g.
 // personalize-offer__cta) for sites to style; the markup has no inline scripts or styles.
 //
 // Offer fields are escaped as text: HTML or script in a name or description is shown, never

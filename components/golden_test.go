@@ -25,6 +25,9 @@ func goldenOffers() []personalize.Offer {
 	}
 }
 
+// goldenScript is a script an attribute calls: its function is rendered before the element.
+var goldenScript = templ.ComponentScript{Name: "__templ_track_1", Function: "function __templ_track_1(){track()}", Call: "__templ_track_1()"}
+
 // TestGolden compares the default markup with testdata/*.golden.html. On a difference it
 // writes the output beside the golden file as *.actual.html; go test -update rewrites the
 // golden files.
@@ -41,6 +44,26 @@ func TestGolden(t *testing.T) {
 		{"tracking_link", templ.ComponentFunc(func(ctx context.Context, w io.Writer) error {
 			return components.TrackingLink(components.LinkProps{Offer: offers[0]}).Render(templ.WithChildren(ctx, templ.Raw("Ancillary bundle")), w)
 		})},
+		// The props that change the markup: IDs, classes, test IDs, attributes (a script's
+		// function goes before the element), the site's own markup, text to escape.
+		{"offers_props", components.OfferList(components.OfferListProps{Offers: goldenOffers(), Label: "Extras", ID: "x&y", Class: "  wide  dark ",
+			TestID: "extras", Attributes: templ.Attributes{"data-position": "top", "hidden": true, "onmouseover": goldenScript},
+			Footer: templ.Raw(`<p class="more">More</p>`), LinkWholeCard: true})},
+		{"offers_cards", components.OfferList(components.OfferListProps{Offers: goldenOffers(), Heading: "Yours", Header: templ.Raw("<h2>Mine</h2>"),
+			Card: func(o personalize.Offer, i int) templ.Component {
+				if i == 0 {
+					return nil
+				}
+				return components.OfferCard(components.OfferCardProps{Offer: o, Class: "card", TestID: "card", ID: "c1",
+					Attributes: templ.Attributes{"data-offer-name": o.Name()}, Footer: templ.Raw(`<span class="price">€12</span>`)})
+			}})},
+		{"offer_escaped", components.OfferCard(components.OfferCardProps{Offer: offer(map[string]any{"Name": `Tom & "Jerry's" <b>`,
+			"description": "<script>alert(1)</script>", "imageUrl": "https://img.example.com/a.png?x=1&y=2", "url": "/booking?a=1&b=2"}), CTA: "Go & see"})},
+		{"banner_props", components.Banner(components.BannerProps{Offer: goldenOffers()[1], ID: "news", Class: "newsletter", TestID: "news",
+			Attributes: templ.Attributes{"data-theme": "dark", "onclick": goldenScript}, Extra: templ.Raw(`<p class="badge">New</p>`)})},
+		{"slot_props", components.Slot(components.SlotProps{FriendlyID: "newsletter_offer", ID: "n", Class: " hero-slot ", TestID: "slot-n",
+			Attributes: templ.Attributes{"data-x": "1 & 2"}, Fallback: components.TrackingLink(components.LinkProps{URL: "/signup?a=1&b=2", ID: "l", Class: "button", TestID: "cta",
+				Attributes: templ.Attributes{"target": "_blank"}})})},
 		// With no page in the context the slot has no decision: its fallback markup.
 		{"slot_fallback", components.Slot(components.SlotProps{
 			FriendlyID: "ancillary_offers",

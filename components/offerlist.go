@@ -2,6 +2,7 @@ package components
 
 import (
 	"context"
+	"io"
 	"strings"
 
 	"github.com/a-h/templ"
@@ -40,53 +41,124 @@ type OfferListProps struct {
 	TestID string
 }
 
-// offerListView is what the list template shows, built from the props in Go. Class and
-// TestID are the props' own ("" for the defaults, which the template writes as static
-// strings).
+// OfferList renders offers as a list of cards: a <section> holding an optional heading and a
+// <ul> with one <li> per offer, each an OfferCard (or the props' Card). With no offers it
+// renders nothing; inside a Slot, an empty decision renders the slot's fallback instead.
+//
+//	<section class="personalize-offers" data-testid="personalize-offers" aria-labelledby="{id}-heading">
+//		<h2 id="{id}-heading" class="personalize-offers__heading">{heading}</h2>
+//		<ul class="personalize-offers__list">
+//			<li class="personalize-offers__item"><article class="personalize-offer" ...>...</article></li>
+//		</ul>
+//		{footer}
+//	</section>
+func OfferList(p OfferListProps) templ.Component {
+	return templ.ComponentFunc(p.render)
+}
+
+func (p OfferListProps) render(ctx context.Context, w io.Writer) error {
+	ctx, m, b, err := beginComponent(ctx, w)
+	if err != nil {
+		return err
+	}
+	v := newOfferListView(p)
+	if v.items() > 0 {
+		m.offerList(ctx, &p, &v)
+	}
+	return m.end(b)
+}
+
+// offerListView is what the list shows, built from the props. Class and TestID are the props'
+// own ("" for the defaults, written as static strings). The cards are Offers, rendered as
+// default cards, unless the props have a Card: then they are Custom.
 type offerListView struct {
-	ID, Class, TestID  string
-	Attributes         templ.Attributes
-	Heading, HeadingID string
-	Header, Footer     templ.Component
-	Label              string
-	Items              []listItem
+	Class, TestID string
+	HeadingID     bool // the heading has an ID, the list's ID + "-heading"
+	Offers        []personalize.Offer
+	Custom        []templ.Component
 }
 
-// listItem is one <li> of the list: the props' Card for the offer, or the default card's view
-// (rendered by offerCard, without an OfferCard component per offer).
-type listItem struct {
-	Custom templ.Component
-	Card   offerCardView
-}
-
-func newOfferListView(ctx context.Context, p OfferListProps) offerListView {
+func newOfferListView(p OfferListProps) offerListView {
 	v := offerListView{
-		ID:         p.ID,
-		Class:      strings.TrimSpace(p.Class),
-		TestID:     ownTestID(p.TestID, TestIDOfferList),
-		Attributes: p.Attributes,
-		Heading:    p.Heading,
-		Header:     p.Header,
-		Footer:     p.Footer,
-		Label:      p.Label,
+		Class:     strings.TrimSpace(p.Class),
+		TestID:    ownTestID(p.TestID, TestIDOfferList),
+		HeadingID: p.Heading != "" && p.Header == nil && p.ID != "",
 	}
 	limit := p.MaxItems
 	if limit <= 0 {
 		limit = DefaultMaxItems
 	}
-	if v.Heading != "" && v.Header == nil && v.ID != "" {
-		v.HeadingID = v.ID + "-heading"
+	if p.Card == nil {
+		v.Offers = p.Offers[:min(len(p.Offers), limit)]
+		return v
 	}
-	v.Items = make([]listItem, 0, min(len(p.Offers), limit))
+	// The Card of each offer is asked for before anything is written: a Card that returns nil
+	// does not count, and a list of none renders nothing.
 	for i, o := range p.Offers {
-		if len(v.Items) == limit {
+		if len(v.Custom) == limit {
 			break
 		}
-		if p.Card == nil {
-			v.Items = append(v.Items, listItem{Card: newOfferCardView(ctx, OfferCardProps{Offer: o, CTA: p.CTA, LinkWholeCard: p.LinkWholeCard, Links: p.Links})})
-		} else if c := p.Card(o, i); c != nil {
-			v.Items = append(v.Items, listItem{Custom: c})
+		if c := p.Card(o, i); c != nil {
+			if v.Custom == nil {
+				v.Custom = make([]templ.Component, 0, min(len(p.Offers)-i, limit))
+			}
+			v.Custom = append(v.Custom, c)
 		}
 	}
 	return v
+}
+
+// heading writes an <h2> of text: with an ID when withID, the component's ID and suffix (its
+// end, with the closing quote), and then rest, the rest of the tag (its class).
+func (m *markup) heading(withID bool, id, suffix, rest, text string) {
+	m.raw("<h2")
+	if withID {
+		m.raw(` id="`)
+		m.text(id)
+		m.raw(suffix)
+	}
+	m.raw(rest)
+	m.text(text)
+	m.raw("</h2>")
+}
+
+// items is the number of cards of the list.
+func (v *offerListView) items() int { return len(v.Offers) + len(v.Custom) }
+
+// offerList writes the list of p, of at least one card.
+func (m *markup) offerList(ctx context.Context, p *OfferListProps, v *offerListView) {
+	attrs := m.spread(ctx, "section", p.Attributes)
+	m.open(&offerListRoot, p.ID, v.Class)
+	m.testID(&offerListRoot, v.TestID)
+	if v.HeadingID {
+		m.raw(` aria-labelledby="`)
+		m.text(p.ID)
+		m.raw(`-heading"`)
+	} else if p.Label != "" {
+		m.attr(` aria-label="`, p.Label)
+	}
+	m.endSpread(attrs)
+	m.raw(">")
+	if p.Header != nil {
+		m.component(ctx, p.Header)
+	} else if p.Heading != "" {
+		m.heading(v.HeadingID, p.ID, `-heading"`, ` class="personalize-offers__heading">`, p.Heading)
+	}
+	m.raw(`<ul class="personalize-offers__list">`)
+	for _, o := range v.Offers {
+		m.raw(`<li class="personalize-offers__item">`)
+		card := newOfferCardView(ctx, OfferCardProps{Offer: o, CTA: p.CTA, LinkWholeCard: p.LinkWholeCard, Links: p.Links})
+		m.offerCard(ctx, &card)
+		m.raw("</li>")
+	}
+	for _, c := range v.Custom {
+		m.raw(`<li class="personalize-offers__item">`)
+		m.component(ctx, c)
+		m.raw("</li>")
+	}
+	m.raw("</ul>")
+	if p.Footer != nil {
+		m.component(ctx, p.Footer)
+	}
+	m.raw("</section>")
 }

@@ -46,15 +46,6 @@ type SlotProps struct {
 	TestID string
 }
 
-// slotView is what the slot's root element shows. Class and TestID are the props' own ("" for
-// the defaults, which the template writes as static strings).
-type slotView struct {
-	ID, Class, TestID string
-	Attributes        templ.Attributes
-	FriendlyID, State string
-	Cache             string // "" unless the decision came from the cache
-}
-
 // errNothingToShow: the flow answered, but with nothing the decision can show.
 var errNothingToShow = errors.New("components: nothing to show")
 
@@ -82,25 +73,25 @@ func (p SlotProps) render(ctx context.Context, w io.Writer) error {
 		fallback = templ.GetChildren(ctx)
 	}
 	// The children belong to the slot: the decision and fallback must not see them as theirs.
-	ctx = templ.ClearChildren(ctx)
+	ctx = withoutChildren(ctx)
 
 	buf := templ.GetBuffer()
 	defer templ.ReleaseBuffer(buf)
 
 	state, cached := StateFallback, ""
 	c, use, err := p.decision(ctx)
-	var pe *panicErr
-	siteFault := errors.As(err, &pe)
-	if err == nil {
-		if err = renderSafely(ctx, c, buf); err == nil {
-			state = StateDecision
-			if use.Served() {
-				cached = use.String()
-			}
-		} else {
-			siteFault = true
-			buf.Reset()
+	siteFault := false
+	if err != nil {
+		var pe *panicErr
+		siteFault = errors.As(err, &pe)
+	} else if err = renderSafely(ctx, c, buf); err == nil {
+		state = StateDecision
+		if use.Served() {
+			cached = use.String()
 		}
+	} else {
+		siteFault = true
+		buf.Reset()
 	}
 	if err != nil {
 		p.log(ctx, err, siteFault)
@@ -109,16 +100,34 @@ func (p SlotProps) render(ctx context.Context, w io.Writer) error {
 			p.log(ctx, fmt.Errorf("components: fallback: %w", ferr), true)
 		}
 	}
-	v := slotView{
-		ID:         p.ID,
-		Class:      strings.TrimSpace(p.Class),
-		TestID:     ownTestID(p.TestID, TestIDSlot),
-		Attributes: p.Attributes,
-		FriendlyID: p.FriendlyID,
-		State:      state,
-		Cache:      cached,
+	return p.root(ctx, w, state, cached, buf.Bytes())
+}
+
+// root writes the slot's root element around body, its rendered decision or fallback.
+func (p *SlotProps) root(ctx context.Context, w io.Writer, state, cached string, body []byte) error {
+	if err := ctx.Err(); err != nil {
+		return err
 	}
-	return slotRoot(&v, rawHTML(buf.Bytes())).Render(ctx, w)
+	m, b := startMarkup(w)
+	attrs := m.spread(ctx, "div", p.Attributes)
+	m.open(&slotRoot, p.ID, strings.TrimSpace(p.Class))
+	m.attr(` data-personalize-slot="`, p.FriendlyID)
+	if state == StateDecision {
+		m.raw(` data-personalize-state="decision"`)
+	} else {
+		m.raw(` data-personalize-state="fallback"`)
+	}
+	if cached != "" {
+		m.attr(` data-personalize-cache="`, cached)
+	}
+	m.testID(&slotRoot, ownTestID(p.TestID, TestIDSlot))
+	m.endSpread(attrs)
+	m.raw(">")
+	if m.err == nil {
+		_, m.err = m.w.Write(body)
+	}
+	m.raw("</div>")
+	return m.end(b)
 }
 
 // decision returns the component for the flow's decision, or an error that says why there is
@@ -134,7 +143,7 @@ func (p SlotProps) decision(ctx context.Context) (c templ.Component, use persona
 	use = res.Cache
 	decide := p.Decision
 	if decide == nil {
-		decide = OfferListDecision(OfferListProps{})
+		decide = defaultDecision
 	}
 	defer func() {
 		if r := recover(); r != nil {
@@ -146,6 +155,9 @@ func (p SlotProps) decision(ctx context.Context) (c templ.Component, use persona
 	}
 	return c, use, nil
 }
+
+// defaultDecision is the Decision of a slot whose props have none.
+var defaultDecision = OfferListDecision(OfferListProps{})
 
 // log reports why the slot fell back: at debug level when the flow simply had no decision
 // (the client reports its calls itself) or the visitor went away (the request's context
@@ -197,12 +209,3 @@ type panicErr struct{ value any }
 func (e *panicErr) Error() string { return fmt.Sprintf("components: panic: %v", e.value) }
 
 func panicError(r any) error { return &panicErr{value: r} }
-
-// rawHTML is already rendered, already escaped markup: the slot's decision or fallback.
-type rawHTML []byte
-
-// Render writes the markup as it is.
-func (h rawHTML) Render(_ context.Context, w io.Writer) error {
-	_, err := w.Write(h)
-	return err
-}

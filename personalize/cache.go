@@ -465,7 +465,7 @@ func (dc *decisionCache) shared(ctx context.Context, req *FlowRequest, body *cal
 		}
 		r, b := *req, *body
 		dc.wg.Add(1)
-		go func() {
+		dc.c.workers.run(func() {
 			defer dc.wg.Done()
 			defer cancel()
 			payload, err := dc.c.encodeBody(&b, &r)
@@ -481,7 +481,7 @@ func (dc *decisionCache) shared(ctx context.Context, req *FlowRequest, body *cal
 			delete(dc.flights, key)
 			dc.mu.Unlock()
 			close(f.done)
-		}()
+		})
 	}
 	dc.mu.Unlock()
 	select {

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -26,6 +27,10 @@ type Client struct {
 	cfg       config
 	hc        *http.Client
 	ownsHC    bool
+	// direct: the client's requests go straight to its RoundTripper rather than through
+	// http.Client.Do, which for a client without a cookie jar or a timeout of its own (and
+	// redirects refused) adds nothing but a copy of every request's headers.
+	direct    bool
 	logger    *slog.Logger
 	isolation *isolation // nil when BreakerSettings.Disabled
 	events    eventQueue
@@ -33,12 +38,14 @@ type Client struct {
 	cache     *decisionCache // nil without WithCaching
 	limits    *limits        // nil without WithLimits
 	finishing finishing      // abandoned calls finishing in the background
+	workers   pageWorkers    // pages' background calls
 
 	transport    string // TransportDirect or TransportEdge
 	callFlowsURL string
 	createURL    string
 	eventsURL    string
-	showURL      [2]string // the Edge proxy's show.json URL, before and after the browser ID
+	parsed       map[string]*url.URL // the URLs above, parsed once (see newRequest)
+	showURL      [2]string           // the Edge proxy's show.json URL, before and after the browser ID
 }
 
 // New makes a client for the tenant with the given public client key. Invalid options are
@@ -84,6 +91,7 @@ func New(clientKey string, opts ...Option) (*Client, error) {
 	// client key, a browser ID, an IDENTITY event's email) to another host and render its
 	// answer: a redirect is an *APIError, like any answer that is not 2xx.
 	c.hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	c.direct = c.hc.Jar == nil && c.hc.Timeout == 0
 	if c.logger == nil {
 		c.logger = slog.Default()
 	}
@@ -92,6 +100,7 @@ func New(clientKey string, opts ...Option) (*Client, error) {
 	}
 	c.endpoints()
 	c.events.init(c, cfg.events)
+	c.workers.init()
 	c.cache = newDecisionCache(c, cfg.caching)
 	c.limits = newLimits(cfg.limits, c.logger)
 	if len(cfg.hooks) > 0 {
@@ -115,6 +124,7 @@ func (c *Client) Close(ctx context.Context) error {
 		err = fmt.Errorf("%w: refreshes of the decision cache still running: %w", ErrClosed, cerr)
 	}
 	c.finishing.close()
+	c.workers.close()
 	if c.ownsHC {
 		c.hc.CloseIdleConnections()
 	}
@@ -357,7 +367,7 @@ func (c *Client) once(ctx, callCtx context.Context, method, url string, payload 
 		body = bytes.NewReader(payload)
 	}
 	ex := newExchange(callCtx)
-	req, err := http.NewRequestWithContext(ex.ctx, method, url, body)
+	req, err := c.newRequest(ex.ctx, method, url, body)
 	if err != nil {
 		ex.cancel()
 		return nil, 0, fmt.Errorf("%w: %v", ErrInvalidConfig, err)
@@ -387,7 +397,7 @@ func (c *Client) once(ctx, callCtx context.Context, method, url string, payload 
 // answer sends req and reads its answer whole (so that its connection can be reused), in the
 // goroutine of its exchange (see Client.exchange).
 func (c *Client) answer(ctx, callCtx context.Context, req *http.Request) ([]byte, int, error) {
-	resp, err := c.hc.Do(req)
+	resp, err := c.roundTrip(req)
 	if err != nil {
 		return nil, 0, transportError(ctx, callCtx, err)
 	}
@@ -411,6 +421,72 @@ func (c *Client) answer(ctx, callCtx context.Context, req *http.Request) ([]byte
 		return nil, resp.StatusCode, apiErr
 	}
 	return raw, resp.StatusCode, nil
+}
+
+// newRequest is http.NewRequestWithContext, with the client's own URLs parsed once (New)
+// rather than per request: each request gets a copy of its parsed URL.
+func (c *Client) newRequest(ctx context.Context, method, rawURL string, body io.Reader) (*http.Request, error) {
+	u, ok := c.parsed[rawURL]
+	if !ok {
+		return http.NewRequestWithContext(ctx, method, rawURL, body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, "", body)
+	if err != nil {
+		return nil, err
+	}
+	own := *u
+	req.URL, req.Host = &own, own.Host
+	return req, nil
+}
+
+// parseEndpoints parses the client's fixed URLs once, for newRequest; a URL that does not
+// parse is left to fail per request, as before.
+func (c *Client) parseEndpoints() {
+	c.parsed = make(map[string]*url.URL, 3)
+	for _, raw := range []string{c.callFlowsURL, c.createURL, c.eventsURL} {
+		if u, err := url.Parse(raw); err == nil {
+			c.parsed[raw] = u
+		}
+	}
+}
+
+// roundTrip sends req as the client's http.Client.Do would: straight to its RoundTripper when
+// it is direct (redirects are refused anyway, and it has no jar or timeout), its errors
+// wrapped in a *url.Error as Do wraps them.
+func (c *Client) roundTrip(req *http.Request) (*http.Response, error) {
+	if !c.direct {
+		return c.hc.Do(req)
+	}
+	rt := c.hc.Transport
+	if rt == nil {
+		rt = http.DefaultTransport
+	}
+	resp, err := rt.RoundTrip(req)
+	switch {
+	case err != nil:
+		if resp != nil && resp.Body != nil {
+			resp.Body.Close()
+		}
+		return nil, &url.Error{Op: urlErrorOp(req.Method), URL: req.URL.Redacted(), Err: err}
+	case resp == nil:
+		return nil, &url.Error{Op: urlErrorOp(req.Method), URL: req.URL.Redacted(),
+			Err: fmt.Errorf("http: RoundTripper implementation (%T) returned a nil *Response with a nil error", rt)}
+	case resp.Body == nil:
+		resp.Body = http.NoBody
+	}
+	return resp, nil
+}
+
+// urlErrorOp is the Op of a *url.Error for method, as net/http's client names it: "Get",
+// "Post".
+func urlErrorOp(method string) string {
+	if method == "" {
+		return "Get"
+	}
+	if lower := strings.ToLower(method); len(lower) > 1 {
+		return method[:1] + lower[1:]
+	}
+	return method
 }
 
 // Bounds of what a visitor's request puts into an API call: a User-Agent is cut to
@@ -443,19 +519,29 @@ var (
 
 // readLimited reads a body of at most max bytes. Its buffer grows as bytes arrive: a
 // Content-Length is a promise, not an allocation (one under the cap is checked before, one
-// over it cannot be kept).
+// over it cannot be kept). A body whose length is known, and kept, is read into one buffer
+// of that length and a byte more, where the end of the body is seen.
 func readLimited(r io.Reader, length, max int64) ([]byte, error) {
 	if length < 0 || length > 64<<10 {
 		length = 512
 	}
-	buf := bytes.NewBuffer(make([]byte, 0, length))
-	if _, err := buf.ReadFrom(io.LimitReader(r, max+1)); err != nil {
-		return nil, err
+	buf := make([]byte, 0, length+1)
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)] // grow
+		}
+		n, err := r.Read(buf[len(buf):min(int64(cap(buf)), max+1)])
+		buf = buf[:len(buf)+n]
+		if int64(len(buf)) > max {
+			return nil, fmt.Errorf("%w: over %d bytes", ErrResponseTooLarge, max)
+		}
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return nil, err
+		}
 	}
-	if int64(buf.Len()) > max {
-		return nil, fmt.Errorf("%w: over %d bytes", ErrResponseTooLarge, max)
-	}
-	return buf.Bytes(), nil
 }
 
 // closeBody drains a little of what is left so the connection can be reused, then closes.

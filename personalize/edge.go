@@ -107,12 +107,14 @@ func (c *Client) endpoints() {
 		c.createURL = base + "/v1/events/v1.2/browser/create.json?" + ctx + "&client_key="
 		c.eventsURL = base + "/v1/events/v1.2/events?" + site
 		c.showURL = [2]string{base + "/v1/events/v1.2/browser/", "/show.json?" + ctx + "&client_key=&api_token="}
+		c.parseEndpoints()
 		return
 	}
 	c.transport = TransportDirect
 	c.callFlowsURL = base + "/v2/callFlows"
 	c.createURL = base + "/v1.2/browser/create.json?client_key=" + url.QueryEscape(c.clientKey) + "&message=%7B%7D"
 	c.eventsURL = base + "/v1.2/events"
+	c.parseEndpoints()
 }
 
 // tenant names the client's tenant in the decision cache's shared stores: its client key, or

@@ -193,7 +193,7 @@ func (p *page) start(friendlyID string, opts []FlowOption, async bool) *call {
 	p.wg.Add(1)
 	p.mu.Unlock()
 	if async {
-		go p.run(ctx, c, req)
+		p.client.workers.run(func() { p.run(ctx, c, req) })
 	} else {
 		p.run(ctx, c, req)
 	}

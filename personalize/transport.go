@@ -140,7 +140,7 @@ func newExchange(callCtx context.Context) *exchange {
 // the client's timeout at most, and no more of them at a time than the pool keeps: see
 // finishing.abandon); any other is cancelled. An answer that is ready is always returned.
 func (c *Client) exchange(ctx, callCtx context.Context, ex *exchange, req *http.Request) ([]byte, int, error) {
-	go c.run(ctx, callCtx, ex, req)
+	c.workers.run(func() { c.run(ctx, callCtx, ex, req) })
 	select {
 	case <-ex.done:
 		// The answer was read to its end, so the connection is back in the pool already.

@@ -58,7 +58,9 @@ func waitFor(ctx context.Context, rawURL string, want int, timeout time.Duration
 				return resp.StatusCode, nil
 			}
 			last = "status " + strconv.Itoa(resp.StatusCode)
-		} else {
+		} else if ctx.Err() == nil || last == "no answer" {
+			// An attempt cut short by the overall deadline says nothing
+			// about the server: keep the last real answer for the error.
 			last = err.Error()
 		}
 		select {

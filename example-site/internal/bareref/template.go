@@ -35,8 +35,8 @@ func compact(s string) string {
 
 // homeTemplate is the example site's home page (example-site/views: layout.templ,
 // home.templ, home.go, links.templ) with its three slots as the library's components render
-// them (components: slot.templ, offers.templ, offer.templ, banner.templ,
-// trackinglink.templ), for a visitor who has not signed in, in tenant mode (the site
+// them (components: slot.go, offerlist.go, offercard.go, banner.go, trackinglink.go),
+// for a visitor who has not signed in, in tenant mode (the site
 // talks to an API it does not host, as in a load run).
 const homeTemplate = `<!doctype html><html lang="en"><head>
 	<meta charset="utf-8">
