@@ -6,11 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/bits"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -233,5 +235,35 @@ func BenchmarkDecodeTree(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// specialBytes finds the first byte a string's scan stops at, whatever byte it is and
+// wherever it falls in the word, with any bytes after it.
+func TestSpecialBytesFindsTheFirstByteToStopAt(t *testing.T) {
+	stops := func(c byte) bool { return c == '"' || c == '\\' || c < ' ' || c >= utf8.RuneSelf }
+	for c := range 256 {
+		for pos := range 8 {
+			for _, after := range []byte{'a', 0, '"', 0xff} {
+				w := []byte("abcdefgh")
+				w[pos] = byte(c)
+				for j := pos + 1; j < 8; j++ {
+					w[j] = after
+				}
+				m := specialBytes(load64(string(w), 0))
+				first := 8
+				for j, b := range w {
+					if stops(b) {
+						first = j
+						break
+					}
+				}
+				if m == 0 {
+					require.Equal(t, 8, first, "%q", w)
+				} else {
+					require.Equal(t, first, bits.TrailingZeros64(m)/8, "%q", w)
+				}
+			}
+		}
 	}
 }
