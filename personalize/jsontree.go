@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/bits"
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -354,7 +355,18 @@ func (p *treeParser) readString() error {
 	i := start
 	p.escaped = false
 	p.strStart = start
-	for i < len(d) {
+	for {
+		// Plain ASCII eight bytes at a time, up to the first byte that is not.
+		for i+8 <= len(d) {
+			if m := specialBytes(load64(d, i)); m != 0 {
+				i += bits.TrailingZeros64(m) / 8
+				break
+			}
+			i += 8
+		}
+		if i >= len(d) {
+			break
+		}
 		c := d[i]
 		if c == '"' {
 			p.i, p.strEnd = i+1, i
@@ -365,7 +377,7 @@ func (p *treeParser) readString() error {
 			break
 		}
 		if c < utf8.RuneSelf {
-			i++
+			i++ // the last bytes, fewer than eight
 			continue
 		}
 		r, size := utf8.DecodeRuneInString(d[i:])
@@ -438,6 +450,29 @@ func (p *treeParser) readString() error {
 		}
 	}
 	return errNotJSON
+}
+
+// Bytes of a word, every one set to 0x01 and to 0x80.
+const (
+	lowBits  = 0x0101010101010101
+	highBits = 0x8080808080808080
+)
+
+// load64 is the eight bytes of s at i, the first in the lowest byte.
+func load64(s string, i int) uint64 {
+	s = s[i : i+8]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+}
+
+// specialBytes flags (with its high bit) each byte of x where a string's scan must stop: a
+// quote, a backslash, a control character or a byte of multi-byte or invalid UTF-8. The
+// lowest flag is exact, so bits.TrailingZeros64/8 is the first such byte; higher ones may be
+// false (a borrow from the byte below), and 0 means the eight bytes are plain ASCII.
+func specialBytes(x uint64) uint64 {
+	quote := x ^ (lowBits * '"')
+	backslash := x ^ (lowBits * '\\')
+	return (x | (x-lowBits*' ')&^x | (quote-lowBits)&^quote | (backslash-lowBits)&^backslash) & highBits
 }
 
 // lastString returns the last string read: a substring of data, or a decoded copy.

@@ -6,11 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/bits"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -153,11 +155,62 @@ func TestDecodeTreeKeepsStringsAndNumbers(t *testing.T) {
 	assert.Equal(t, map[string]any{"flag": "false", "n": json.Number("1.50"), "big": json.Number("12345678901234567890")}, v)
 }
 
+// stringSpecials are what a string's scan stops at: escapes, control characters, multi-byte
+// and invalid UTF-8, DEL (not a control character in JSON), the closing quote.
+var stringSpecials = []string{
+	`\"`, `\\`, `\/`, `\n`, `\u00e9`, `\ud83d\ude00`, `\ud83d`, `\x`, `\`, "\x00", "\x01", "\n", "\x1f", "\x7f",
+	" ", "~", "\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80", "\xff", "\x80", "\xc3", "\xe2\x82", "\xed\xa0\x80",
+	"\xef\xbf\xbd", "\xc0\xaf", "\xf4\x90\x80\x80", `"`,
+}
+
+// stringsAtEveryAlignment are strings holding each of stringSpecials after 0 to 17 plain
+// bytes and before 0 to 9 others, so that it falls at every position of a word the scan
+// reads at a time and at the end of the input, with or without a closing quote.
+func stringsAtEveryAlignment() []string {
+	var out []string
+	for _, sp := range stringSpecials {
+		for before := 0; before <= 17; before++ {
+			for after := 0; after <= 9; after++ {
+				s := `"` + strings.Repeat("a", before) + sp + strings.Repeat("b", after)
+				out = append(out, s+`"`, s)
+			}
+		}
+	}
+	// A second one after the first, once the string is being decoded.
+	for _, sp := range stringSpecials {
+		for _, sp2 := range []string{`\t`, "\x01", "\xff", "\xc3\xa9", "\xe2\x82"} {
+			for between := 0; between <= 9; between++ {
+				out = append(out, `"`+sp+strings.Repeat("d", between)+sp2+`e"`)
+			}
+		}
+	}
+	for n := 0; n <= 17; n++ {
+		out = append(out, `"`+strings.Repeat("c", n)+`"`, `"`+strings.Repeat("c", n))
+	}
+	return out
+}
+
+// Strings decode as encoding/json decodes them wherever their escapes, control characters
+// and UTF-8 fall, as values, as keys and as an offer's fields.
+func TestDecodeTreeStringsAtEveryAlignment(t *testing.T) {
+	for _, s := range stringsAtEveryAlignment() {
+		requireSameTree(t, []byte(s))
+		requireSameTree(t, []byte(`[`+s+`]`))
+		requireSameTree(t, []byte(`{`+s+`:1}`))
+		requireSameTree(t, []byte(`{"k":`+s+`}`))
+		requireSameOffers(t, []byte(`[{"name":`+s+`,`+s+`:`+s+`}]`))
+		requireSameOffers(t, []byte(`{"x":1,"offers":[{"nAme":2,`+s+`:true}]}`))
+	}
+}
+
 // FuzzDecodeTree: decodeTree accepts exactly what encoding/json's Decoder accepts, and
 // yields the same tree.
 func FuzzDecodeTree(f *testing.F) {
 	for _, s := range treeSeeds {
 		f.Add([]byte(s))
+	}
+	for _, sp := range stringSpecials {
+		f.Add([]byte(`["` + strings.Repeat("a", 5) + sp + `bc"]`))
 	}
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		requireSameTree(t, raw)
@@ -182,5 +235,35 @@ func BenchmarkDecodeTree(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// specialBytes finds the first byte a string's scan stops at, whatever byte it is and
+// wherever it falls in the word, with any bytes after it.
+func TestSpecialBytesFindsTheFirstByteToStopAt(t *testing.T) {
+	stops := func(c byte) bool { return c == '"' || c == '\\' || c < ' ' || c >= utf8.RuneSelf }
+	for c := range 256 {
+		for pos := range 8 {
+			for _, after := range []byte{'a', 0, '"', 0xff} {
+				w := []byte("abcdefgh")
+				w[pos] = byte(c)
+				for j := pos + 1; j < 8; j++ {
+					w[j] = after
+				}
+				m := specialBytes(load64(string(w), 0))
+				first := 8
+				for j, b := range w {
+					if stops(b) {
+						first = j
+						break
+					}
+				}
+				if m == 0 {
+					require.Equal(t, 8, first, "%q", w)
+				} else {
+					require.Equal(t, first, bits.TrailingZeros64(m)/8, "%q", w)
+				}
+			}
+		}
 	}
 }

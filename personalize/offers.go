@@ -4,19 +4,24 @@ import (
 	"cmp"
 	"encoding/json"
 	"maps"
+	"slices"
 	"strings"
 )
 
 // Offer is one offer of a decision: a JSON object whose fields are kept as sent. Well-known
 // fields are read without regard to key case and with their common spellings.
 //
-// An offer of a flow's answer keeps its object's JSON (a substring of the answer) and its
-// well-known fields, found when the offers are read; its other fields are decoded when asked
-// for (Get, Text, Fields). No map is built for it.
+// An offer of a flow's answer keeps its object's JSON (a substring of the answer), its
+// members (keys and where their values are, found when the offers are read) and its
+// well-known fields; its other fields are decoded when asked for (Get, Text, Fields). No map
+// is built for it.
 type Offer struct {
 	fields map[string]any // an offer made in code (NewOffer)
 	raw    string         // an offer of an answer: its JSON object
-	known  [knownCount]string
+	// members are raw's members, sorted by key, each key once (see objectMembers), their
+	// values' places relative to raw. The offers of an answer share one array of them.
+	members []member
+	known   [knownCount]string
 }
 
 // Indexes of the well-known fields.
@@ -121,8 +126,7 @@ func (o Offer) URL() string { return o.known[knownLink] }
 // false) and numbers are json.Number.
 func (o Offer) Get(key string) (any, bool) {
 	if o.raw != "" {
-		p := treeParser{data: o.raw, skip: true}
-		m, ok := findMember(&p, key)
+		m, ok := o.member(key)
 		if !ok {
 			return nil, false
 		}
@@ -147,59 +151,31 @@ func (o Offer) fieldKey(key string) (string, bool) {
 	return found, found != ""
 }
 
-// findMember finds key among the members of the JSON object p reads, as Get does: the exact
-// key, else the smallest equal without regard to case; the last of a key that comes again
-// (as encoding/json decodes it). It reads the object once and keeps nothing.
-func findMember(p *treeParser, key string) (member, bool) {
-	var exact, fold member
-	var hasExact, hasFold bool
-	p.i++ // {
-	for p.next() == '"' {
-		if p.readString() != nil {
-			break
-		}
-		k := ""
-		isExact, isFold := p.lastStringIs(key), false
-		if !isExact {
-			if k = p.lastString(); strings.EqualFold(k, key) {
-				isFold = !hasFold || k <= fold.key
-			}
-		}
-		if p.next() != ':' {
-			break
-		}
-		p.i++
-		p.skipSpace()
-		start := p.i
-		if _, err := p.parseValue(); err != nil {
-			break
-		}
-		m := member{key: k, start: start, end: p.i, plain: p.data[start] == '"' && !p.escaped}
-		switch {
-		case isExact:
-			exact, hasExact = m, true
-		case isFold:
-			fold, hasFold = m, true
-		}
-		if p.next() == ',' {
-			p.i++
+// member is the member of an offer of an answer Get reads for key: the exact key, else the
+// smallest equal without regard to case (its members are sorted by key, a key that came
+// again holding its last value, as encoding/json decodes it).
+func (o Offer) member(key string) (member, bool) {
+	ms := o.members
+	if i, ok := slices.BinarySearchFunc(ms, key, func(m member, key string) int { return strings.Compare(m.key, key) }); ok {
+		return ms[i], true
+	}
+	for _, m := range ms {
+		if strings.EqualFold(m.key, key) {
+			return m, true
 		}
 	}
-	if hasExact {
-		return exact, true
-	}
-	return fold, hasFold
+	return member{}, false
 }
 
 // Text returns a field as text: strings as they are, numbers and booleans in their JSON form,
 // anything else "".
 func (o Offer) Text(key string) string {
 	if o.raw != "" {
-		p := treeParser{data: o.raw, skip: true}
-		m, ok := findMember(&p, key)
+		m, ok := o.member(key)
 		if !ok {
 			return ""
 		}
+		p := treeParser{data: o.raw, skip: true}
 		return scalarOf(&p, m)
 	}
 	v, _ := o.Get(key)
@@ -239,28 +215,29 @@ var containerKeys = [...]string{"offers", "decisions", "items", "results", "data
 // an array (under any key, e.g. "offers" or "decisions"), and a single offer object. Anything
 // else (scalars, arrays of scalars, Sitecore's error object) has no offers. It decodes only
 // the offers' well-known fields, most often without an allocation: they are substrings of
-// the answer.
+// the answer. It keeps the offers' members, all in one array, for Get and Text to find a
+// field without reading the offer again.
 func offersIn(a answer) []Offer {
 	if !a.checked || a.empty || a.errorObject {
 		return nil
 	}
-	s := &offerScanner{p: treeParser{data: a.body, skip: true}, members: make([]member, 0, 8)}
+	var buf [16]member // on the stack: most objects have fewer members
+	s := &offerScanner{p: treeParser{data: a.body, skip: true}}
 	s.p.skipSpace()
 	switch a.body[s.p.i] {
 	case '[':
-		return s.array(s.p.i)
+		return s.array(s.p.i, buf[:0])
 	case '{':
 		start := s.p.i
-		s.members = objectMembers(&s.p, s.members[:0])
+		top := objectMembers(&s.p, buf[:0])
 		end := s.p.i
-		top := s.members
-		s.members = nil // the offers' own members go elsewhere
+		scratch := top[len(top):] // the offers' own members go after
 		// An object holding an array of offers: the well-known keys first, then any array of
 		// objects, in key order.
 		for _, k := range containerKeys {
 			for _, m := range top {
 				if strings.EqualFold(m.key, k) && a.body[m.start] == '[' {
-					if offers := s.array(m.start); len(offers) > 0 {
+					if offers := s.array(m.start, scratch); len(offers) > 0 {
 						return offers
 					}
 				}
@@ -268,13 +245,13 @@ func offersIn(a answer) []Offer {
 		}
 		for _, m := range top {
 			if a.body[m.start] == '[' {
-				if offers := s.array(m.start); len(offers) > 0 {
+				if offers := s.array(m.start, scratch); len(offers) > 0 {
 					return offers
 				}
 			}
 		}
 		if len(top) > 0 {
-			return []Offer{s.offer(start, end, top)}
+			return []Offer{s.offer(start, end, slices.Clone(top))}
 		}
 	}
 	return nil
@@ -282,29 +259,35 @@ func offersIn(a answer) []Offer {
 
 // offerScanner reads offers out of a checked answer.
 type offerScanner struct {
-	p       treeParser
-	members []member // scratch
+	p treeParser
 }
 
 // array returns the offers of the array at i: its elements that are objects with members,
-// at most maxOffers.
-func (s *offerScanner) array(i int) []Offer {
+// at most maxOffers. It reads each object's members into scratch (not kept: the offers'
+// members are copied to one array of their own).
+func (s *offerScanner) array(i int, scratch []member) []Offer {
 	d := s.p.data
 	s.p.i, s.p.decoded = i+1, 0 // the answer is within the bound: the count is not needed
 	var offers []Offer
+	var all []member // the offers' members, one offer after the other
 	for c := s.p.next(); c != ']' && c != 0; c = s.p.next() {
 		start := s.p.i
 		if d[start] == '{' {
-			s.members = objectMembers(&s.p, s.members[:0])
-			if len(s.members) > 0 {
+			scratch = objectMembers(&s.p, scratch[:0])
+			if n := len(scratch); n > 0 {
 				if len(offers) == maxOffers {
 					break
 				}
 				if offers == nil {
 					// Every offer left opens a brace: enough, and never more than maxOffers.
-					offers = make([]Offer, 0, min(maxOffers, cmp.Or(strings.Count(d[start:], "{"), 1)))
+					est := min(maxOffers, cmp.Or(strings.Count(d[start:], "{"), 1))
+					offers = make([]Offer, 0, est)
+					// Room for the members of all, if they have as many as the first.
+					all = make([]member, 0, n*est)
 				}
-				offers = append(offers, s.offer(start, s.p.i, s.members))
+				first := len(all)
+				all = append(all, scratch...)
+				offers = append(offers, s.offer(start, s.p.i, all[first:]))
 			}
 		} else if _, err := s.p.parseValue(); err != nil {
 			break // not so for a checked answer
@@ -313,18 +296,25 @@ func (s *offerScanner) array(i int) []Offer {
 			s.p.i++
 		}
 	}
+	// Their members, in the array all last grew to.
+	for i := range offers {
+		n := len(offers[i].members)
+		offers[i].members, all = all[:n:n], all[n:]
+	}
 	return offers
 }
 
-// offer makes the offer of the object at [start, end) with the given members.
+// offer makes the offer of the object at [start, end) with the given members (of data), which
+// it keeps, their places made relative to the object.
 func (s *offerScanner) offer(start, end int, members []member) Offer {
 	var f knownFinder
-	for _, m := range members {
+	for i, m := range members {
 		if slot, ok := knownSlot(m.key); ok {
 			f.add(slot, m.key, scalarOf(&s.p, m))
 		}
+		members[i].start, members[i].end = m.start-start, m.end-start
 	}
-	return Offer{raw: s.p.data[start:end], known: f.known}
+	return Offer{raw: s.p.data[start:end], members: members, known: f.known}
 }
 
 // scalarOf is the value of a member of the object p reads as scalarString gives it: a

@@ -110,10 +110,16 @@ func requireSameOffers(t *testing.T, raw []byte) {
 		}
 		require.Equal(t, ref.known, o.known, "well-known fields; input %q, offer %d", raw, i)
 		for k := range fields {
-			for _, key := range []string{k, strings.ToUpper(k)} {
+			for _, key := range []string{k, strings.ToUpper(k), strings.ToLower(k), k + "x"} {
 				wantV, wantOK := ref.Get(key)
 				gotV, gotOK := o.Get(key)
 				require.Equal(t, wantOK, gotOK, "Get(%q); input %q", key, raw)
+				if !wantOK {
+					// A key the offer does not have (NewOffer's Get answers fields[""] then).
+					require.Nil(t, gotV, "Get(%q); input %q", key, raw)
+					require.Empty(t, o.Text(key), "Text(%q); input %q", key, raw)
+					continue
+				}
 				if !reflect.DeepEqual(wantV, gotV) {
 					t.Fatalf("input %q, offer %d: Get(%q) = %#v, want %#v", raw, i, key, gotV, wantV)
 				}
@@ -147,6 +153,8 @@ var offerSeeds = []string{
 	`{"offers":[],"items":[{}],"zz":[{"name":"z"}]}`, `{"a":{"b":[{"name":"nested"}]}}`,
 	`{"data":[{"name":"x"}],"Data":[{"name":"y"}]}`, `[{"":"","name":"k"}]`,
 	`[{"name":"a"}] x`, `{"name":`, `not json`, `[1e400]`,
+	`[{"a":"price","b":{"price":"nested"},"c":["price"],"price":"real"}]`, `[{"b":{"name":"nested"}}]`,
+	`[{"na\u006de":"escaped","x":1},{"NAME":"b","Name":"a","NAME":"c"}]`, `[{"\"name\"":"quoted","name":"plain"}]`,
 }
 
 func TestOffersMatchTheTreeOfEncodingJSON(t *testing.T) {

@@ -117,6 +117,47 @@ func TestOfferWellKnownFields(t *testing.T) {
 	assert.Equal(t, "Seat", o.Name(), "Fields returns a copy")
 }
 
+// Text and Get find the offer's own member: not a value equal to the key, nor a member of an
+// object inside it; keys with escapes are matched decoded; of a key sent twice the last
+// counts; without the exact key, the smallest key equal in another case wins.
+func TestOfferTextFindsTheOffersOwnMember(t *testing.T) {
+	for _, tt := range []struct {
+		raw, key, want string
+		found          bool
+	}{
+		{`{"a":"price","b":{"price":"nested"},"c":["price",{"price":1}],"price":"real"}`, "price", "real", true},
+		{`{"a":"price","b":{"price":"nested"}}`, "price", "", false},
+		{`{"b":{"Price":"nested"},"z":"x"}`, "price", "", false},
+		{`{"na\u006de":"escaped","x":1}`, "name", "escaped", true},
+		{`{"na\u006de":"escaped","x":1}`, "NAME", "escaped", true},
+		{`{"\"price\"":"quoted","price":"plain"}`, `"price"`, "quoted", true},
+		{`{"price":"1","x":2,"price":"2"}`, "price", "2", true},
+		{`{"Price":"b","PRICE":"a"}`, "price", "a", true},
+		{`{"Price":"b","price":"x","PRICE":"a"}`, "price", "x", true},
+		{`{"price":"x","PRICE":"a"}`, "PRICE", "a", true},
+		{`{"PRICE":"a","Price":"b","PRICE":"c"}`, "price", "c", true},
+		{`{"price":"a\"b \u00e9"}`, "price", "a\"b é", true},
+		{`{"price":-1.50e2}`, "PRICE", "-1.50e2", true},
+		{`{"price":null}`, "price", "", true},
+		{`{"a":1,"b":2,"c":3,"d":4,"e":5,"f":6,"g":7,"h":8,"i":9,"j":10,"k":11}`, "k", "11", true},
+		{`{"a":1,"b":2,"c":3,"d":4,"e":5,"f":6,"g":7,"h":8,"i":9,"j":10,"k":11}`, "A", "1", true},
+		{`{"a":1,"b":2,"c":3,"d":4,"e":5,"f":6,"g":7,"h":8,"i":9,"j":10,"k":11}`, "ba", "", false},
+	} {
+		offers := offersOf(`[` + tt.raw + `]`)
+		require.Len(t, offers, 1, tt.raw)
+		o := offers[0]
+		assert.Equal(t, tt.want, o.Text(tt.key), "Text(%q) of %s", tt.key, tt.raw)
+		v, ok := o.Get(tt.key)
+		assert.Equal(t, tt.found, ok, "Get(%q) of %s", tt.key, tt.raw)
+		// The same as an offer made in code of its fields.
+		ref := personalize.NewOffer(o.Fields())
+		refV, refOK := ref.Get(tt.key)
+		assert.Equal(t, refOK, ok, "Get(%q) of %s", tt.key, tt.raw)
+		assert.Equal(t, refV, v, "Get(%q) of %s", tt.key, tt.raw)
+		assert.Equal(t, ref.Text(tt.key), o.Text(tt.key), "Text(%q) of %s", tt.key, tt.raw)
+	}
+}
+
 func TestOfferPrefersImageURLOverTestingImage(t *testing.T) {
 	o := personalize.NewOffer(map[string]any{"imageURLForTesting": "test.png", "imageUrl": "real.png"})
 	assert.Equal(t, "real.png", o.ImageURL())
