@@ -134,7 +134,10 @@ func (o Offer) Get(key string) (any, bool) {
 		return v, true
 	}
 	k, ok := o.fieldKey(key)
-	return o.fields[k], ok
+	if !ok {
+		return nil, false // not fields[""], which an offer may have
+	}
+	return o.fields[k], true
 }
 
 // fieldKey is the key of fields Get reads for key.

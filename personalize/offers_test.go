@@ -211,3 +211,17 @@ func FuzzParseOffers(f *testing.F) {
 		_ = res.Decode(&v)
 	})
 }
+
+// An offer made in code with an empty key has no other key for it: a key it lacks is not
+// found, and its text is "".
+func TestNewOfferWithAnEmptyKeyLacksOtherKeys(t *testing.T) {
+	o := personalize.NewOffer(map[string]any{"": "empty key", "name": "Seat"})
+	v, ok := o.Get("price")
+	assert.False(t, ok)
+	assert.Nil(t, v)
+	assert.Empty(t, o.Text("price"))
+	v, ok = o.Get("")
+	assert.True(t, ok)
+	assert.Equal(t, "empty key", v)
+	assert.Equal(t, "Seat", o.Text("NAME"))
+}
