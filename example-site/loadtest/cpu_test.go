@@ -204,7 +204,8 @@ func TestCPURun(t *testing.T) {
 	marked.Servers = append([]CPUServer(nil), rep.Servers...)
 	for i := range marked.Servers {
 		if marked.Servers[i].Name == "limit" {
-			marked.Servers[i].Marked = marked.Servers[i].Requests / 2
+			// Half of its pages (an even count: half of an odd one is not 50.0%).
+			marked.Servers[i].Requests, marked.Servers[i].Marked = 200, 100
 		}
 	}
 	runChecks(&marked, []cpuCheck{{a: "limit", b: "site", metric: "cpu", op: "<=", limit: 0.1}})
