@@ -28,16 +28,8 @@ MAX_RSS_MB=${MAX_RSS_MB:-200}
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-	local pid
-	for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-	for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-log() { printf '== %s\n' "$*" >&2; }
+# shellcheck source=scripts/lib.sh
+source "$root/scripts/lib.sh" # $tmp, pids, cleanup on exit, log
 
 log "building the example site and the load tool"
 go build -o "$tmp/loadtest" ./example-site/loadtest

@@ -8,12 +8,12 @@
 # line per request), the bare page and limit-calls (see scripts/perf.sh) run against one
 # canned API (`loadtest api`), and `loadtest cpu` loads them in interleaved rounds at
 # CONCURRENCY connections, reading each server's CPU from its own /proc accounting. The servers
-# under test are pinned to CPU SERVER_CPU, the API and the load tool to the others, when
-# taskset exists and there are at least 2 CPUs. The table's "vs site-new" column is the ratio
+# under test are pinned to CPU SERVER_CPU, the API and the load tool to the others, as PIN
+# says (auto: when taskset exists and there are at least 2 CPUs). The table's "vs site-new" column is the ratio
 # to compare; the values move with the machine's load.
 #
 # Environment: DURATION (measured load per server, default 12s), ROUNDS (default 6), WARMUP
-# (default 1s), CONCURRENCY (default 16), SERVER_CPU (default 0).
+# (default 1s), CONCURRENCY (default 16), PIN and SERVER_CPU (as for scripts/perf.sh).
 #
 # Exit status: 0 when the run completed, 1 on an error (2 on a usage error).
 set -euo pipefail
@@ -30,40 +30,22 @@ ROUNDS=${ROUNDS:-6}
 WARMUP=${WARMUP:-1s}
 CONCURRENCY=${CONCURRENCY:-16}
 SERVER_CPU=${SERVER_CPU:-0}
+PIN=${PIN:-auto}
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 
-tmp=$(mktemp -d)
-pids=()
+# shellcheck source=scripts/lib.sh
+source "$root/scripts/lib.sh" # $tmp, pids, cleanup on exit, log, wait_file, pin_servers
 worktrees=()
-cleanup() {
-	local pid wt
-	for pid in "${pids[@]}"; do
-		kill "$pid" 2>/dev/null || true
-	done
-	for pid in "${pids[@]}"; do
-		wait "$pid" 2>/dev/null || true
-	done
+remove_worktrees() {
+	local wt
 	for wt in "${worktrees[@]}"; do
 		git worktree remove --force "$wt" 2>/dev/null || true
 	done
-	rm -rf "$tmp"
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-log() { printf '== %s\n' "$*" >&2; }
-
-server_pin=()
-tool_pin=()
-ncpu=$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1)
-if command -v taskset >/dev/null && ((ncpu >= 2)); then
-	others=$(seq 0 $((ncpu - 1)) | grep -vx "$SERVER_CPU" | paste -sd, -)
-	server_pin=(taskset -c "$SERVER_CPU")
-	tool_pin=(taskset -c "$others")
-fi
+cleanup_hooks+=(remove_worktrees)
+pin_servers
 
 # build_site NAME REV: the example site of commit REV (the working tree when REV is empty).
 build_site() {
@@ -88,17 +70,6 @@ pos=goairways/nl
 bid=a38b230c-11eb-4cf9-8d5d-274e9f344925
 cookie="Cookie: bid_${client_key}=${bid}"
 session_keys=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')
-
-# wait_file FILE: wait until a server wrote its URL to FILE.
-wait_file() {
-	local i
-	for ((i = 0; i < 300; i++)); do
-		[[ -s $1 ]] && return 0
-		sleep 0.05
-	done
-	log "no URL in $1 after 15s"
-	return 1
-}
 
 "${tool_pin[@]}" "$lt" api -addr 127.0.0.1:0 -url-file "$tmp/api.url" -flows example-site/flows.json \
 	-client-key "$client_key" -point-of-sale "$pos" -browser-id "$bid" >"$tmp/api.log" 2>&1 &

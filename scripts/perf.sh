@@ -83,42 +83,11 @@ SITE_LOG_LEVEL=${SITE_LOG_LEVEL:-}
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 
-tmp=$(mktemp -d)
+# shellcheck source=scripts/lib.sh
+source "$root/scripts/lib.sh" # $tmp, pids, cleanup on exit, log, wait_file, pin_servers
 out=${OUT:-$tmp}
 mkdir -p "$out"
-pids=()
-
-cleanup() {
-	local pid
-	for pid in "${pids[@]}"; do
-		kill "$pid" 2>/dev/null || true
-	done
-	for pid in "${pids[@]}"; do
-		wait "$pid" 2>/dev/null || true
-	done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-log() { printf '== %s\n' "$*" >&2; }
-
-# Pinning: the servers under test on SERVER_CPU, everything else on the other CPUs.
-server_pin=()
-tool_pin=()
-ncpu=$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1)
-if [[ $PIN == auto ]]; then
-	if command -v taskset >/dev/null && ((ncpu >= 2)); then PIN=1; else PIN=0; fi
-fi
-if ((PIN)); then
-	others=$(seq 0 $((ncpu - 1)) | grep -vx "$SERVER_CPU" | paste -sd, -)
-	server_pin=(taskset -c "$SERVER_CPU")
-	tool_pin=(taskset -c "$others")
-	log "servers under test pinned to CPU $SERVER_CPU; the load tool and the API to CPUs $others"
-else
-	log "not pinned (PIN=0, or no taskset, or one CPU): the servers share every CPU with the load tool"
-fi
+pin_servers
 
 log "building the load tool, the example site and its test binary (for the site with flows in memory)"
 go build -o "$tmp/loadtest" ./example-site/loadtest
@@ -134,17 +103,6 @@ bid=a38b230c-11eb-4cf9-8d5d-274e9f344925
 cookie="Cookie: bid_${client_key}=${bid}"
 session_keys=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')
 fallback_marker='data-personalize-state="fallback"'
-
-# wait_file FILE: wait until a server wrote its URL to FILE.
-wait_file() {
-	local i
-	for ((i = 0; i < 300; i++)); do
-		[[ -s $1 ]] && return 0
-		sleep 0.05
-	done
-	log "no URL in $1 after 15s"
-	return 1
-}
 
 # start_api [FLAGS...]: the canned API, its stats on another port.
 start_api() {
