@@ -58,15 +58,12 @@ func newCountingAPI(t *testing.T, answer http.HandlerFunc) (*httptest.Server, *c
 // is written in one piece.
 func TestAFlowCallAndAnEventFitTheWriteBuffer(t *testing.T) {
 	srv, l, _ := newCountingAPI(t, answerJSON(http.StatusOK, `{"title":"x"}`))
-	c, err := personalize.New(seedClientKey, personalize.WithBaseURL(srv.URL),
-		personalize.WithPointOfSale("myretailsite/ireland"))
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = c.Close(context.Background()) })
+	c := newClient(t, srv.URL)
 
 	req := flowOf("home_page_banner")
 	req.Params = map[string]any{"utm_source": "newsletter", "utm_medium": "email", "utm_campaign": "spring_sale_2026",
 		"referrer": "https://www.example.com/some/long/path/to/an/article?with=query&and=more"}
-	_, err = c.CallFlow(context.Background(), req)
+	_, err := c.CallFlow(context.Background(), req)
 	require.NoError(t, err)
 	flowCall := l.read.Swap(0)
 	assert.Positive(t, flowCall)
@@ -84,15 +81,12 @@ func TestAFlowCallAndAnEventFitTheWriteBuffer(t *testing.T) {
 // A request larger than the write buffer is written in pieces, and arrives whole.
 func TestARequestLargerThanTheWriteBufferArrivesWhole(t *testing.T) {
 	srv, l, rec := newCountingAPI(t, answerJSON(http.StatusOK, `{"title":"x"}`))
-	c, err := personalize.New(seedClientKey, personalize.WithBaseURL(srv.URL),
-		personalize.WithPointOfSale("myretailsite/ireland"))
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = c.Close(context.Background()) })
+	c := newClient(t, srv.URL)
 
 	long := strings.Repeat("abcdefghij", 2*personalize.WriteBufferSize/10)
 	req := flowOf("home_page_banner")
 	req.Params = map[string]any{"long": long}
-	_, err = c.CallFlow(context.Background(), req)
+	_, err := c.CallFlow(context.Background(), req)
 	require.NoError(t, err)
 	assert.Greater(t, l.read.Load(), int64(2*personalize.WriteBufferSize))
 	var body struct {
