@@ -8,6 +8,9 @@
 #   limit-calls  tuned net/http making the 3 flow calls, then writing the same bytes
 #                (loadtest limit -api: pre-encoded bodies, a pool sized for the load, TLS
 #                session resumption, HTTP/2 when offered, no decoding)
+#   limit-view   limit-calls sending the page's VIEW event too (loadtest limit -api -view):
+#                the four requests the site makes per page, at the least they cost; the
+#                floor of the site, printed with what each target leaves above it
 #   site-memory  the example site with its flows answered in memory (its test binary's
 #                TestPerfServer: no network to the API)
 #   site         the example site, in its default configuration (tenant mode: VIEW events
@@ -139,10 +142,12 @@ start_all() {
 		-page-from "$url_bare/" -header "$cookie"
 	start limit-calls env "$@" "${server_pin[@]}" "$lt" limit -addr 127.0.0.1:0 -url-file "$tmp/limit-calls.url" \
 		-page-from "$url_bare/" -header "$cookie" -api "$url_api" -client-key "$client_key" -point-of-sale "$pos"
+	start limit-view env "$@" "${server_pin[@]}" "$lt" limit -addr 127.0.0.1:0 -url-file "$tmp/limit-view.url" \
+		-page-from "$url_bare/" -header "$cookie" -api "$url_api" -client-key "$client_key" -point-of-sale "$pos" -view
 	start site-memory "${server_pin[@]}" "$tmp/site.test" -test.run '^TestPerfServer$' \
 		-perf-serve 127.0.0.1:0 -perf-url-file "$tmp/site-memory.url"
 	start_site site "$@"
-	log "servers: limit $url_limit, limit-calls $url_limit_calls, site-memory $url_site_memory, site $url_site, bare $url_bare"
+	log "servers: limit $url_limit, limit-calls $url_limit_calls, limit-view $url_limit_view, site-memory $url_site_memory, site $url_site, bare $url_bare"
 }
 
 # cpu NAME CONCURRENCY [FLAGS...]: loadtest cpu over the five servers; the table on stdout,
@@ -152,9 +157,28 @@ cpu() {
 	shift 2
 	"${tool_pin[@]}" "$lt" cpu -concurrency "$conc" -duration "$DURATION" -rounds "$ROUNDS" -warmup "$WARMUP" \
 		-target "limit:$pid_limit:$url_limit/" -target "limit-calls:$pid_limit_calls:$url_limit_calls/" \
+		-target "limit-view:$pid_limit_view:$url_limit_view/" \
 		-target "site-memory:$pid_site_memory:$url_site_memory/" -target "site:$pid_site:$url_site/" \
 		-target "bare:$pid_bare:$url_bare/" -ref site -api-stats "$api_stats" \
 		-header "$cookie" -cookie-jar -count-body "$fallback_marker" -json-out "$out/$name.json" "$@"
+}
+
+# floor NAME A/B<=X...: the site's floor, its four requests (limit-view, from the JSON of
+# cpu NAME), and what each target site/B <= X leaves above it for everything else the site
+# does, in CPU µs per page (needs jq; prints nothing without it).
+floor() {
+	local json=$out/$1.json t
+	shift
+	command -v jq >/dev/null || return 0
+	jq -r '(.servers | map({key: .name, value: .cpu_us_per_page}) | from_entries) as $c |
+		"floor: the site'"'"'s four requests (limit-view) cost \($c["limit-view"] * 10 | round / 10) µs/page, " +
+		"\($c["limit-view"] / $c.bare * 1000 | round / 1000)× the bare page'"'"'s; the site spends " +
+		"\(($c.site - $c["limit-view"]) * 10 | round / 10) µs/page above it"' "$json" || return 0
+	for t in "$@"; do
+		jq -r --arg b "${t%%<=*}" --argjson x "${t##*<=}" '
+			(.servers | map({key: .name, value: .cpu_us_per_page}) | from_entries) as $c |
+			"floor: site/\($b) <= \($x) leaves \(($x * $c[$b] - $c["limit-view"]) * 10 | round / 10) µs/page above it"' "$json" || true
+	done
 }
 
 # Keep the first failing status (3 for a failed check, else the tool's error).
@@ -186,7 +210,7 @@ stop() {
 
 echo
 echo "Servers under test: limit (the same bytes, no API calls), limit-calls (tuned net/http: the 3 calls,"
-echo "then the same bytes), site-memory (the site, flows answered in memory), site (the example site,"
+echo "then the same bytes), limit-view (limit-calls and the page's VIEW event: the site's four requests), site-memory (the site, flows answered in memory), site (the example site,"
 echo "default configuration: events on), bare (net/http + encoding/json + html/template, the same calls)."
 echo "CPU µs/page: the server's CPU (utime + stime of its process) over the rounds, per page; vs site: over"
 echo "the site's. new API conns/page: connections the API accepted during the server's slices, per page."
@@ -199,7 +223,8 @@ for phase in $PHASES; do
 		echo
 		echo "## 1. $CONCURRENCY connections, 3 flows, the API over HTTP on loopback"
 		cpu "cpu-$CONCURRENCY" "$CONCURRENCY" -check 'site/bare<=0.65' -check 'site/limit-calls<=1.6' || keep $?
-		stop site bare limit limit-calls site-memory api
+		floor "cpu-$CONCURRENCY" 'bare<=0.65' 'limit-calls<=1.6'
+		stop site bare limit limit-calls limit-view site-memory api
 		;;
 	2)
 		http1=(-http1) protocols="HTTP/1.1 only"
@@ -209,7 +234,8 @@ for phase in $PHASES; do
 		echo
 		echo "## 2. $CONCURRENCY_HIGH connections, 3 flows, the API over HTTPS ($protocols) on loopback"
 		cpu "cpu-$CONCURRENCY_HIGH-https" "$CONCURRENCY_HIGH" -check 'site/bare<=0.6' -check 'site:conns<0.01' || keep $?
-		stop site bare limit limit-calls site-memory api
+		floor "cpu-$CONCURRENCY_HIGH-https" 'bare<=0.6'
+		stop site bare limit limit-calls limit-view site-memory api
 		;;
 	3)
 		echo

@@ -160,7 +160,8 @@ type CPUServer struct {
 	RoundMax   float64 `json:"round_max_us_per_page"`
 	VsRef      float64 `json:"vs_ref"`
 	// NewConns are the connections the API accepted during its slices; Events the events
-	// the API received over the whole run (for EventsOf only), and their share per page.
+	// the API received during its slices and until they stopped coming after each (for
+	// EventsOf only: other servers' events do not count), and their share per page.
 	NewConns      uint64  `json:"new_api_connections"`
 	ConnsPerPage  float64 `json:"new_api_connections_per_page"`
 	Events        uint64  `json:"events"`
@@ -203,6 +204,7 @@ type cpuServer struct {
 	own      time.Duration
 	rounds   []float64
 	newConns uint64
+	events   uint64 // the API's, in and after its slices (for eventsOf only)
 }
 
 // cpuRun drives the servers interleaved.
@@ -269,10 +271,9 @@ func (r *cpuRun) run(ctx context.Context) (CPUReport, error) {
 	for _, s := range r.servers {
 		r.pace.attack(ctx, s.t, r.warmup, &discard)
 	}
-	var first APIStats
-	var err error
 	if r.stats != nil {
-		if first, err = r.drain(ctx); err != nil {
+		// The warm-up's events are not the first slice's.
+		if _, err := r.drain(ctx); err != nil {
 			return CPUReport{}, err
 		}
 	}
@@ -288,17 +289,11 @@ func (r *cpuRun) run(ctx context.Context) (CPUReport, error) {
 			}
 		}
 	}
-	var last APIStats
-	if r.stats != nil {
-		if last, err = r.drain(context.WithoutCancel(ctx)); err != nil {
-			return CPUReport{}, err
-		}
-	}
 	end, err := r.sampleCPU()
 	if err != nil {
 		return CPUReport{}, err
 	}
-	return r.report(start, end, first, last), nil
+	return r.report(start, end), nil
 }
 
 // runSlice drives s for one slice and adds its own CPU and new API connections.
@@ -325,17 +320,25 @@ func (r *cpuRun) runSlice(ctx context.Context, s *cpuServer) error {
 		s.rounds = append(s.rounds, float64(cpu1-cpu0)/float64(time.Microsecond)/float64(n))
 	}
 	if r.stats != nil {
-		after, err := r.stats.fetch(context.WithoutCancel(ctx))
+		// The events of the server they are counted for: those of its slice, and those it
+		// still sends after it (its queue), before the next slice begins; so other servers
+		// sending events of their own do not count.
+		fetch := r.stats.fetch
+		if s.name == r.eventsOf {
+			fetch = r.drain
+		}
+		after, err := fetch(context.WithoutCancel(ctx))
 		if err != nil {
 			return err
 		}
 		s.newConns += after.Connections - before.Connections
+		s.events += after.Events - before.Events
 	}
 	return nil
 }
 
 // report sums the run up.
-func (r *cpuRun) report(start, end []time.Duration, first, last APIStats) CPUReport {
+func (r *cpuRun) report(start, end []time.Duration) CPUReport {
 	rep := CPUReport{Pace: r.pace.String(), Rounds: r.rounds, Slice: Millis(r.slice()), Warmup: Millis(r.warmup),
 		Tick: Millis(tick()), Ref: r.ref, APIStats: r.stats != nil, Pass: true}
 	if r.stats != nil {
@@ -353,7 +356,7 @@ func (r *cpuRun) report(start, end []time.Duration, first, last APIStats) CPURep
 			cs.CPUPerPage = float64(end[i]-start[i]) / float64(time.Microsecond) / pages
 			cs.ConnsPerPage = float64(s.newConns) / pages
 			if r.stats != nil && s.name == r.eventsOf {
-				cs.Events = last.Events - first.Events
+				cs.Events = s.events
 				cs.EventsPerPage = float64(cs.Events) / pages
 			}
 		}

@@ -11,7 +11,7 @@
 //	loadtest sandbox -addr 127.0.0.1:9000 [-latency 50ms] [-flows flows.json]
 //	loadtest api -addr 127.0.0.1:9000 -stats-url-file stats.url [-tls -cert-file api.pem [-http1]] [-events-latency 50ms]
 //	loadtest bare -addr 127.0.0.1:8081 -api http://127.0.0.1:9000
-//	loadtest limit -addr 127.0.0.1:8082 -page-from http://127.0.0.1:8081/ [-api http://127.0.0.1:9000]
+//	loadtest limit -addr 127.0.0.1:8082 -page-from http://127.0.0.1:8081/ [-api http://127.0.0.1:9000 [-view]]
 //	loadtest wait -url http://127.0.0.1:8080/healthz -status 200
 //	loadtest freeport
 //
@@ -45,7 +45,8 @@
 // connections and TLS handshakes and answers them as JSON on -stats-addr. bare serves the
 // bare reference page (internal/bareref) against an API. limit serves the bytes of another
 // server's page, fetched once, and with -api first makes the home page's three flow calls
-// with tuned net/http: the floors a page is measured against. The servers stop gracefully
+// with tuned net/http, and with -view also sends the page's VIEW event (the four requests
+// the example site makes per page): the floors a page is measured against. The servers stop gracefully
 // on SIGINT and SIGTERM; with -url-file they write their URL to a file once they listen (use
 // -addr 127.0.0.1:0 for a free port). wait polls a URL until it answers; freeport prints a free loopback port.
 package main

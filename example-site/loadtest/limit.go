@@ -22,17 +22,22 @@ const maxPageSize = 8 << 20
 // once (the page of another server: the same status, headers and body), and, when it has an
 // API, makes the page's three flow calls first, in parallel, with a tuned net/http client
 // (pre-encoded bodies, a pool sized for the load, TLS session resumption, HTTP/2 when the
-// API offers it), reading each answer to its end and decoding none of them.
+// API offers it), reading each answer to its end and decoding none of them. With view, it
+// also sends the page's VIEW event, as the site in its default configuration does: the
+// fourth request of every page, in parallel with the calls.
 type limitServer struct {
 	header http.Header
 	body   []byte
 
-	hc      *http.Client // nil: no calls
-	api     string       // callFlows URL
-	cookie  string       // the browser ID cookie's name
-	prefix  [3][]byte    // each flow's body up to the browser ID
-	suffix  []byte       // the bodies after it
-	buffers sync.Pool    // *bytes.Buffer for the request bodies and answers
+	hc         *http.Client // nil: no calls
+	api        string       // callFlows URL
+	events     string       // events URL; "": no VIEW events
+	cookie     string       // the browser ID cookie's name
+	prefix     [3][]byte    // each flow's body up to the browser ID
+	suffix     []byte       // the bodies after it
+	viewPrefix []byte       // the VIEW event's body up to the browser ID
+	viewSuffix []byte       // after it, up to the time it is sent
+	buffers    sync.Pool    // *bytes.Buffer for the request bodies and answers
 }
 
 // newTunedClient is net/http tuned for many concurrent pages calling one host: idle
@@ -48,8 +53,9 @@ func newTunedClient(maxConns int) *http.Client {
 
 // newLimitServer makes a limit server serving page (fetched from another server), calling
 // the three home page flows on api (its base URL) as clientKey and pointOfSale when api is
-// not empty, for the browser ID of the bid_<clientKey> cookie.
-func newLimitServer(page *http.Response, body []byte, api, clientKey, pointOfSale string, maxConns int) *limitServer {
+// not empty, for the browser ID of the bid_<clientKey> cookie, and sending a VIEW event of
+// the page to api's events endpoint as well when view is true.
+func newLimitServer(page *http.Response, body []byte, api, clientKey, pointOfSale string, maxConns int, view bool) *limitServer {
 	h := page.Header.Clone()
 	for _, k := range []string{"Date", "Content-Length", "Set-Cookie", "Server-Timing", "Transfer-Encoding"} {
 		h.Del(k)
@@ -67,6 +73,12 @@ func newLimitServer(page *http.Response, body []byte, api, clientKey, pointOfSal
 			clientKey, pointOfSale, id)
 	}
 	ls.suffix = []byte(`"}`)
+	if view {
+		ls.events = api + sandbox.PathEvents
+		ls.viewPrefix = []byte(`{"type":"VIEW","browser_id":"`)
+		ls.viewSuffix = fmt.Appendf(nil, `","client_key":%q,"channel":"WEB","language":"EN","currency":"EUR","page":"/","pos":%q,"requested_at":"`,
+			clientKey, pointOfSale)
+	}
 	return ls
 }
 
@@ -84,6 +96,9 @@ func (ls *limitServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		var wg sync.WaitGroup
 		for i := range ls.prefix {
 			wg.Go(func() { ls.call(ctx, i, bid) })
+		}
+		if ls.events != "" {
+			wg.Go(func() { ls.view(ctx, bid) })
 		}
 		wg.Wait()
 		cancel()
@@ -104,7 +119,25 @@ func (ls *limitServer) call(ctx context.Context, i int, bid string) {
 	buf.Write(ls.prefix[i])
 	buf.WriteString(bid)
 	buf.Write(ls.suffix)
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, ls.api, bytes.NewReader(buf.Bytes()))
+	ls.post(ctx, ls.api, buf)
+}
+
+// view sends the page's VIEW event for bid, like call.
+func (ls *limitServer) view(ctx context.Context, bid string) {
+	buf := ls.buffers.Get().(*bytes.Buffer)
+	defer ls.buffers.Put(buf)
+	buf.Reset()
+	buf.Write(ls.viewPrefix)
+	buf.WriteString(bid)
+	buf.Write(ls.viewSuffix)
+	buf.Write(time.Now().UTC().AppendFormat(buf.AvailableBuffer(), time.RFC3339Nano))
+	buf.WriteString(`"}`)
+	ls.post(ctx, ls.events, buf)
+}
+
+// post sends buf's bytes to url and reads the answer to its end into buf.
+func (ls *limitServer) post(ctx context.Context, url string, buf *bytes.Buffer) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(buf.Bytes()))
 	if err != nil {
 		return
 	}
@@ -155,6 +188,7 @@ func cmdLimit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	api := fs.String("api", "", "base URL of the Personalize API: make the home page's three flow calls before answering")
 	clientKey := fs.String("client-key", sandbox.DefaultClientKey, "client key of the calls")
 	pos := fs.String("point-of-sale", "airline.example", "point of sale of the calls")
+	view := fs.Bool("view", false, "with -api: also send the page's VIEW event, as the site does (a fourth request per page)")
 	maxConns := fs.Int("max-idle-conns", 1024, "idle connections the client keeps to the API")
 	allowRemote := fs.Bool("allow-remote", false, "allow a page or an API that is not on a loopback host")
 	if err := parseFlags(fs, args); err != nil {
@@ -170,6 +204,8 @@ func cmdLimit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if _, err := checkTargetURL(*api, *allowRemote); err != nil {
 			return err
 		}
+	} else if *view {
+		return usagef("-view needs -api")
 	}
 	if *maxConns < 1 || *maxConns > 1<<16 {
 		return usagef("-max-idle-conns must be between 1 and 65536")
@@ -182,13 +218,16 @@ func cmdLimit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	ls := newLimitServer(resp, body, *api, *clientKey, *pos, *maxConns)
+	ls := newLimitServer(resp, body, *api, *clientKey, *pos, *maxConns, *view)
 	if ls.hc != nil {
 		defer ls.hc.CloseIdleConnections()
 	}
 	calls := "no API calls"
 	if *api != "" {
 		calls = "3 flow calls to " + *api
+		if *view {
+			calls += " and a VIEW event"
+		}
 	}
 	fmt.Fprintf(stdout, "limit: %d bytes from %s, %s\n", len(body), *pageFrom, calls)
 	return serve(ctx, stdout, "limit", *addr, *urlFile, ls, nil)

@@ -2,15 +2,18 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/go-personalize/sdk/internal/cannedapi"
+	"github.com/go-personalize/sdk/personalize/sandbox"
 )
 
 // pageServer is the page a limit server copies: it answers the visitor's cookie back in a
@@ -67,6 +70,46 @@ func TestLimitCommand(t *testing.T) {
 	resp2.Body.Close()
 	assert.True(t, bytes.Equal(body, body2))
 	assert.Equal(t, uint64(3), api.Stats().Calls, "the page's three flows")
+	assert.Zero(t, api.Stats().Events, "no VIEW without -view")
+}
+
+// With -view, the limit server also sends the page's VIEW event, as the site does: a valid
+// event of the visitor's browser, the fourth request of the page.
+func TestLimitCommandSendsTheView(t *testing.T) {
+	page := pageServer(t)
+	api := cannedapi.New(cannedapi.Options{Default: []byte(`{"ok":true}`)})
+	events := make(chan []byte, 1)
+	apiSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == sandbox.PathEvents {
+			b, _ := io.ReadAll(r.Body)
+			events <- b
+			r.Body = io.NopCloser(bytes.NewReader(b))
+		}
+		api.ServeHTTP(w, r)
+	}))
+	t.Cleanup(apiSrv.Close)
+
+	view, out := startCmd(t, "limit", "-addr", "127.0.0.1:0", "-page-from", page.URL+"/", "-api", apiSrv.URL,
+		"-client-key", "k", "-point-of-sale", "shop/nl", "-view")
+	assert.Contains(t, out.String(), "and a VIEW event")
+	req, err := http.NewRequest(http.MethodGet, view+"/", nil)
+	require.NoError(t, err)
+	req.AddCookie(&http.Cookie{Name: "bid_k", Value: "0f8fad5b-d9cb-469f-a165-70867728950e"})
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	assert.Equal(t, "<!doctype html><p>the page</p>", string(body))
+	assert.Equal(t, uint64(3), api.Stats().Calls)
+	assert.Equal(t, uint64(1), api.Stats().Views)
+
+	var ev map[string]string
+	require.NoError(t, json.Unmarshal(<-events, &ev))
+	_, err = time.Parse(time.RFC3339Nano, ev["requested_at"])
+	require.NoError(t, err)
+	delete(ev, "requested_at")
+	assert.Equal(t, map[string]string{"type": "VIEW", "browser_id": "0f8fad5b-d9cb-469f-a165-70867728950e", "client_key": "k",
+		"channel": "WEB", "language": "EN", "currency": "EUR", "page": "/", "pos": "shop/nl"}, ev)
 }
 
 func TestLimitCommandUsage(t *testing.T) {
@@ -76,6 +119,7 @@ func TestLimitCommandUsage(t *testing.T) {
 		{"limit", "-page-from", "http://example.com/"},
 		{"limit", "-page-from", page.URL, "-api", "http://example.com"},
 		{"limit", "-page-from", page.URL, "-max-idle-conns", "0"},
+		{"limit", "-page-from", page.URL, "-view"},
 		{"limit", "-page-from", page.URL, "-addr", ":0"},
 	} {
 		code, _, errOut := runCmd(t, args...)
