@@ -378,12 +378,15 @@ func (r *cpuRun) report(start, end []time.Duration) CPUReport {
 }
 
 // maxMarkedForCPU is the largest share of answers holding the -count-body string (a slot that
-// fell back) with which a CPU ratio is checked: a page that calls nothing costs less, and a
-// server that sheds its calls would pass for a cheap one.
+// fell back) with which a CPU ratio is checked on the side it would flatter: a page that
+// calls nothing costs less, and a server that sheds its calls would pass for a cheap one.
 const maxMarkedForCPU = 0.01
 
-// runChecks evaluates checks on rep. A CPU ratio fails when either server marked more than
-// maxMarkedForCPU of its answers (with -count-body).
+// runChecks evaluates checks on rep. A CPU ratio fails when the server whose fallbacks would
+// help it pass marked more than maxMarkedForCPU of its answers (with -count-body): A of
+// A/B<=X (a cheaper A passes more easily), B of A/B>=X. The other side's fallbacks only make
+// the check harder (a cheaper B raises A/B<=X) or are what that server costs under this load
+// (pages that waited out their budget still paid for their calls), so they do not stop it.
 func runChecks(rep *CPUReport, checks []cpuCheck) {
 	byName := map[string]CPUServer{}
 	for _, s := range rep.Servers {
@@ -399,9 +402,17 @@ func runChecks(rep *CPUReport, checks []cpuCheck) {
 			b := byName[c.b]
 			v = ratio(a.CPUPerPage, b.CPUPerPage)
 			ok = ok && b.Requests > 0 && b.CPUPerPage > 0
-			if rep.Marker != "" && max(a.markedShare(), b.markedShare()) > maxMarkedForCPU {
+			flattered, other := a, b
+			if c.op == ">" || c.op == ">=" {
+				flattered, other = b, a
+			}
+			switch {
+			case rep.Marker == "":
+			case flattered.markedShare() > maxMarkedForCPU:
 				ok = false
-				name = fmt.Sprintf("%s (not comparable: %.1f%% and %.1f%% of the pages marked)", name, 100*a.markedShare(), 100*b.markedShare())
+				name = fmt.Sprintf("%s (not comparable: %.1f%% of %s's pages marked)", name, 100*flattered.markedShare(), flattered.Name)
+			case other.markedShare() > maxMarkedForCPU:
+				name = fmt.Sprintf("%s (%.1f%% of %s's pages marked)", name, 100*other.markedShare(), other.Name)
 			}
 		case "conns":
 			v = a.ConnsPerPage

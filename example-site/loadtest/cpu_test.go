@@ -199,7 +199,9 @@ func TestCPURun(t *testing.T) {
 	assert.False(t, rep.Checks[3].OK, "events are counted for -events-of only")
 	assert.False(t, rep.Pass)
 
-	// A CPU ratio is not checked when a server's pages fell back: they called nothing.
+	// A CPU ratio is not checked when the pages of the server it would flatter fell back
+	// (they called nothing): A of A/B<=X, B of A/B>=X. The other side's fallbacks are
+	// named, and do not stop the check.
 	marked := rep
 	marked.Checks, marked.Pass, marked.Marker = nil, true, "fallback"
 	marked.Servers = append([]CPUServer(nil), rep.Servers...)
@@ -209,9 +211,21 @@ func TestCPURun(t *testing.T) {
 			marked.Servers[i].Requests, marked.Servers[i].Marked = 200, 100
 		}
 	}
-	runChecks(&marked, []cpuCheck{{a: "limit", b: "site", metric: "cpu", op: "<=", limit: 0.1}})
+	runChecks(&marked, []cpuCheck{
+		{a: "limit", b: "site", metric: "cpu", op: "<=", limit: 0.1},
+		{a: "site", b: "limit", metric: "cpu", op: ">=", limit: 10},
+		{a: "site", b: "limit", metric: "cpu", op: "<=", limit: 30},
+		{a: "limit", b: "site", metric: "cpu", op: ">=", limit: 0.01},
+	})
+	require.Len(t, marked.Checks, 4)
 	assert.False(t, marked.Checks[0].OK)
-	assert.Contains(t, marked.Checks[0].Name, "not comparable: 50.0% and 0.0% of the pages marked")
+	assert.Contains(t, marked.Checks[0].Name, "not comparable: 50.0% of limit's pages marked")
+	assert.False(t, marked.Checks[1].OK)
+	assert.Contains(t, marked.Checks[1].Name, "not comparable: 50.0% of limit's pages marked")
+	assert.True(t, marked.Checks[2].OK, "limit's fallbacks only make site/limit<=X harder")
+	assert.Contains(t, marked.Checks[2].Name, "(50.0% of limit's pages marked)")
+	assert.True(t, marked.Checks[3].OK, "limit's fallbacks only make limit/site>=X harder")
+	assert.Contains(t, marked.Checks[3].Name, "(50.0% of limit's pages marked)")
 
 	// A server whose process is gone ends the run with an error naming it.
 	r.cpuOf = func(pid int) (time.Duration, error) {
