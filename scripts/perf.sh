@@ -41,7 +41,7 @@
 #
 # Everything binds 127.0.0.1 and is stopped on exit. Run from anywhere in the repository:
 #
-#   scripts/perf.sh                                # about three minutes
+#   scripts/perf.sh                                # about five minutes
 #   PHASES=1 DURATION=12s scripts/perf.sh          # the 16-connection table only, longer
 #
 # Environment:
