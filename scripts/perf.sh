@@ -154,7 +154,7 @@ start_all() {
 	log "servers: limit $url_limit, limit-calls $url_limit_calls, limit-view $url_limit_view, site-memory $url_site_memory, site $url_site, bare $url_bare"
 }
 
-# cpu NAME CONCURRENCY [FLAGS...]: loadtest cpu over the five servers; the table on stdout,
+# cpu NAME CONCURRENCY [FLAGS...]: loadtest cpu over the six servers; the table on stdout,
 # JSON in $out/NAME.json.
 cpu() {
 	local name=$1 conc=$2
@@ -167,22 +167,21 @@ cpu() {
 		-header "$cookie" -cookie-jar -count-body "$fallback_marker" -json-out "$out/$name.json" "$@"
 }
 
-# floor NAME A/B<=X...: the site's floor, its four requests (limit-view, from the JSON of
+# floor NAME B<=X...: the site's floor, its four requests (limit-view, from the JSON of
 # cpu NAME), and what each target site/B <= X leaves above it for everything else the site
 # does, in CPU µs per page (needs jq; prints nothing without it).
 floor() {
-	local json=$out/$1.json t
+	local json=$out/$1.json
 	shift
 	command -v jq >/dev/null || return 0
 	jq -r '(.servers | map({key: .name, value: .cpu_us_per_page}) | from_entries) as $c |
-		"floor: the site'"'"'s four requests (limit-view) cost \($c["limit-view"] * 10 | round / 10) µs/page, " +
+		def r1: . * 10 | round / 10;
+		"floor: the site'"'"'s four requests (limit-view) cost \($c["limit-view"] | r1) µs/page, " +
 		"\($c["limit-view"] / $c.bare * 1000 | round / 1000)× the bare page'"'"'s; the site spends " +
-		"\(($c.site - $c["limit-view"]) * 10 | round / 10) µs/page above it"' "$json" || return 0
-	for t in "$@"; do
-		jq -r --arg b "${t%%<=*}" --argjson x "${t##*<=}" '
-			(.servers | map({key: .name, value: .cpu_us_per_page}) | from_entries) as $c |
-			"floor: site/\($b) <= \($x) leaves \(($x * $c[$b] - $c["limit-view"]) * 10 | round / 10) µs/page above it"' "$json" || true
-	done
+		"\($c.site - $c["limit-view"] | r1) µs/page above it",
+		($ARGS.positional[] | split("<=") as [$b, $x] | ($x | tonumber) as $r |
+			"floor: site/\($b) <= \($x) leaves \($r * $c[$b] - $c["limit-view"] | r1) µs/page above it")' \
+		"$json" --args "$@" || true
 }
 
 # Keep the first failing status (3 for a failed check, else the tool's error).

@@ -296,7 +296,7 @@ func (r *cpuRun) run(ctx context.Context) (CPUReport, error) {
 	return r.report(start, end), nil
 }
 
-// runSlice drives s for one slice and adds its own CPU and new API connections.
+// runSlice drives s for one slice and adds its own CPU, new API connections and events.
 func (r *cpuRun) runSlice(ctx context.Context, s *cpuServer) error {
 	var before APIStats
 	var err error

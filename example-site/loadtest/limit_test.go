@@ -42,6 +42,23 @@ func get(t *testing.T, url string) (*http.Response, []byte) {
 	return resp, b
 }
 
+// visitorID is the browser ID of getAsVisitor's requests.
+const visitorID = "0f8fad5b-d9cb-469f-a165-70867728950e"
+
+// getAsVisitor gets url as a visitor whose bid_k cookie holds visitorID.
+func getAsVisitor(t *testing.T, url string) (*http.Response, []byte) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	require.NoError(t, err)
+	req.AddCookie(&http.Cookie{Name: "bid_k", Value: visitorID})
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	return resp, b
+}
+
 // The limit server answers the page's bytes and headers as fetched once, without the
 // per-answer ones; with an API, after the home page's three flow calls.
 func TestLimitCommand(t *testing.T) {
@@ -61,13 +78,7 @@ func TestLimitCommand(t *testing.T) {
 	assert.Zero(t, api.Stats().Calls)
 
 	calls, _ := startCmd(t, "limit", "-addr", "127.0.0.1:0", "-page-from", page.URL+"/", "-api", apiSrv.URL, "-client-key", "k")
-	req, err := http.NewRequest(http.MethodGet, calls+"/", nil)
-	require.NoError(t, err)
-	req.AddCookie(&http.Cookie{Name: "bid_k", Value: "0f8fad5b-d9cb-469f-a165-70867728950e"})
-	resp2, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	body2, _ := io.ReadAll(resp2.Body)
-	resp2.Body.Close()
+	_, body2 := getAsVisitor(t, calls+"/")
 	assert.True(t, bytes.Equal(body, body2))
 	assert.Equal(t, uint64(3), api.Stats().Calls, "the page's three flows")
 	assert.Zero(t, api.Stats().Events, "no VIEW without -view")
@@ -92,23 +103,17 @@ func TestLimitCommandSendsTheView(t *testing.T) {
 	view, out := startCmd(t, "limit", "-addr", "127.0.0.1:0", "-page-from", page.URL+"/", "-api", apiSrv.URL,
 		"-client-key", "k", "-point-of-sale", "shop/nl", "-view")
 	assert.Contains(t, out.String(), "and a VIEW event")
-	req, err := http.NewRequest(http.MethodGet, view+"/", nil)
-	require.NoError(t, err)
-	req.AddCookie(&http.Cookie{Name: "bid_k", Value: "0f8fad5b-d9cb-469f-a165-70867728950e"})
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
+	_, body := getAsVisitor(t, view+"/")
 	assert.Equal(t, "<!doctype html><p>the page</p>", string(body))
 	assert.Equal(t, uint64(3), api.Stats().Calls)
 	assert.Equal(t, uint64(1), api.Stats().Views)
 
 	var ev map[string]string
 	require.NoError(t, json.Unmarshal(<-events, &ev))
-	_, err = time.Parse(time.RFC3339Nano, ev["requested_at"])
+	_, err := time.Parse(time.RFC3339Nano, ev["requested_at"])
 	require.NoError(t, err)
 	delete(ev, "requested_at")
-	assert.Equal(t, map[string]string{"type": "VIEW", "browser_id": "0f8fad5b-d9cb-469f-a165-70867728950e", "client_key": "k",
+	assert.Equal(t, map[string]string{"type": "VIEW", "browser_id": visitorID, "client_key": "k",
 		"channel": "WEB", "language": "EN", "currency": "EUR", "page": "/", "pos": "shop/nl"}, ev)
 }
 
