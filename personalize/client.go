@@ -193,7 +193,7 @@ func (c *Client) payload(req *FlowRequest) ([]byte, error) {
 // encodeBody adds the request's parameters to its checked body, and encodes it.
 func (c *Client) encodeBody(body *callFlowsBody, req *FlowRequest) ([]byte, error) {
 	body.Params = c.params(req)
-	payload, err := json.Marshal(body)
+	payload, err := body.appendJSON(nil)
 	if err != nil {
 		return nil, invalidf("params cannot be encoded as JSON: %v", err)
 	}

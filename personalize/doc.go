@@ -99,10 +99,13 @@
 // A site short of CPU makes its calls late, and a call that times out because of that says
 // nothing about the API. A timed-out call whose time went mostly in the site's own process
 // (before the transport took the request, and from having a connection to writing the
-// request, against the time connecting and waiting for the API) fails with ErrLocalTimeout
-// (which is also an ErrTimeout) and OutcomeLocalTimeout, is logged at warn (the 1st, 2nd, 4th...
-// time), and is not counted by the flow's breaker; a call the API held, or that could not
-// connect, is OutcomeTimeout and counts. So an overloaded site sheds load in the ways it
+// request, against the time connecting and waiting for the API), or that timed out while
+// the process's goroutines queued for the CPU (64 or more per GOMAXPROCS ready to run, as
+// after a cold start at full traffic, when every call makes a TLS handshake on a swamped
+// core), fails with ErrLocalTimeout (which is also an ErrTimeout) and OutcomeLocalTimeout, is
+// logged at warn (the 1st, 2nd, 4th... time), and is not counted by the flow's breaker; a
+// call the API held, or that could not connect, while the CPU kept up, is OutcomeTimeout and
+// counts. So an overloaded site sheds load in the ways it
 // always did, without reporting the API as failing: every page waits at most its budget
 // (DefaultBudget) and then renders its default content, WithLimits sheds calls beyond the
 // calls in flight or per second it allows (OutcomeShed), and the decision cache serves

@@ -20,8 +20,10 @@ var (
 	// ErrLocalTimeout: the call timed out, but most of its time went in the site's own
 	// process, not at the API: before the transport took the request, and from having a
 	// connection to writing the request (CPU starvation, or a call started late in its page's
-	// budget), against the time connecting and waiting for the answer. It wraps ErrTimeout
-	// too, so errors.Is(err, ErrTimeout) still holds. It is not counted against the API: the
+	// budget), against the time connecting and waiting for the answer; or, whatever the
+	// split, the process's goroutines were queued for the CPU as it timed out (64 or more per
+	// GOMAXPROCS ready to run), when every step of the call, a TLS handshake too, waits behind
+	// them. It wraps ErrTimeout too, so errors.Is(err, ErrTimeout) still holds. It is not counted against the API: the
 	// flow's breaker does not open for it.
 	ErrLocalTimeout = errors.New("personalize: timeout in the site's own process")
 	// ErrResponseTooLarge: the answer was larger than the configured cap.

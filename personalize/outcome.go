@@ -29,7 +29,8 @@ const (
 	OutcomeShed
 	// OutcomeLocalTimeout: no answer within the deadline, but most of the time went in the
 	// site's own process (ErrLocalTimeout): the request was written late, or not at all though
-	// there was a connection. Not counted by the flow's breaker.
+	// there was a connection, or the process's goroutines were queued for the CPU. Not
+	// counted by the flow's breaker.
 	OutcomeLocalTimeout
 )
 

@@ -10,6 +10,8 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptrace"
+	"runtime"
+	"runtime/metrics"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -157,7 +159,7 @@ func (c *Client) exchange(ctx, callCtx context.Context, ex *exchange, req *http.
 		return ex.raw, ex.status, ex.err // it ended meanwhile
 	}
 	err := transportError(ctx, callCtx, context.Cause(callCtx))
-	if errors.Is(err, ErrTimeout) && ex.localWait(callCtx) {
+	if errors.Is(err, ErrTimeout) && (ex.localWait(callCtx) || c.finishing.cpuStarved()) {
 		err = c.localTimeout(err)
 	}
 	return nil, 0, err
@@ -215,6 +217,38 @@ type finishing struct {
 	cancel  context.CancelFunc
 	over    atomic.Uint64 // exchanges cancelled because Client.maxFinishing were finishing
 	local   atomic.Uint64 // timeouts that were the site's own (ErrLocalTimeout)
+
+	runnable func() uint64 // goroutines waiting for a CPU; nil: runnableGoroutines (tests set it)
+}
+
+// starvedPerCPU is how many goroutines waiting to run, per GOMAXPROCS, make the process short
+// of CPU (cpuStarved). A site whose CPU keeps up has a few at a time, most of its goroutines
+// waiting on the network; one that a burst of pages has swamped (a cold start at full
+// traffic, every call making a TLS handshake) has hundreds per CPU.
+const starvedPerCPU = 64
+
+// cpuStarved reports whether, as a call times out, the process's goroutines queue for the
+// CPU: at least starvedPerCPU per GOMAXPROCS are ready to run and not running. Every step of
+// a call (its goroutine's start, the transport writing the request, reading the answer, the
+// caller waking) then waits behind them, and so does a TLS handshake, whose time
+// localWait counts as the API's: a timeout then says nothing about the API. The count is the
+// runtime's own (runtime/metrics, read in about 150ns), taken only when a call times out.
+func (f *finishing) cpuStarved() bool {
+	n := f.runnable
+	if n == nil {
+		n = runnableGoroutines
+	}
+	return n() >= starvedPerCPU*uint64(runtime.GOMAXPROCS(0))
+}
+
+// runnableGoroutines is the runtime's count of goroutines ready to execute but not executing.
+func runnableGoroutines() uint64 {
+	s := []metrics.Sample{{Name: "/sched/goroutines/runnable:goroutines"}}
+	metrics.Read(s)
+	if s[0].Value.Kind() != metrics.KindUint64 {
+		return 0 // a runtime without the metric: never starved
+	}
+	return s[0].Value.Uint64()
 }
 
 // abandon takes ex from its caller, whose context ended. It is left to finish when it has an

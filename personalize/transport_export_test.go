@@ -19,3 +19,8 @@ func TrustRoots(c *Client, roots *x509.CertPool) {
 
 // WriteBufferSize is the write buffer of each connection of the client's own transport.
 const WriteBufferSize = writeBufferSize
+
+// SetRunnable makes the client read the goroutines waiting for a CPU from f (see
+// finishing.cpuStarved), so that a test says whether the process is short of CPU when a call
+// times out, whatever else runs in the test binary.
+func SetRunnable(c *Client, f func() uint64) { c.finishing.runnable = f }

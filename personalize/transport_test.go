@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -334,9 +335,9 @@ func (s slowStart) RoundTrip(r *http.Request) (*http.Response, error) {
 
 // A call that times out because most of its time went in the site's own process (the
 // request reached the transport, or was written, only in the last half of the call's time:
-// the CPU, a late start) is reported as such and not counted against the API: the flow's
-// breaker stays closed. One that the API held, or that could not connect, is the API's, and
-// opens it.
+// the CPU, a late start), or while the process's goroutines queue for the CPU, is reported as
+// such and not counted against the API: the flow's breaker stays closed. One that the API
+// held, or that could not connect, with the CPU keeping up, is the API's, and opens it.
 func TestOnlyTheAPIsOwnTimeoutsOpenTheBreaker(t *testing.T) {
 	slowDial := func(d time.Duration) func(context.Context) error {
 		return func(ctx context.Context) error {
@@ -345,20 +346,23 @@ func TestOnlyTheAPIsOwnTimeoutsOpenTheBreaker(t *testing.T) {
 		}
 	}
 	for _, tc := range []struct {
-		name  string
-		start time.Duration // before the transport gets the request
-		opts  pipeOptions
-		local bool
+		name    string
+		start   time.Duration // before the transport gets the request
+		opts    pipeOptions
+		starved bool // goroutines queue for the CPU as the call times out
+		local   bool
 	}{
-		{"the request reaches the transport at 70ms of 100", 70 * time.Millisecond, pipeOptions{}, true},
-		{"the request reaches the transport at 30ms of 100, the API holds it", 30 * time.Millisecond, pipeOptions{}, false},
-		{"the API holds the request", 0, pipeOptions{}, false},
-		{"the API takes 70ms to connect and holds the request", 0, pipeOptions{dial: slowDial(70 * time.Millisecond)}, false},
-		{"the API does not read the request", 0, pipeOptions{wrap: holdWrites(0, true)}, false},
+		{"the request reaches the transport at 70ms of 100", 70 * time.Millisecond, pipeOptions{}, false, true},
+		{"the request reaches the transport at 30ms of 100, the API holds it", 30 * time.Millisecond, pipeOptions{}, false, false},
+		{"the API holds the request", 0, pipeOptions{}, false, false},
+		{"the API takes 70ms to connect and holds the request", 0, pipeOptions{dial: slowDial(70 * time.Millisecond)}, false, false},
+		{"the API does not read the request", 0, pipeOptions{wrap: holdWrites(0, true)}, false, false},
 		{"the dial does not end", 0, pipeOptions{dial: func(ctx context.Context) error {
 			<-ctx.Done()
 			return ctx.Err()
-		}}, false},
+		}}, false, false},
+		{"the API holds the request, the CPU swamped", 0, pipeOptions{}, true, true},
+		{"the API takes 70ms to connect (a TLS handshake behind the queue), the CPU swamped", 0, pipeOptions{dial: slowDial(70 * time.Millisecond)}, true, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
@@ -368,6 +372,11 @@ func TestOnlyTheAPIsOwnTimeoutsOpenTheBreaker(t *testing.T) {
 				c := newClient(t, "http://api.test", personalize.WithHTTPClient(hc), personalize.WithTimeout(100*time.Millisecond),
 					personalize.WithBreaker(personalize.BreakerSettings{Failures: 1, OpenFor: time.Hour}),
 					personalize.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+				runnable := uint64(0) // a CPU that keeps up
+				if tc.starved {
+					runnable = 64*uint64(runtime.GOMAXPROCS(0)) + 1
+				}
+				personalize.SetRunnable(c, func() uint64 { return runnable })
 				start := time.Now()
 				_, err := c.CallFlow(context.Background(), flowOf("f"))
 				assert.Equal(t, 100*time.Millisecond, time.Since(start))

@@ -63,7 +63,7 @@
 #   SERVER_CPU        the CPU the servers under test run on when pinned (default 0)
 #   SITE_LOG_LEVEL    the site's LOG_LEVEL (default: none, the site's default: info, a line per
 #                     request, written to a log file)
-#   OUT               directory for the JSON results and the servers' logs (default: a temp
+#   OUT               directory for the JSON results and, in logs-PHASE, the servers' logs (default: a temp
 #                     dir, removed on exit unless OUT is given)
 #   SOAK              when set (e.g. 60s), phase 6 runs the example site's fault soak
 #                     (TestFaultSoak) with a fault phase that long
@@ -129,7 +129,7 @@ start_site() {
 	local env=(PERSONALIZE_CLIENT_KEY=$client_key PERSONALIZE_BASE_URL=$url_api
 		PERSONALIZE_POINT_OF_SALE=$pos SESSION_KEYS=$session_keys ADDR=127.0.0.1:$port)
 	[[ -n $SITE_LOG_LEVEL ]] && env+=(LOG_LEVEL=$SITE_LOG_LEVEL)
-	env "${env[@]}" "$@" "${server_pin[@]}" "$tmp/site" >"$out/$name.log" 2>&1 &
+	env "${env[@]}" "$@" "${server_pin[@]}" "$tmp/site" >"$logs/$name.log" 2>&1 &
 	local pid=$!
 	pids+=("$pid")
 	printf -v "pid_$name" %s "$pid"
@@ -194,7 +194,7 @@ start() {
 	local name=$1 var=${1//-/_}
 	shift
 	rm -f "$tmp/$name.url"
-	"$@" >"$out/$name.log" 2>&1 &
+	"$@" >"$logs/$name.log" 2>&1 &
 	local pid=$!
 	pids+=("$pid")
 	printf -v "pid_$var" %s "$pid"
@@ -220,6 +220,8 @@ echo "CPU µs/page: the server's CPU (utime + stime of its process) over the rou
 echo "the site's. new API conns/page: connections the API accepted during the server's slices, per page."
 
 for phase in $PHASES; do
+	logs=$out/logs-$phase # each phase's servers log here (phase 3: in logs-3/LATENCY)
+	mkdir -p "$logs"
 	case $phase in
 	1)
 		start_api
@@ -245,6 +247,8 @@ for phase in $PHASES; do
 		echo
 		echo "## 3. VIEW events delivered per page: the site alone, $CONCURRENCY connections, the events API at $EVENTS_LATENCIES"
 		for lat in $EVENTS_LATENCIES; do
+			logs=$out/logs-3/$lat
+			mkdir -p "$logs"
 			start_api -events-latency "$lat"
 			start_site site
 			echo
@@ -252,7 +256,7 @@ for phase in $PHASES; do
 			"${tool_pin[@]}" "$lt" cpu -concurrency "$CONCURRENCY" -duration "$EVENTS_DURATION" -rounds 1 -warmup "$WARMUP" \
 				-target "site:$pid_site:$url_site/" -api-stats "$api_stats" -header "$cookie" -cookie-jar \
 				-count-body "$fallback_marker" -json-out "$out/events-$lat.json" -check 'site:events>=0.99' || keep $?
-			grep -h "personalize client closed\|event dropped" "$out/site.log" | tail -n 3 || true
+			grep -h "personalize client closed\|event dropped" "$logs/site.log" | tail -n 3 || true
 			stop site api
 		done
 		;;
@@ -310,6 +314,6 @@ fi
 
 echo
 if [[ -n ${OUT:-} ]]; then
-	echo "results (JSON) and the servers' logs in $out"
+	echo "results (JSON) in $out, the servers' logs in $out/logs-PHASE"
 fi
 exit "$status"
