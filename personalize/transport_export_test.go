@@ -24,3 +24,7 @@ const WriteBufferSize = writeBufferSize
 // finishing.cpuStarved), so that a test says whether the process is short of CPU when a call
 // times out, whatever else runs in the test binary.
 func SetRunnable(c *Client, f func() uint64) { c.finishing.runnable = f }
+
+// StarvedPerCPU is how many goroutines waiting for a CPU, per GOMAXPROCS, make the process
+// short of CPU.
+const StarvedPerCPU = starvedPerCPU

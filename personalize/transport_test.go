@@ -374,7 +374,7 @@ func TestOnlyTheAPIsOwnTimeoutsOpenTheBreaker(t *testing.T) {
 					personalize.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
 				runnable := uint64(0) // a CPU that keeps up
 				if tc.starved {
-					runnable = 64*uint64(runtime.GOMAXPROCS(0)) + 1
+					runnable = personalize.StarvedPerCPU*uint64(runtime.GOMAXPROCS(0)) + 1
 				}
 				personalize.SetRunnable(c, func() uint64 { return runnable })
 				start := time.Now()
